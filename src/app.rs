@@ -1,0 +1,104 @@
+//! `App`: the service assembled from a `Config`, bound and ready to run.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::http;
+use crate::state::AppState;
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    db: Db,
+}
+
+impl App {
+    /// Connects to the database, applies pending migrations and binds the listener,
+    /// so a returned `App` is known to be able to serve.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = connect_and_migrate(&config).await?;
+        if db.user_count().await? == 0 {
+            tracing::warn!(
+                "no API user exists yet, so every /github/ route will refuse requests; \
+                 create one with: gitomatic create-user NAME"
+            );
+        }
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let state = AppState {
+            db: db.clone(),
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            listener,
+            router: http::router(state),
+            db,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr(), "listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("HTTP server failed")?;
+        self.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+    db.migrate().await.with_context(|| {
+        format!(
+            "cannot apply migrations to {}",
+            config.database_url.redacted()
+        )
+    })?;
+    tracing::info!(database = %config.database_url.redacted(), "database ready");
+    Ok(db)
+}
+
+/// Completes on Ctrl-C or SIGTERM (what Heroku, Docker and systemd send to stop a process).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,339 @@
+//! Settings: built-in defaults < optional TOML file < environment < command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use serde::Deserialize;
+
+/// A value that must never reach a log line, an error message or `Debug` output.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// A database URL. It may carry a password, so only its redacted form is ever shown.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(Secret);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(Secret::new(url))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// The URL with any password replaced, fit for logs and error messages.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(self.expose()) {
+            Ok(mut url) if url.password().is_some() => {
+                // Setting a password only fails for URLs that cannot have one.
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            Err(_) => "<unparsable database URL>".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(anyhow!("expected \"text\" or \"json\", got {other:?}")),
+        }
+    }
+}
+
+/// Every setting of the service. Field names are the TOML keys.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub database_max_connections: u32,
+    pub bind: SocketAddr,
+    pub log_format: LogFormat,
+    pub secret_key: Option<Secret>,
+    pub github_api_url: String,
+    pub github_token: Option<Secret>,
+    pub github_api_user: Option<String>,
+    pub rate_limit_stop_threshold: u32,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gitomatic.db";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: DatabaseUrl::new(DEFAULT_DATABASE_URL),
+            database_max_connections: 10,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            log_format: LogFormat::Text,
+            secret_key: None,
+            github_api_url: "https://api.github.com".to_owned(),
+            github_token: None,
+            github_api_user: None,
+            rate_limit_stop_threshold: 25,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the environment as `env` reports it.
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).map_err(|err| {
+            // toml's own message spans several lines with a source excerpt; keep one.
+            let reason = err.message().to_owned();
+            let at = err
+                .span()
+                .map(|span| {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default();
+            anyhow!("invalid config file {}{at}: {reason}", path.display())
+        })
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        // An empty variable counts as unset, as shells and PaaS dashboards often leave them.
+        let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        fn parse<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T>
+        where
+            T::Err: fmt::Display,
+        {
+            value
+                .trim()
+                .parse()
+                .map_err(|err| anyhow!("invalid {name}={value:?}: {err}"))
+        }
+
+        if let Some(url) = var("DATABASE_URL") {
+            self.database_url = DatabaseUrl::new(url);
+        }
+        if let Some(value) = var("DATABASE_MAX_CONNECTIONS") {
+            self.database_max_connections = parse("DATABASE_MAX_CONNECTIONS", &value)?;
+        }
+        if let Some(port) = var("PORT") {
+            let port: u16 = parse("PORT", &port)?;
+            self.bind = SocketAddr::from(([0, 0, 0, 0], port));
+        }
+        if let Some(value) = var("LOG_FORMAT") {
+            self.log_format = parse("LOG_FORMAT", &value)?;
+        }
+        if let Some(key) = var("SECRET_KEY") {
+            self.secret_key = Some(Secret::new(key));
+        }
+        if let Some(url) = var("GITHUB_API_URL") {
+            self.github_api_url = url;
+        }
+        if let Some(token) = var("GITHUB_TOKEN").or_else(|| var("GITHUB_API_KEY")) {
+            self.github_token = Some(Secret::new(token));
+        }
+        if let Some(user) = var("GITHUB_API_USER") {
+            self.github_api_user = Some(user);
+        }
+        if let Some(value) = var("RATE_LIMIT_STOP_THRESHOLD") {
+            self.rate_limit_stop_threshold = parse("RATE_LIMIT_STOP_THRESHOLD", &value)?;
+        }
+        if self.database_max_connections == 0 {
+            return Err(anyhow!("database_max_connections must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// A commented TOML file holding every setting at its default; `-c` reads it back unchanged.
+    pub fn default_toml() -> String {
+        let d = Self::default();
+        format!(
+            r#"# git-o-matic-9k configuration. Precedence: built-in defaults < this file < environment < flags.
+# Every key is optional; a missing key keeps its default.
+
+# Where data lives: "sqlite://FILE" (created if missing) or "postgres://USER:PASSWORD@HOST:PORT/DB".
+# Environment: DATABASE_URL.
+database_url = "{database_url}"
+
+# Largest number of open database connections. Environment: DATABASE_MAX_CONNECTIONS.
+database_max_connections = {max_connections}
+
+# Address the HTTP server listens on. Environment: PORT=N means "0.0.0.0:N". Flag: serve --bind.
+bind = "{bind}"
+
+# Log lines as human-readable "text" or "json" (one object per line). Environment: LOG_FORMAT.
+# The level comes from RUST_LOG (default "info").
+log_format = "text"
+
+# Key that signs API tokens. Unset: a random key per start, so tokens die with a restart.
+# Environment: SECRET_KEY.
+# secret_key = ""
+
+# GitHub's API, or GitHub Enterprise's "https://HOST/api/v3". Environment: GITHUB_API_URL.
+github_api_url = "{github_api_url}"
+
+# Token for GitHub's API; unset means GitHub's unauthenticated limits.
+# Environment: GITHUB_TOKEN or GITHUB_API_KEY.
+# github_token = ""
+
+# GitHub user name, kept for compatibility with the original service. Environment: GITHUB_API_USER.
+# github_api_user = ""
+
+# Stop calling GitHub when this many requests or fewer remain until the quota resets.
+# Environment: RATE_LIMIT_STOP_THRESHOLD.
+rate_limit_stop_threshold = {threshold}
+"#,
+            database_url = d.database_url.expose(),
+            max_connections = d.database_max_connections,
+            bind = d.bind,
+            github_api_url = d.github_api_url,
+            threshold = d.rate_limit_stop_threshold,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn file_with(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn default_toml_reads_back_as_the_defaults() {
+        let file = file_with(&Config::default_toml());
+        let loaded = Config::load(Some(file.path()), env_of(&[])).unwrap();
+        assert_eq!(loaded, Config::default());
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let file = file_with("rate_limit_stop_threshold = 40\nbind = \"127.0.0.1:9000\"\n");
+        let from_file = Config::load(Some(file.path()), env_of(&[])).unwrap();
+        assert_eq!(from_file.rate_limit_stop_threshold, 40);
+        assert_eq!(from_file.bind.to_string(), "127.0.0.1:9000");
+        assert_eq!(from_file.log_format, LogFormat::Text);
+
+        let env = env_of(&[("RATE_LIMIT_STOP_THRESHOLD", "7"), ("PORT", "5000")]);
+        let with_env = Config::load(Some(file.path()), env).unwrap();
+        assert_eq!(with_env.rate_limit_stop_threshold, 7);
+        assert_eq!(with_env.bind.to_string(), "0.0.0.0:5000");
+    }
+
+    #[test]
+    fn github_token_prefers_github_token_over_api_key() {
+        let both = env_of(&[("GITHUB_TOKEN", "a"), ("GITHUB_API_KEY", "b")]);
+        let config = Config::load(None, both).unwrap();
+        assert_eq!(config.github_token.unwrap().expose(), "a");
+        let key_only = env_of(&[("GITHUB_API_KEY", "b")]);
+        assert_eq!(
+            Config::load(None, key_only)
+                .unwrap()
+                .github_token
+                .unwrap()
+                .expose(),
+            "b"
+        );
+    }
+
+    #[test]
+    fn empty_environment_variables_count_as_unset() {
+        let config = Config::load(None, env_of(&[("DATABASE_URL", ""), ("PORT", " ")])).unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn bad_values_are_reported_with_their_source() {
+        let err = Config::load(None, env_of(&[("PORT", "eighty")])).unwrap_err();
+        assert!(err.to_string().contains("invalid PORT=\"eighty\""), "{err}");
+
+        let file = file_with("\n\nbindd = \"x\"\n");
+        let err = Config::load(Some(file.path()), env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `bindd`") && err.contains("line 3"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+
+        let err = Config::load(Some(Path::new("/nonexistent/x.toml")), env_of(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot read config file /nonexistent/x.toml"));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let env = env_of(&[
+            ("SECRET_KEY", "s3cr3t-key"),
+            ("GITHUB_TOKEN", "ghp_tok3n"),
+            ("DATABASE_URL", "postgres://app:hunter2@db.example:5432/app"),
+        ]);
+        let shown = format!("{:?}", Config::load(None, env).unwrap());
+        for secret in ["s3cr3t-key", "ghp_tok3n", "hunter2"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(
+            shown.contains("postgres://app:***@db.example:5432/app"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Storage: one `Db` over SQLite or PostgreSQL. SQL lives next to the method that runs it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
+
+use crate::config::DatabaseUrl;
+
+/// Runs `$body` with `$pool` bound to whichever native pool `$db` holds, so one SQL text
+/// (with `$N` placeholders, which both drivers accept) serves both backends.
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+mod timestamp;
+pub mod users;
+
+pub use timestamp::Timestamp;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("invalid database URL {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("cannot connect to database {url}: {cause}")]
+    Unreachable { url: String, cause: String },
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens one connection straight away: a pool would retry until its timeout and then report
+/// only that it timed out, where an operator needs the cause ("connection refused", a bad
+/// password, a missing folder).
+async fn check_reachable<O>(url: &DatabaseUrl, options: &O) -> Result<(), ConnectError>
+where
+    O: ConnectOptions,
+    O::Connection: Sized,
+{
+    let unreachable = |cause: String| ConnectError::Unreachable {
+        url: url.redacted(),
+        cause,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(connection)) => {
+            // Closing politely is a courtesy; the check already succeeded.
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Ok(Err(err)) => Err(unreachable(err.to_string())),
+        Err(_) => Err(unreachable(format!("no answer within {CONNECT_TIMEOUT:?}"))),
+    }
+}
+
+impl Db {
+    /// Opens a pool for `sqlite://…` (the file is created if missing) or `postgres://…`
+    /// (`postgresql://…` too, as Heroku writes it), and checks that it answers.
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, ConnectError> {
+        let raw = url.expose();
+        let invalid = |reason: String| ConnectError::InvalidUrl {
+            url: url.redacted(),
+            reason,
+        };
+        if raw.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(raw)
+                .map_err(|err| invalid(err.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            check_reachable(url, &options).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(CONNECT_TIMEOUT)
+                .connect_lazy_with(options);
+            Ok(Self::Sqlite(pool))
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let options =
+                PgConnectOptions::from_str(raw).map_err(|err| invalid(err.to_string()))?;
+            check_reachable(url, &options).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(CONNECT_TIMEOUT)
+                .connect_lazy_with(options);
+            Ok(Self::Postgres(pool))
+        } else {
+            Err(invalid(
+                "expected sqlite://FILE or postgres://USER:PASSWORD@HOST:PORT/DB".to_owned(),
+            ))
+        }
+    }
+
+    /// Applies pending migrations; already-applied ones are skipped, so this is idempotent.
+    /// On PostgreSQL sqlx holds an advisory lock meanwhile, so instances may start together.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+    }
+
+    /// The migrations embedded for each backend, as (version, description) pairs.
+    pub fn migration_versions() -> [Vec<(i64, String)>; 2] {
+        let list = |migrator: &Migrator| {
+            migrator
+                .iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect()
+        };
+        [list(&SQLITE_MIGRATIONS), list(&POSTGRES_MIGRATIONS)]
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}

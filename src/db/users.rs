@@ -1,0 +1,48 @@
+//! API users: the people who call the `/github/` API with Basic auth or a token.
+
+use uuid::Uuid;
+
+use super::{Db, Timestamp};
+
+/// Whether `save_user` made a new user or changed an existing one's password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    Updated,
+}
+
+const UPSERT_USER: &str = "
+    INSERT INTO api_users (id, username, password_hash, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $4)
+    ON CONFLICT (username) DO UPDATE
+        SET password_hash = excluded.password_hash, updated_at = excluded.updated_at
+    RETURNING id";
+
+const COUNT_USERS: &str = "SELECT COUNT(*) FROM api_users";
+
+impl Db {
+    /// Creates `username`, or replaces the password hash of the user who has that name.
+    pub async fn save_user(&self, username: &str, password_hash: &str) -> sqlx::Result<Saved> {
+        let new_id = Uuid::new_v4();
+        let id: Uuid = with_pool!(self, |pool| {
+            sqlx::query_scalar(UPSERT_USER)
+                .bind(new_id)
+                .bind(username)
+                .bind(password_hash)
+                .bind(Timestamp::now())
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(if id == new_id {
+            Saved::Created
+        } else {
+            Saved::Updated
+        })
+    }
+
+    pub async fn user_count(&self) -> sqlx::Result<i64> {
+        with_pool!(self, |pool| sqlx::query_scalar(COUNT_USERS)
+            .fetch_one(pool)
+            .await)
+    }
+}

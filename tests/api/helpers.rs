@@ -1,0 +1,236 @@
+//! The test harness: a fresh database per test on each backend, and the real app on port 0.
+
+use std::future::Future;
+use std::process::Command;
+
+use gitomatic::app::App;
+use gitomatic::config::{Config, DatabaseUrl};
+use gitomatic::db::Db;
+use sqlx::Connection;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Something a test starts from; created per test and torn down when dropped.
+pub trait Fixture: Sized {
+    /// `None` when the backend is not available here (PostgreSQL without `TEST_DATABASE_URL`).
+    fn create(backend: Backend) -> impl Future<Output = Option<Self>>;
+}
+
+/// Runs `test` against a fresh fixture on `backend`, or says why it was skipped.
+pub async fn run<F: Fixture, Fut: Future<Output = ()>>(
+    backend: Backend,
+    test: impl FnOnce(F) -> Fut,
+) {
+    match F::create(backend).await {
+        Some(fixture) => test(fixture).await,
+        None => eprintln!("skipped on {backend:?}: TEST_DATABASE_URL is not set"),
+    }
+}
+
+/// Declares each test twice, as `<name>::sqlite` and `<name>::postgres`.
+macro_rules! backend_tests {
+    ($(async fn $name:ident($arg:ident: $fixture:ty) $body:block)+) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn test($arg: $fixture) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                $crate::helpers::run($crate::helpers::Backend::Sqlite, test).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                $crate::helpers::run($crate::helpers::Backend::Postgres, test).await
+            }
+        }
+    )+};
+}
+pub(crate) use backend_tests;
+
+/// A database of its own: a file in a temporary folder, or a PostgreSQL database with a
+/// random name that is dropped (even after a failed test) when this is dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl Fixture for TestDb {
+    async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Some(Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
+            }
+            Backend::Postgres => {
+                let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "CI must run the suite on PostgreSQL: set TEST_DATABASE_URL"
+                    );
+                    return None;
+                };
+                let name = format!("gitomatic_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Some(Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                })
+            }
+        }
+    }
+}
+
+impl TestDb {
+    pub async fn connect(&self) -> Db {
+        Db::connect(&DatabaseUrl::new(self.url.clone()), 2)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which must not block on itself: use another.
+        let database = name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {name}: {dropped:?}");
+        }
+    }
+}
+
+/// The real app, serving on a random local port against its own database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    // Last, so the database outlives the server that uses it.
+    _test_db: TestDb,
+}
+
+impl Fixture for TestApp {
+    async fn create(backend: Backend) -> Option<Self> {
+        init_test_logs();
+        let test_db = TestDb::create(backend).await?;
+        let config = Config {
+            database_url: DatabaseUrl::new(test_db.url.clone()),
+            database_max_connections: 5,
+            bind: "127.0.0.1:0".parse().unwrap(),
+            ..Config::default()
+        };
+        let app = App::build(config).await.expect("the app builds");
+        let address = format!("http://{}", app.local_addr());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let db = test_db.connect().await;
+        Some(Self {
+            address,
+            client,
+            db,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _test_db: test_db,
+        })
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stops the server gracefully and reports how it ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.shutdown.take().expect("running").send(());
+        self.server
+            .take()
+            .expect("running")
+            .await
+            .expect("server task")
+    }
+}
+
+/// `TEST_LOG=1` shows the service's logs while tests run.
+fn init_test_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        gitomatic::telemetry::init(gitomatic::config::LogFormat::Text);
+    }
+}
+
+/// The `gitomatic` binary, run in `dir` with none of the service's variables inherited.
+pub fn gitomatic(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gitomatic"));
+    command.current_dir(dir);
+    for name in [
+        "DATABASE_URL",
+        "DATABASE_MAX_CONNECTIONS",
+        "PORT",
+        "LOG_FORMAT",
+        "SECRET_KEY",
+        "GITHUB_API_URL",
+        "GITHUB_TOKEN",
+        "GITHUB_API_KEY",
+        "GITHUB_API_USER",
+        "RATE_LIMIT_STOP_THRESHOLD",
+        "RUST_LOG",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
