@@ -3,10 +3,12 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Db;
 use crate::http;
@@ -32,15 +34,25 @@ impl App {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let auth = Authenticator::new(
+            config.secret_key.as_ref(),
+            Duration::from_secs(config.token_lifetime_seconds),
+        );
         let state = AppState {
             db: db.clone(),
             config: Arc::new(config),
+            auth: Arc::new(auth),
         };
         Ok(Self {
             listener,
             router: http::router(state),
             db,
         })
+    }
+
+    /// The app's own database handle; its statement count is the app's.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -55,7 +67,10 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("HTTP server failed")?;

@@ -8,9 +8,10 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, App};
+use crate::auth::password;
 use crate::config::Config;
 use crate::db::users::Saved;
-use crate::{password, telemetry};
+use crate::telemetry;
 
 #[derive(Debug, Parser)]
 #[command(

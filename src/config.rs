@@ -1,7 +1,7 @@
 //! Settings: built-in defaults < optional TOML file < environment < command-line flags.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
@@ -81,6 +81,63 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
+/// The peers whose `X-Forwarded-Proto`/`X-Forwarded-Host` headers are believed: a list of
+/// addresses, or `*` for all (right behind a platform router such as Heroku's).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum TrustedProxies {
+    All,
+    Only(Vec<IpAddr>),
+}
+
+impl TrustedProxies {
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(addresses) => addresses.contains(&peer),
+        }
+    }
+}
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim() == "*" {
+            return Ok(Self::All);
+        }
+        s.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse()
+                    .map_err(|_| anyhow!("{part:?} is not an IP address (or use \"*\")"))
+            })
+            .collect::<anyhow::Result<_>>()
+            .map(Self::Only)
+    }
+}
+
+impl TryFrom<String> for TrustedProxies {
+    type Error = anyhow::Error;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl fmt::Display for TrustedProxies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("*"),
+            Self::Only(addresses) => {
+                let list: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+                f.write_str(&list.join(","))
+            }
+        }
+    }
+}
+
 /// Every setting of the service. Field names are the TOML keys.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -89,7 +146,9 @@ pub struct Config {
     pub database_max_connections: u32,
     pub bind: SocketAddr,
     pub log_format: LogFormat,
+    pub forwarded_allow_ips: TrustedProxies,
     pub secret_key: Option<Secret>,
+    pub token_lifetime_seconds: u64,
     pub github_api_url: String,
     pub github_token: Option<Secret>,
     pub github_api_user: Option<String>,
@@ -105,7 +164,12 @@ impl Default for Config {
             database_max_connections: 10,
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             log_format: LogFormat::Text,
+            forwarded_allow_ips: TrustedProxies::Only(vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ]),
             secret_key: None,
+            token_lifetime_seconds: 14 * 24 * 60 * 60,
             github_api_url: "https://api.github.com".to_owned(),
             github_token: None,
             github_api_user: None,
@@ -168,6 +232,12 @@ impl Config {
         if let Some(value) = var("LOG_FORMAT") {
             self.log_format = parse("LOG_FORMAT", &value)?;
         }
+        if let Some(value) = var("FORWARDED_ALLOW_IPS") {
+            self.forwarded_allow_ips = parse("FORWARDED_ALLOW_IPS", &value)?;
+        }
+        if let Some(value) = var("TOKEN_LIFETIME_SECONDS") {
+            self.token_lifetime_seconds = parse("TOKEN_LIFETIME_SECONDS", &value)?;
+        }
         if let Some(key) = var("SECRET_KEY") {
             self.secret_key = Some(Secret::new(key));
         }
@@ -210,9 +280,18 @@ bind = "{bind}"
 # The level comes from RUST_LOG (default "info").
 log_format = "text"
 
+# Peers whose X-Forwarded-Proto and X-Forwarded-Host headers decide the scheme and host of the
+# API's links: comma-separated IP addresses, or "*" to trust every peer (behind Heroku's router).
+# Environment: FORWARDED_ALLOW_IPS.
+forwarded_allow_ips = "{forwarded}"
+
 # Key that signs API tokens. Unset: a random key per start, so tokens die with a restart.
 # Environment: SECRET_KEY.
 # secret_key = ""
+
+# How long an API token from /github/auth_token/ stays valid, in seconds (default 14 days).
+# Environment: TOKEN_LIFETIME_SECONDS.
+token_lifetime_seconds = {token_lifetime}
 
 # GitHub's API, or GitHub Enterprise's "https://HOST/api/v3". Environment: GITHUB_API_URL.
 github_api_url = "{github_api_url}"
@@ -231,6 +310,8 @@ rate_limit_stop_threshold = {threshold}
             database_url = d.database_url.expose(),
             max_connections = d.database_max_connections,
             bind = d.bind,
+            forwarded = d.forwarded_allow_ips,
+            token_lifetime = d.token_lifetime_seconds,
             github_api_url = d.github_api_url,
             threshold = d.rate_limit_stop_threshold,
         )
@@ -292,6 +373,27 @@ mod tests {
                 .unwrap()
                 .expose(),
             "b"
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses_or_everyone() {
+        let env = env_of(&[("FORWARDED_ALLOW_IPS", "10.0.0.1, ::1")]);
+        let proxies = Config::load(None, env).unwrap().forwarded_allow_ips;
+        assert!(proxies.trusts("10.0.0.1".parse().unwrap()));
+        assert!(proxies.trusts("::1".parse().unwrap()));
+        assert!(!proxies.trusts("127.0.0.1".parse().unwrap()));
+        let all = Config::load(None, env_of(&[("FORWARDED_ALLOW_IPS", "*")])).unwrap();
+        assert!(
+            all.forwarded_allow_ips
+                .trusts("203.0.113.9".parse().unwrap())
+        );
+        let err =
+            Config::load(None, env_of(&[("FORWARDED_ALLOW_IPS", "proxy.local")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"proxy.local\" is not an IP address"),
+            "{err}"
         );
     }
 

@@ -1,10 +1,11 @@
 //! git-o-matic-9k: discovers GitHub users and repositories and serves them over a REST API.
 
 pub mod app; // the service assembled from a Config: connect, migrate, bind, serve
+pub mod auth; // API users: passwords, the credential cache, tokens
 pub mod cli; // the gitomatic subcommands
 pub mod config; // settings from defaults, a TOML file, the environment and flags
 pub mod db; // SQLite or PostgreSQL storage, migrations and the SQL of each aggregate
+pub mod error; // ApiError, the one error type of the HTTP API
 pub mod http; // the router and the /github/ API
-pub mod password; // argon2 hashing of API users' passwords
 pub mod state; // AppState shared by handlers
 pub mod telemetry; // tracing set-up

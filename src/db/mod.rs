@@ -1,6 +1,8 @@
 //! Storage: one `Db` over SQLite or PostgreSQL. SQL lives next to the method that runs it.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -11,17 +13,25 @@ use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use crate::config::DatabaseUrl;
 
 /// Runs `$body` with `$pool` bound to whichever native pool `$db` holds, so one SQL text
-/// (with `$N` placeholders, which both drivers accept) serves both backends.
+/// (with `$N` placeholders, which both drivers accept) serves both backends. Each use is one
+/// statement, and is counted.
 #[macro_export]
 macro_rules! with_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        let db: &$crate::db::Db = $db;
+        db.count_statement();
+        match db.pool() {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 
+pub mod developers;
+pub mod filter;
+pub mod listing;
+pub mod rate_limits;
+pub mod repositories;
 mod timestamp;
 pub mod users;
 
@@ -30,8 +40,16 @@ pub use timestamp::Timestamp;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
+/// The database: a native pool for one of the two backends, and a count of the statements
+/// run through it (all clones share both).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    statements: Arc<AtomicU64>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -91,7 +109,7 @@ impl Db {
                 .max_connections(max_connections)
                 .acquire_timeout(CONNECT_TIMEOUT)
                 .connect_lazy_with(options);
-            Ok(Self::Sqlite(pool))
+            Ok(Self::new(Pool::Sqlite(pool)))
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             let options =
                 PgConnectOptions::from_str(raw).map_err(|err| invalid(err.to_string()))?;
@@ -100,7 +118,7 @@ impl Db {
                 .max_connections(max_connections)
                 .acquire_timeout(CONNECT_TIMEOUT)
                 .connect_lazy_with(options);
-            Ok(Self::Postgres(pool))
+            Ok(Self::new(Pool::Postgres(pool)))
         } else {
             Err(invalid(
                 "expected sqlite://FILE or postgres://USER:PASSWORD@HOST:PORT/DB".to_owned(),
@@ -108,12 +126,32 @@ impl Db {
         }
     }
 
+    fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            statements: Arc::default(),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many statements have run through this database handle (and its clones).
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
     /// Applies pending migrations; already-applied ones are skipped, so this is idempotent.
     /// On PostgreSQL sqlx holds an advisory lock meanwhile, so instances may start together.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
-            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
     }
 
@@ -128,14 +166,10 @@ impl Db {
         [list(&SQLITE_MIGRATIONS), list(&POSTGRES_MIGRATIONS)]
     }
 
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-
     pub async fn close(&self) {
-        with_pool!(self, |pool| pool.close().await)
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }

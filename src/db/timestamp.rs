@@ -23,6 +23,16 @@ impl Timestamp {
         Self(DateTime::from_timestamp_micros(micros).unwrap_or(now))
     }
 
+    /// ISO 8601 in UTC as DRF writes it: `2020-09-29T09:20:44Z`, with microseconds only
+    /// when there are any.
+    pub fn to_iso(&self) -> String {
+        if self.0.timestamp_subsec_micros() == 0 {
+            self.0.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        } else {
+            self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+        }
+    }
+
     fn sqlite_text(&self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
     }
@@ -91,5 +101,13 @@ mod tests {
         assert_eq!(whole.sqlite_text(), "2020-10-03T16:24:15.000000Z");
         assert_eq!(fraction.sqlite_text(), "2020-10-03T16:24:15.500000Z");
         assert!(whole.sqlite_text() < fraction.sqlite_text());
+    }
+
+    #[test]
+    fn api_text_is_drf_iso_8601() {
+        let whole = Timestamp(DateTime::from_timestamp(1_601_371_244, 0).unwrap());
+        assert_eq!(whole.to_iso(), "2020-09-29T09:20:44Z");
+        let micros = Timestamp(DateTime::from_timestamp(1_601_371_244, 1_000).unwrap());
+        assert_eq!(micros.to_iso(), "2020-09-29T09:20:44.000001Z");
     }
 }

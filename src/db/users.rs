@@ -20,6 +20,15 @@ const UPSERT_USER: &str = "
 
 const COUNT_USERS: &str = "SELECT COUNT(*) FROM api_users";
 
+const FIND_USER: &str = "SELECT id, username, password_hash FROM api_users WHERE username = $1";
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ApiUser {
+    pub id: Uuid,
+    pub username: String,
+    pub password_hash: String,
+}
+
 impl Db {
     /// Creates `username`, or replaces the password hash of the user who has that name.
     pub async fn save_user(&self, username: &str, password_hash: &str) -> sqlx::Result<Saved> {
@@ -38,6 +47,13 @@ impl Db {
         } else {
             Saved::Updated
         })
+    }
+
+    pub async fn find_user(&self, username: &str) -> sqlx::Result<Option<ApiUser>> {
+        with_pool!(self, |pool| sqlx::query_as(FIND_USER)
+            .bind(username)
+            .fetch_optional(pool)
+            .await)
     }
 
     pub async fn user_count(&self) -> sqlx::Result<i64> {

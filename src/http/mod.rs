@@ -1,18 +1,101 @@
 //! The HTTP surface: the router and everything between a request and a handler.
 
+mod auth;
+mod filters;
+mod html;
+mod limits;
+mod method;
+mod negotiate;
+pub mod openapi;
+mod pagination;
+mod params;
+mod path_id;
+mod request;
+mod resource;
+mod routes;
+
 use axum::Router;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::error::ApiError;
 use crate::state::AppState;
+use routes::{auth_token, developers, rate_limits, repositories, root};
 
+/// The whole service's routes. Order of checks for the API, as DRF's: content negotiation,
+/// authentication, then the method, then the handler.
 pub fn router(state: AppState) -> Router {
+    let api = OpenApiRouter::new()
+        .merge(protected_routes().layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        )))
+        .merge(public_routes())
+        .layer(middleware::from_fn(negotiate::middleware));
     Router::new()
+        .merge(Router::from(api))
+        .merge(routes::docs::router(api_document()))
         .route(
             "/",
             get(|| async { (StatusCode::FOUND, [(LOCATION, "/github/")]) }),
         )
         .route("/health/", get(|| async { "ok" }))
+        .fallback(not_found_or_add_slash)
+        .layer(middleware::from_fn(method::explain_not_allowed))
+        .layer(middleware::from_fn(limits::enforce))
         .with_state(state)
+}
+
+/// The OpenAPI document: what the routes register, completed with what they share.
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi())
+        .merge(protected_routes())
+        .merge(public_routes())
+        .split_for_parts();
+    openapi::complete(&mut document);
+    document
+}
+
+/// Routes that need a user.
+fn protected_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(developers::list))
+        .routes(routes!(developers::detail))
+        .routes(routes!(developers::followers))
+        .routes(routes!(developers::following))
+        .routes(routes!(developers::starred_repositories))
+        .routes(routes!(developers::repositories))
+        .routes(routes!(repositories::list))
+        .routes(routes!(repositories::detail))
+        .routes(routes!(repositories::stargazers))
+        .routes(routes!(rate_limits::list))
+        .routes(routes!(rate_limits::detail))
+}
+
+/// The root, and the token route, which checks Basic credentials itself.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(root::root))
+        .routes(routes!(auth_token::issue, auth_token::issue_post))
+}
+
+/// Unknown paths: without their trailing slash, redirected to it as Django's APPEND_SLASH
+/// does (query kept); otherwise `{"detail": "Not found."}`.
+async fn not_found_or_add_slash(request: Request) -> Response {
+    let uri = request.uri();
+    if uri.path().ends_with('/') {
+        return ApiError::NotFound.into_response();
+    }
+    let target = match uri.query() {
+        Some(query) => format!("{}/?{query}", uri.path()),
+        None => format!("{}/", uri.path()),
+    };
+    (StatusCode::MOVED_PERMANENTLY, [(LOCATION, target)]).into_response()
 }

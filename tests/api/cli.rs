@@ -84,19 +84,19 @@ backend_tests! {
             .unwrap())
         };
         let hash = stored_hash().await;
-        assert!(gitomatic::password::verify("wonderland", &hash), "the line ending is not part of it");
+        assert!(gitomatic::auth::password::verify("wonderland", &hash), "the line ending is not part of it");
 
         let second = create_user(&db, dir.path(), "alice", "looking-glass");
         assert!(second.status.success(), "{}", stderr_of(&second));
         assert_eq!(String::from_utf8_lossy(&second.stdout), "updated the password of user alice\n");
         let hash = stored_hash().await;
-        assert!(gitomatic::password::verify("looking-glass", &hash));
-        assert!(!gitomatic::password::verify("wonderland", &hash));
+        assert!(gitomatic::auth::password::verify("looking-glass", &hash));
+        assert!(!gitomatic::auth::password::verify("wonderland", &hash));
         assert_eq!(conn.user_count().await.unwrap(), 1);
 
         let empty = create_user(&db, dir.path(), "alice", "\n");
         assert_fails_with_one_line(&empty, "the password must not be empty");
-        assert!(gitomatic::password::verify("looking-glass", &stored_hash().await), "unchanged");
+        assert!(gitomatic::auth::password::verify("looking-glass", &stored_hash().await), "unchanged");
     }
 
     async fn serve_answers_health_hides_secrets_and_stops_on_sigterm(db: TestDb) {

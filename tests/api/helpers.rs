@@ -4,8 +4,11 @@ use std::future::Future;
 use std::process::Command;
 
 use gitomatic::app::App;
-use gitomatic::config::{Config, DatabaseUrl};
+use gitomatic::auth::password;
+use gitomatic::config::{Config, DatabaseUrl, Secret};
 use gitomatic::db::Db;
+use reqwest::StatusCode;
+use serde_json::Value;
 use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -139,10 +142,15 @@ impl Drop for TestDb {
     }
 }
 
-/// The real app, serving on a random local port against its own database.
+/// The API user every `TestApp` has.
+pub const USER: &str = "tester";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The real app, serving on a random local port against its own database, with one API user.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The app's own database handle: statements run through it are counted.
     pub db: Db,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -152,16 +160,26 @@ pub struct TestApp {
 
 impl Fixture for TestApp {
     async fn create(backend: Backend) -> Option<Self> {
+        Some(Self::start(TestDb::create(backend).await?, |_| {}).await)
+    }
+}
+
+impl TestApp {
+    /// Starts the app on `test_db` with the test settings, changed by `configure`.
+    pub async fn start(test_db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
         init_test_logs();
-        let test_db = TestDb::create(backend).await?;
-        let config = Config {
+        let mut config = Config {
             database_url: DatabaseUrl::new(test_db.url.clone()),
             database_max_connections: 5,
             bind: "127.0.0.1:0".parse().unwrap(),
+            secret_key: Some(Secret::new("test signing key")),
             ..Config::default()
         };
+        configure(&mut config);
         let app = App::build(config).await.expect("the app builds");
         let address = format!("http://{}", app.local_addr());
+        let db = app.db().clone();
+        db.save_user(USER, &password::hash(PASSWORD)).await.unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -170,29 +188,45 @@ impl Fixture for TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let db = test_db.connect().await;
-        Some(Self {
+        Self {
             address,
             client,
             db,
             shutdown: Some(shutdown),
             server: Some(server),
             _test_db: test_db,
-        })
+        }
     }
-}
 
-impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
+    /// An anonymous GET.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
             .send()
             .await
             .expect("request")
+    }
+
+    /// A GET with the test user's Basic credentials.
+    pub async fn get_auth(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .basic_auth(USER, Some(PASSWORD))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// An authenticated GET whose answer is JSON.
+    pub async fn json(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.get_auth(path).await;
+        let status = response.status();
+        let body = response.json().await.expect("a JSON body");
+        (status, body)
     }
 
     /// Stops the server gracefully and reports how it ended.

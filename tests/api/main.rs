@@ -2,7 +2,16 @@
 //! `TEST_DATABASE_URL` names a server where it may create databases.
 
 mod helpers;
+mod seed;
 
+mod auth;
+mod bad_input;
 mod cli;
+mod docs;
+mod filters;
 mod health;
+mod negotiation;
+mod pagination;
+mod resources;
+mod routing;
 mod schema;

@@ -1,0 +1,95 @@
+//! Who may call the API: Basic credentials checked against `api_users` (with a short-lived
+//! cache of verified credentials, so a request does not cost a password hash), and the
+//! HS256 tokens `/github/auth_token/` issues.
+
+mod cache;
+pub mod password;
+mod token;
+
+use std::time::Duration;
+
+use crate::config::Secret;
+use crate::db::Db;
+use crate::db::users::ApiUser;
+
+use cache::CredentialCache;
+use token::Tokens;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("Invalid username/password.")]
+    InvalidCredentials,
+    #[error("Token has expired.")]
+    TokenExpired,
+    #[error("Token signature is invalid.")]
+    TokenSignature,
+    #[error("Token is invalid.")]
+    TokenInvalid,
+    #[error("Token user no longer exists.")]
+    TokenUserGone,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub struct Authenticator {
+    tokens: Tokens,
+    cache: CredentialCache,
+    /// Verified against when the user does not exist, so that answering takes as long as
+    /// for a wrong password and does not reveal which user names exist.
+    decoy_hash: String,
+}
+
+impl Authenticator {
+    /// Without a `secret`, tokens are signed with a random key that dies with the process.
+    pub fn new(secret: Option<&Secret>, token_lifetime: Duration) -> Self {
+        if secret.is_none() {
+            tracing::warn!(
+                "SECRET_KEY is not set: API tokens are signed with a random key and will not \
+                 survive a restart"
+            );
+        }
+        Self {
+            tokens: Tokens::new(secret, token_lifetime),
+            cache: CredentialCache::new(),
+            decoy_hash: password::hash("decoy password that no one has"),
+        }
+    }
+
+    pub async fn basic(
+        &self,
+        db: &Db,
+        username: &str,
+        password: &str,
+    ) -> Result<ApiUser, AuthError> {
+        let user = db.find_user(username).await?;
+        let stored = user.as_ref().map_or(&self.decoy_hash, |u| &u.password_hash);
+        let key = self.cache.key(username, password);
+        if user.is_some() && self.cache.holds(&key, stored) {
+            return user.ok_or(AuthError::InvalidCredentials);
+        }
+        let (password, stored_hash) = (password.to_owned(), stored.clone());
+        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let verified =
+            tokio::task::spawn_blocking(move || password::verify(&password, &stored_hash))
+                .await
+                .unwrap_or(false);
+        match user {
+            Some(user) if verified => {
+                self.cache.remember(key, &user.password_hash);
+                Ok(user)
+            }
+            _ => Err(AuthError::InvalidCredentials),
+        }
+    }
+
+    pub async fn bearer(&self, db: &Db, token: &str) -> Result<ApiUser, AuthError> {
+        let username = self.tokens.verify(token)?;
+        db.find_user(&username)
+            .await?
+            .ok_or(AuthError::TokenUserGone)
+    }
+
+    pub fn issue_token(&self, user: &ApiUser) -> String {
+        self.tokens.issue(&user.username)
+    }
+}

@@ -1,0 +1,37 @@
+//! Size limits on what a request may carry before any work is done for it.
+
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// Longest request target (path and query) served; gunicorn, before the original, allowed 4 KiB.
+pub const MAX_URI_BYTES: usize = 32 * 1024;
+/// Largest single header value, and all headers together.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+pub const MAX_HEADERS_TOTAL_BYTES: usize = 64 * 1024;
+
+pub async fn enforce(request: Request, next: Next) -> Response {
+    let uri_len = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::Status(StatusCode::URI_TOO_LONG, "Request URI too long.").into_response();
+    }
+    let mut total = 0;
+    for (name, value) in request.headers() {
+        let size = name.as_str().len() + value.len();
+        total += size;
+        if size > MAX_HEADER_BYTES || total > MAX_HEADERS_TOTAL_BYTES {
+            return ApiError::Status(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request header fields too large.",
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}

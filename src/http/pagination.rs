@@ -1,0 +1,95 @@
+//! DRF's page-number pagination: ten per page, `?page=N` or `?page=last`.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::http::request::ApiRequest;
+
+pub const PAGE_SIZE: i64 = 10;
+
+/// A page of a list, in DRF's envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// How many records match, on all pages.
+    pub count: i64,
+    /// The next page, or null on the last.
+    pub next: Option<String>,
+    /// The previous page, or null on the first.
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+/// The page a request asks for, checked against how many records there are.
+#[derive(Clone, Copy, Debug)]
+pub struct PageNumber {
+    pub number: u64,
+    pub last: u64,
+}
+
+impl PageNumber {
+    /// An empty list still has page 1; anything else out of range is an invalid page.
+    pub fn resolve(requested: Option<&str>, count: i64) -> Result<Self, ApiError> {
+        let count = u64::try_from(count).unwrap_or(0);
+        let last = count.div_ceil(PAGE_SIZE as u64).max(1);
+        let number = match requested {
+            None => 1,
+            Some("last") => last,
+            Some(raw) => {
+                let raw = raw.trim();
+                raw.strip_prefix('+')
+                    .unwrap_or(raw)
+                    .parse::<u64>()
+                    .map_err(|_| ApiError::InvalidPage)?
+            }
+        };
+        if number == 0 || number > last {
+            return Err(ApiError::InvalidPage);
+        }
+        Ok(Self { number, last })
+    }
+
+    pub fn offset(&self) -> i64 {
+        i64::try_from(self.number - 1)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(PAGE_SIZE)
+    }
+
+    pub fn wrap<T>(&self, request: &ApiRequest, count: i64, results: Vec<T>) -> Page<T> {
+        let next = (self.number < self.last).then(|| request.with_page(Some(self.number + 1)));
+        let previous = match self.number {
+            1 => None,
+            2 => Some(request.with_page(None)),
+            n => Some(request.with_page(Some(n - 1))),
+        };
+        Page {
+            count,
+            next,
+            previous,
+            results,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_checked_against_the_count() {
+        assert_eq!(PageNumber::resolve(None, 0).unwrap().number, 1);
+        assert_eq!(PageNumber::resolve(Some("last"), 0).unwrap().number, 1);
+        assert_eq!(PageNumber::resolve(Some("last"), 21).unwrap().number, 3);
+        assert_eq!(PageNumber::resolve(Some(" 2"), 11).unwrap().number, 2);
+        for bad in ["0", "-1", "3", "1.0", "", "abc", "99999999999999999999999"] {
+            assert!(
+                matches!(
+                    PageNumber::resolve(Some(bad), 11),
+                    Err(ApiError::InvalidPage)
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(PageNumber::resolve(Some("2"), 11).unwrap().offset(), 10);
+    }
+}

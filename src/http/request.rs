@@ -1,0 +1,106 @@
+//! `ApiRequest`: what a handler needs of the request to answer with absolute links —
+//! the origin (scheme and host, from proxy headers when the peer is trusted), the path,
+//! the query, and the `format` to carry into every link.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::HOST;
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::http::params::{Params, quote_plus};
+use crate::state::AppState;
+
+pub struct ApiRequest {
+    origin: String,
+    path: String,
+    pub params: Params,
+    format: Option<String>,
+}
+
+impl ApiRequest {
+    /// The absolute URL of `path` on this service, with the request's `format` carried.
+    pub fn link(&self, path: &str) -> String {
+        match &self.format {
+            Some(format) => format!("{}{path}?format={}", self.origin, quote_plus(format)),
+            None => format!("{}{path}", self.origin),
+        }
+    }
+
+    pub fn developer(&self, id: Uuid) -> String {
+        self.link(&format!("/github/developers/{id}/"))
+    }
+
+    pub fn repository(&self, id: Uuid) -> String {
+        self.link(&format!("/github/repositories/{id}/"))
+    }
+
+    pub fn rate_limit(&self, id: i64) -> String {
+        self.link(&format!("/github/rate_limit/{id}/"))
+    }
+
+    /// This request's URL with `page` set (or dropped): DRF's next and previous links.
+    pub fn with_page(&self, page: Option<u64>) -> String {
+        let page = page.map(|n| n.to_string());
+        let query = self.params.with("page", page.as_deref());
+        if query.is_empty() {
+            format!("{}{}", self.origin, self.path)
+        } else {
+            format!("{}{}?{query}", self.origin, self.path)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let trusted = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|ConnectInfo(peer)| state.config.forwarded_allow_ips.trusts(peer.ip()));
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                // A proxy chain lists several values; the first is the client's.
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let forwarded_host = trusted.then(|| header("x-forwarded-host")).flatten();
+        let host = forwarded_host
+            .or_else(|| header(HOST.as_str()))
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        if !valid_host(host) {
+            return Err(ApiError::BadRequest("Invalid Host header.".to_owned()));
+        }
+        let scheme = match trusted.then(|| header("x-forwarded-proto")).flatten() {
+            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
+        let params = Params::parse(parts.uri.query());
+        let format = params.non_empty("format").map(str::to_owned);
+        Ok(Self {
+            origin: format!("{scheme}://{}", host.to_ascii_lowercase()),
+            path: parts.uri.path().to_owned(),
+            params,
+            format,
+        })
+    }
+}
+
+/// A host name or address with an optional port: what Django's host validation accepts.
+fn valid_host(host: &str) -> bool {
+    host.len() <= 255
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+        })
+}

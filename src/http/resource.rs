@@ -1,0 +1,88 @@
+//! What the three listed resources share: filters, counting, paging, detail lookup.
+//! Each resource says how its rows become JSON; this does the rest once.
+
+use std::future::Future;
+
+use axum::Json;
+use serde::Serialize;
+use sqlx::FromRow;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+use uuid::Uuid;
+
+use crate::db::filter::{Cmp, Condition, SqlValue};
+use crate::db::listing::Listing;
+use crate::error::ApiError;
+use crate::http::filters::{self, Field};
+use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
+use crate::http::request::ApiRequest;
+use crate::state::AppState;
+
+pub trait Resource: Serialize + Sized + Send {
+    type Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin;
+    const LISTING: &'static Listing;
+    const FILTERS: &'static [Field];
+
+    /// Renders a page of rows, loading what they link to in a constant number of queries.
+    fn render(
+        state: &AppState,
+        request: &ApiRequest,
+        rows: Vec<Self::Row>,
+    ) -> impl Future<Output = Result<Vec<Self>, ApiError>> + Send;
+}
+
+/// A page of `R` matching the request's filters and `scope` (e.g. "followers of X").
+pub async fn list<R: Resource>(
+    state: &AppState,
+    request: &ApiRequest,
+    scope: Option<Condition>,
+) -> Result<Json<Page<R>>, ApiError> {
+    let mut conditions = filters::parse(R::FILTERS, &request.params)?;
+    conditions.extend(scope);
+    let filter = state.db.where_clause(&conditions);
+    let count = state.db.count(R::LISTING, &filter).await?;
+    let page = PageNumber::resolve(request.params.get("page"), count)?;
+    let rows = state
+        .db
+        .page(R::LISTING, &filter, PAGE_SIZE, page.offset())
+        .await?;
+    let results = R::render(state, request, rows).await?;
+    Ok(Json(page.wrap(request, count, results)))
+}
+
+/// The one `R` that `identity` names, if it also matches the request's filters.
+pub async fn detail<R: Resource>(
+    state: &AppState,
+    request: &ApiRequest,
+    identity: Condition,
+) -> Result<Json<R>, ApiError> {
+    let mut conditions = filters::parse(R::FILTERS, &request.params)?;
+    conditions.push(identity);
+    let filter = state.db.where_clause(&conditions);
+    let rows = state.db.page(R::LISTING, &filter, 1, 0).await?;
+    let rendered = R::render(state, request, rows).await?;
+    rendered
+        .into_iter()
+        .next()
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+/// Refuses with 404 unless a record with this id exists (for the lists hanging off it).
+pub async fn require<R: Resource>(state: &AppState, id: Uuid) -> Result<(), ApiError> {
+    if state.db.exists(R::LISTING, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The condition that picks the record with this UUID.
+pub fn id_is(id: Uuid) -> Condition {
+    Condition::Compare {
+        column: "id",
+        cmp: Cmp::Eq,
+        value: SqlValue::Id(id),
+    }
+}

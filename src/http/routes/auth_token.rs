@@ -1,0 +1,40 @@
+//! `/github/auth_token/`: trades Basic credentials for a bearer token.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::http::auth::basic_user;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthToken {
+    /// An HS256 JWT to send as `Authorization: Bearer <token>` until it expires.
+    pub auth_token: String,
+}
+
+/// A token for the user whose Basic credentials came with the request.
+#[utoipa::path(get, path = "/github/auth_token/", tag = "auth", security(("basic" = [])),
+    responses((status = 200, description = "A new token", body = AuthToken)))]
+pub async fn issue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<AuthToken>, ApiError> {
+    let user = basic_user(&state, &headers).await?;
+    Ok(Json(AuthToken {
+        auth_token: state.auth.issue_token(&user),
+    }))
+}
+
+/// The same as `GET`, for clients that fetch tokens with a POST.
+#[utoipa::path(post, path = "/github/auth_token/", tag = "auth", security(("basic" = [])),
+    responses((status = 200, description = "A new token", body = AuthToken)))]
+pub async fn issue_post(
+    state: State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<AuthToken>, ApiError> {
+    issue(state, headers).await
+}

@@ -1,0 +1,225 @@
+//! `/github/developers/`: developers, their detail, and the lists hanging off each one.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Link;
+use super::repositories::Repository;
+use crate::db::developers::{DEVELOPERS, DeveloperRow, FOLLOWED_BY, FOLLOWERS_OF};
+use crate::db::filter::{Cmp, Condition, SqlValue};
+use crate::db::listing::Listing;
+use crate::db::repositories::STARRED_BY;
+use crate::error::ApiError;
+use crate::http::filters::{DEVELOPER_FILTERS, Field, parse_bool};
+use crate::http::pagination::Page;
+use crate::http::path_id::PathId;
+use crate::http::request::ApiRequest;
+use crate::http::resource::{self, Resource};
+use crate::state::AppState;
+
+/// A GitHub user. Counts and profile fields are null until the profile itself is synced.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Developer {
+    pub id: Uuid,
+    pub url: String,
+    /// GitHub's numeric id, as a string.
+    pub github_id: String,
+    pub login: String,
+    pub name: Option<String>,
+    pub location: Option<String>,
+    pub bio: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    /// When the account was created on GitHub (UTC, ISO 8601).
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub followers_count: Option<i64>,
+    pub following_count: Option<i64>,
+    pub public_gists: Option<i64>,
+    pub public_repos: Option<i64>,
+    /// URLs of the developers who follow this one.
+    pub followers: Vec<String>,
+    /// URLs of the developers this one follows.
+    pub following: Vec<String>,
+    pub starred_repositories: Vec<String>,
+    /// URLs of the repositories this developer owns.
+    pub repositories: Vec<String>,
+    /// When this profile was last fetched from GitHub; null while known only from a list.
+    pub synced_at: Option<String>,
+    #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
+    pub links: Option<DeveloperLinks>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeveloperLinks {
+    #[serde(rename = "self")]
+    pub this: Link,
+    pub followers: Link,
+    pub following: Link,
+    pub starred_repositories: Link,
+    pub repositories: Link,
+}
+
+impl Resource for Developer {
+    type Row = DeveloperRow;
+    const LISTING: &'static Listing = &DEVELOPERS;
+    const FILTERS: &'static [Field] = DEVELOPER_FILTERS;
+
+    async fn render(
+        state: &AppState,
+        request: &ApiRequest,
+        rows: Vec<DeveloperRow>,
+    ) -> Result<Vec<Self>, ApiError> {
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+        let mut relations = state.db.developer_relations(&ids).await?;
+        let with_links = request.params.get("links").and_then(parse_bool) == Some(true);
+        let developers = |ids: Vec<Uuid>| ids.into_iter().map(|id| request.developer(id)).collect();
+        let repositories =
+            |ids: Vec<Uuid>| ids.into_iter().map(|id| request.repository(id)).collect();
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let related = relations.remove(&row.id).unwrap_or_default();
+                let sub = |list: &str| {
+                    Link::to(request.link(&format!("/github/developers/{}/{list}/", row.id)))
+                };
+                let links = with_links.then(|| DeveloperLinks {
+                    this: Link::to(request.developer(row.id)),
+                    followers: sub("followers"),
+                    following: sub("following"),
+                    starred_repositories: sub("starred_repositories"),
+                    repositories: sub("repositories"),
+                });
+                Developer {
+                    id: row.id,
+                    url: request.developer(row.id),
+                    github_id: row.github_id.to_string(),
+                    login: row.login,
+                    name: row.name,
+                    location: row.location,
+                    bio: row.bio,
+                    company: row.company,
+                    email: row.email,
+                    created_at: row.created_at.map(|t| t.to_iso()),
+                    updated_at: row.updated_at.map(|t| t.to_iso()),
+                    followers_count: row.followers_count,
+                    following_count: row.following_count,
+                    public_gists: row.public_gists,
+                    public_repos: row.public_repos,
+                    followers: developers(related.followers),
+                    following: developers(related.following),
+                    starred_repositories: repositories(related.starred_repositories),
+                    repositories: repositories(related.repositories),
+                    synced_at: row.synced_at.map(|t| t.to_iso()),
+                    links,
+                }
+            })
+            .collect())
+    }
+}
+
+/// Developers, newest GitHub account first; those whose creation date is unknown come last.
+#[utoipa::path(get, path = "/github/developers/", tag = "developers",
+    responses((status = 200, description = "A page of developers", body = Page<Developer>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    request: ApiRequest,
+) -> Result<Json<Page<Developer>>, ApiError> {
+    resource::list(&state, &request, None).await
+}
+
+/// One developer, if it also matches the filters given.
+#[utoipa::path(get, path = "/github/developers/{id}/", tag = "developers",
+    params(("id" = Uuid, Path, description = "The developer's id")),
+    responses((status = 200, description = "The developer", body = Developer)))]
+pub async fn detail(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+    request: ApiRequest,
+) -> Result<Json<Developer>, ApiError> {
+    resource::detail(&state, &request, resource::id_is(id)).await
+}
+
+/// The developers who follow this one.
+#[utoipa::path(get, path = "/github/developers/{id}/followers/", tag = "developers",
+    params(("id" = Uuid, Path, description = "The developer's id")),
+    responses((status = 200, description = "A page of developers", body = Page<Developer>)))]
+pub async fn followers(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+    request: ApiRequest,
+) -> Result<Json<Page<Developer>>, ApiError> {
+    resource::require::<Developer>(&state, id).await?;
+    resource::list(
+        &state,
+        &request,
+        Some(Condition::IdIn {
+            subquery: FOLLOWERS_OF,
+            of: id,
+        }),
+    )
+    .await
+}
+
+/// The developers this one follows.
+#[utoipa::path(get, path = "/github/developers/{id}/following/", tag = "developers",
+    params(("id" = Uuid, Path, description = "The developer's id")),
+    responses((status = 200, description = "A page of developers", body = Page<Developer>)))]
+pub async fn following(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+    request: ApiRequest,
+) -> Result<Json<Page<Developer>>, ApiError> {
+    resource::require::<Developer>(&state, id).await?;
+    resource::list(
+        &state,
+        &request,
+        Some(Condition::IdIn {
+            subquery: FOLLOWED_BY,
+            of: id,
+        }),
+    )
+    .await
+}
+
+/// The repositories this developer starred.
+#[utoipa::path(get, path = "/github/developers/{id}/starred_repositories/", tag = "developers",
+    params(("id" = Uuid, Path, description = "The developer's id")),
+    responses((status = 200, description = "A page of repositories", body = Page<Repository>)))]
+pub async fn starred_repositories(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+    request: ApiRequest,
+) -> Result<Json<Page<Repository>>, ApiError> {
+    resource::require::<Developer>(&state, id).await?;
+    resource::list(
+        &state,
+        &request,
+        Some(Condition::IdIn {
+            subquery: STARRED_BY,
+            of: id,
+        }),
+    )
+    .await
+}
+
+/// The repositories this developer owns.
+#[utoipa::path(get, path = "/github/developers/{id}/repositories/", tag = "developers",
+    params(("id" = Uuid, Path, description = "The developer's id")),
+    responses((status = 200, description = "A page of repositories", body = Page<Repository>)))]
+pub async fn repositories(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+    request: ApiRequest,
+) -> Result<Json<Page<Repository>>, ApiError> {
+    resource::require::<Developer>(&state, id).await?;
+    let owned = Condition::Compare {
+        column: "owner_id",
+        cmp: Cmp::Eq,
+        value: SqlValue::Id(id),
+    };
+    resource::list(&state, &request, Some(owned)).await
+}

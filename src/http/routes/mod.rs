@@ -1,0 +1,29 @@
+//! One file per resource: its handlers, their OpenAPI annotations and their DTOs.
+
+pub mod auth_token;
+pub mod developers;
+pub mod docs;
+pub mod rate_limits;
+pub mod repositories;
+pub mod root;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A hyperlink in `_links` (opt-in with `?links=true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    pub href: String,
+}
+
+impl Link {
+    pub fn to(href: String) -> Self {
+        Self { href }
+    }
+}
+
+/// `{"detail": "…"}`: how every refusal reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub detail: String,
+}

@@ -1,0 +1,115 @@
+//! The OpenAPI document, Swagger UI and Redoc: complete, served locally, and stable.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, backend_tests};
+
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
+
+/// Catches unintended changes to the contract. After an intended one, refresh the snapshot
+/// with `UPDATE_SNAPSHOTS=1 cargo test openapi_document_matches_its_snapshot`.
+#[test]
+fn openapi_document_matches_its_snapshot() {
+    let document = gitomatic::http::api_document();
+    let actual = serde_json::to_string_pretty(&document).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(SNAPSHOT, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(SNAPSHOT).expect("tests/snapshots/openapi.json exists");
+    assert!(
+        actual == expected,
+        "the OpenAPI document changed; see the test's doc comment"
+    );
+}
+
+#[test]
+fn every_api_route_is_documented_with_its_errors_and_filters() {
+    let document = gitomatic::http::api_document();
+    let document = serde_json::to_value(document).unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/github/",
+        "/github/auth_token/",
+        "/github/developers/",
+        "/github/developers/{id}/",
+        "/github/developers/{id}/followers/",
+        "/github/developers/{id}/following/",
+        "/github/developers/{id}/starred_repositories/",
+        "/github/developers/{id}/repositories/",
+        "/github/repositories/",
+        "/github/repositories/{id}/",
+        "/github/repositories/{id}/stargazers/",
+        "/github/rate_limit/",
+        "/github/rate_limit/{id}/",
+    ] {
+        assert!(paths.contains_key(path), "{path} is documented");
+    }
+    let list = &paths["/github/repositories/"]["get"];
+    for status in ["200", "400", "401", "403", "404", "406", "503"] {
+        assert!(
+            list["responses"].get(status).is_some(),
+            "repositories list documents {status}"
+        );
+    }
+    let params: Vec<&str> = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "page",
+        "stargazers_count__lte",
+        "description__contains",
+        "language__isnull",
+        "private",
+        "links",
+    ] {
+        assert!(params.contains(&name), "{name} in {params:?}");
+    }
+    assert_eq!(
+        list["security"],
+        serde_json::json!([{"basic": []}, {"bearer": []}])
+    );
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["basic"]["scheme"], "basic");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert!(
+        paths["/github/"]["get"].get("security").is_none(),
+        "the root is public"
+    );
+}
+
+backend_tests! {
+    async fn the_document_is_served_as_json_and_yaml(app: TestApp) {
+        let json = app.get("/github/swagger.json").await;
+        assert_eq!(json.status(), StatusCode::OK);
+        let document: Value = json.json().await.unwrap();
+        assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+        let yaml = app.get("/github/swagger.yaml").await;
+        assert_eq!(yaml.status(), StatusCode::OK);
+        assert_eq!(yaml.headers()["content-type"], "application/yaml");
+        assert!(yaml.text().await.unwrap().starts_with("openapi: 3.1"));
+    }
+
+    async fn swagger_ui_and_redoc_are_served_from_here(app: TestApp) {
+        let swagger = app.get("/github/swagger/").await;
+        assert_eq!(swagger.status(), StatusCode::OK);
+        let page = swagger.text().await.unwrap();
+        assert!(page.contains("swagger-ui"), "{page}");
+        assert!(!page.contains("https://"), "no remote assets: {page}");
+        let bundle = app.get("/github/swagger/swagger-ui-bundle.js").await;
+        assert_eq!(bundle.status(), StatusCode::OK);
+
+        let redoc = app.get("/github/redoc/").await;
+        assert_eq!(redoc.status(), StatusCode::OK);
+        let page = redoc.text().await.unwrap();
+        assert!(page.contains("spec-url=\"/github/swagger.json\""));
+        assert!(page.contains("src=\"/github/redoc/redoc.standalone.js\""));
+        assert!(!page.contains("https://"), "no remote assets: {page}");
+        let js = app.get("/github/redoc/redoc.standalone.js").await;
+        assert_eq!(js.status(), StatusCode::OK);
+        assert!(js.bytes().await.unwrap().len() > 500_000);
+    }
+}

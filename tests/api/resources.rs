@@ -1,0 +1,227 @@
+//! The compat shapes of developers and repositories, their relations and sub-collections,
+//! and the number of SQL statements a page costs.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, backend_tests};
+use crate::seed::{self, Dev, Repo, at};
+
+struct Graph {
+    ada: Uuid,
+    bob: Uuid,
+    cyd: Uuid,
+    engine: Uuid,
+    loom: Uuid,
+}
+
+/// ada owns engine and loom; bob and cyd follow ada; ada follows bob; bob and cyd star engine.
+async fn graph(app: &TestApp) -> Graph {
+    let ada = seed::developer(
+        &app.db,
+        Dev {
+            name: Some("Ada".into()),
+            location: Some("London".into()),
+            email: Some("ada@example.com".into()),
+            created_at: at("2015-10-23T16:17:42Z"),
+            updated_at: at("2020-10-02T19:21:25Z"),
+            followers_count: Some(2),
+            following_count: Some(1),
+            public_gists: Some(7),
+            public_repos: Some(2),
+            synced_at: at("2026-11-22T03:00:00.123456Z"),
+            ..seed::dev(15_267_120, "ada")
+        },
+    )
+    .await;
+    let bob = seed::developer(&app.db, seed::dev(2, "bob")).await;
+    let cyd = seed::developer(&app.db, seed::dev(3, "cyd")).await;
+    let engine = seed::repository(
+        &app.db,
+        Repo {
+            description: Some("Difference engine".into()),
+            homepage: Some(String::new()),
+            language: Some("Rust".into()),
+            created_at: at("2020-09-29T09:20:44Z"),
+            stargazers_count: Some(2),
+            subscribers_count: Some(1),
+            ..seed::repo(299_566_089, (ada, 15_267_120, "ada"), "engine")
+        },
+    )
+    .await;
+    let loom = seed::repository(
+        &app.db,
+        seed::repo(299_566_090, (ada, 15_267_120, "ada"), "loom"),
+    )
+    .await;
+    seed::follow(&app.db, bob, ada).await;
+    seed::follow(&app.db, cyd, ada).await;
+    seed::follow(&app.db, ada, bob).await;
+    seed::star(&app.db, bob, engine).await;
+    seed::star(&app.db, cyd, engine).await;
+    Graph {
+        ada,
+        bob,
+        cyd,
+        engine,
+        loom,
+    }
+}
+
+fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort();
+    ids
+}
+
+backend_tests! {
+    async fn a_developer_reads_exactly_as_the_original(app: TestApp) {
+        let g = graph(&app).await;
+        let a = &app.address;
+        let dev = |id: Uuid| format!("{a}/github/developers/{id}/");
+        let repo = |id: Uuid| format!("{a}/github/repositories/{id}/");
+        let (status, body) = app.json(&format!("/github/developers/{}/", g.ada)).await;
+        assert_eq!(status, StatusCode::OK);
+        let expected = json!({
+            "id": g.ada.to_string(),
+            "url": dev(g.ada),
+            "github_id": "15267120",
+            "login": "ada",
+            "name": "Ada",
+            "location": "London",
+            "bio": null,
+            "company": null,
+            "email": "ada@example.com",
+            "created_at": "2015-10-23T16:17:42Z",
+            "updated_at": "2020-10-02T19:21:25Z",
+            "followers_count": 2,
+            "following_count": 1,
+            "public_gists": 7,
+            "public_repos": 2,
+            "followers": sorted(vec![g.bob, g.cyd]).into_iter().map(dev).collect::<Vec<_>>(),
+            "following": [dev(g.bob)],
+            "starred_repositories": [],
+            "repositories": sorted(vec![g.engine, g.loom]).into_iter().map(repo).collect::<Vec<_>>(),
+            "synced_at": "2026-11-22T03:00:00.123456Z",
+        });
+        assert_eq!(body, expected);
+        let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+        let expected_keys: Vec<&String> = expected.as_object().unwrap().keys().collect();
+        assert_eq!(keys, expected_keys, "field order is part of the contract");
+    }
+
+    async fn a_repository_reads_exactly_as_the_original(app: TestApp) {
+        let g = graph(&app).await;
+        let a = &app.address;
+        let (_, body) = app.json(&format!("/github/repositories/{}/", g.engine)).await;
+        let mut stargazers = [g.bob, g.cyd];
+        stargazers.sort();
+        let expected = json!({
+            "id": g.engine.to_string(),
+            "url": format!("{a}/github/repositories/{}/", g.engine),
+            "owner": format!("{a}/github/developers/{}/", g.ada),
+            "github_id": "299566089",
+            "owner_github_id": "15267120",
+            "name": "engine",
+            "full_name": "ada/engine",
+            "description": "Difference engine",
+            "homepage": "",
+            "language": "Rust",
+            "created_at": "2020-09-29T09:20:44Z",
+            "updated_at": null,
+            "has_downloads": true,
+            "has_issues": true,
+            "has_pages": false,
+            "has_projects": true,
+            "has_wiki": null,
+            "private": null,
+            "archived": null,
+            "disabled": false,
+            "stargazers": stargazers.iter().map(|id| format!("{a}/github/developers/{id}/")).collect::<Vec<_>>(),
+            "stargazers_count": 2,
+            "subscribers_count": 1,
+            "watchers_count": 2,
+            "open_issues_count": 0,
+            "synced_at": null,
+        });
+        assert_eq!(body, expected);
+        let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+        let expected_keys: Vec<&String> = expected.as_object().unwrap().keys().collect();
+        assert_eq!(keys, expected_keys);
+    }
+
+    async fn the_lists_hanging_off_a_record_are_paginated_collections(app: TestApp) {
+        let g = graph(&app).await;
+        let count = |body: &Value| body["count"].as_i64().unwrap();
+        let logins = |body: &Value| {
+            let mut l: Vec<String> = body["results"].as_array().unwrap().iter().map(|d| d["login"].as_str().unwrap().to_owned()).collect();
+            l.sort();
+            l
+        };
+        let (_, followers) = app.json(&format!("/github/developers/{}/followers/", g.ada)).await;
+        assert_eq!(logins(&followers), ["bob", "cyd"]);
+        let (_, filtered) = app.json(&format!("/github/developers/{}/followers/?login=cyd", g.ada)).await;
+        assert_eq!(logins(&filtered), ["cyd"]);
+        let (_, following) = app.json(&format!("/github/developers/{}/following/", g.ada)).await;
+        assert_eq!(logins(&following), ["bob"]);
+        let (_, starred) = app.json(&format!("/github/developers/{}/starred_repositories/", g.bob)).await;
+        assert_eq!(starred["results"][0]["name"], "engine");
+        let (_, owned) = app.json(&format!("/github/developers/{}/repositories/", g.ada)).await;
+        assert_eq!(count(&owned), 2);
+        let (_, stargazers) = app.json(&format!("/github/repositories/{}/stargazers/", g.engine)).await;
+        assert_eq!(logins(&stargazers), ["bob", "cyd"]);
+        let (_, none) = app.json(&format!("/github/repositories/{}/stargazers/", g.loom)).await;
+        assert_eq!(none, json!({"count": 0, "next": null, "previous": null, "results": []}));
+        let (status, _) = app.json(&format!("/github/repositories/{}/stargazers/", g.ada)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "a developer's id is no repository");
+    }
+
+    async fn links_true_adds_links_and_nothing_else_changes(app: TestApp) {
+        let g = graph(&app).await;
+        let (_, plain) = app.json(&format!("/github/developers/{}/", g.ada)).await;
+        let (_, linked) = app.json(&format!("/github/developers/{}/?links=true", g.ada)).await;
+        let a = &app.address;
+        assert_eq!(linked["_links"], json!({
+            "self": {"href": format!("{a}/github/developers/{}/", g.ada)},
+            "followers": {"href": format!("{a}/github/developers/{}/followers/", g.ada)},
+            "following": {"href": format!("{a}/github/developers/{}/following/", g.ada)},
+            "starred_repositories": {"href": format!("{a}/github/developers/{}/starred_repositories/", g.ada)},
+            "repositories": {"href": format!("{a}/github/developers/{}/repositories/", g.ada)},
+        }));
+        let mut without = linked.clone();
+        without.as_object_mut().unwrap().remove("_links");
+        assert_eq!(without, plain);
+        let (_, repo) = app.json(&format!("/github/repositories/{}/?links=1", g.engine)).await;
+        assert_eq!(repo["_links"]["stargazers"]["href"], json!(format!("{a}/github/repositories/{}/stargazers/", g.engine)));
+    }
+
+    async fn a_page_costs_a_constant_number_of_statements(app: TestApp) {
+        let hub = seed::developer(&app.db, seed::dev(1, "hub")).await;
+        let mut repos = Vec::new();
+        for i in 0..10 {
+            repos.push(seed::repository(&app.db, seed::repo(100 + i, (hub, 1, "hub"), &format!("r{i}"))).await);
+        }
+        for i in 0..30 {
+            let dev = seed::developer(&app.db, seed::dev(10 + i, &format!("d{i}"))).await;
+            seed::follow(&app.db, dev, hub).await;
+            seed::follow(&app.db, hub, dev).await;
+            seed::star(&app.db, dev, repos[(i % 10) as usize]).await;
+        }
+        app.get_auth("/github/").await; // warm the credential cache: it is what the bound is about
+        app.get_auth("/github/developers/").await;
+        for path in [
+            "/github/developers/".to_owned(),
+            "/github/developers/?page=2&login__gte=d".to_owned(),
+            "/github/repositories/".to_owned(),
+            format!("/github/developers/{hub}/"),
+            format!("/github/developers/{hub}/followers/"),
+            format!("/github/repositories/{}/", repos[0]),
+        ] {
+            let before = app.db.statements_run();
+            let (status, _) = app.json(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            let spent = app.db.statements_run() - before;
+            assert!((3..=6).contains(&spent), "{path} ran {spent} statements");
+        }
+    }
+}
