@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::listing::{Listing, in_list};
+use super::related::Relation;
 use super::{Db, Timestamp};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -37,6 +38,29 @@ pub const DEVELOPERS: Listing = Listing {
 pub const FOLLOWERS_OF: &str = "SELECT follower_id FROM follows WHERE followee_id = {}";
 pub const FOLLOWED_BY: &str = "SELECT followee_id FROM follows WHERE follower_id = {}";
 pub const STARGAZERS_OF: &str = "SELECT developer_id FROM stars WHERE repository_id = {}";
+
+/// The developers who follow a subject developer, and those a subject follows.
+pub const FOLLOWERS: Relation = Relation {
+    from: "follows JOIN developers ON developers.id = follows.follower_id",
+    subject: "follows.followee_id",
+    target: &DEVELOPERS,
+};
+pub const FOLLOWING: Relation = Relation {
+    from: "follows JOIN developers ON developers.id = follows.followee_id",
+    subject: "follows.follower_id",
+    target: &DEVELOPERS,
+};
+/// The developers who starred a subject repository, and a subject repository's owner.
+pub const STARGAZERS: Relation = Relation {
+    from: "stars JOIN developers ON developers.id = stars.developer_id",
+    subject: "stars.repository_id",
+    target: &DEVELOPERS,
+};
+pub const OWNER: Relation = Relation {
+    from: "repositories JOIN developers ON developers.id = repositories.owner_id",
+    subject: "repositories.id",
+    target: &DEVELOPERS,
+};
 
 /// The ids a developer's relations point at, each list in id order.
 #[derive(Clone, Debug, Default)]

@@ -31,6 +31,7 @@ pub mod developers;
 pub mod filter;
 pub mod listing;
 pub mod rate_limits;
+pub mod related;
 pub mod repositories;
 mod timestamp;
 pub mod users;

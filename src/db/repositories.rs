@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::listing::{Listing, in_list};
+use super::related::Relation;
 use super::{Db, Timestamp};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -46,6 +47,18 @@ pub const REPOSITORIES: Listing = Listing {
 
 /// Repositories a developer starred (`{}` is the developer's id).
 pub const STARRED_BY: &str = "SELECT repository_id FROM stars WHERE developer_id = {}";
+
+/// The repositories a subject developer starred, and those a subject developer owns.
+pub const STARRED: Relation = Relation {
+    from: "stars JOIN repositories ON repositories.id = stars.repository_id",
+    subject: "stars.developer_id",
+    target: &REPOSITORIES,
+};
+pub const OWNED: Relation = Relation {
+    from: "repositories",
+    subject: "repositories.owner_id",
+    target: &REPOSITORIES,
+};
 
 impl Db {
     /// The stargazers of every repository in `ids`, in one query whatever their number.

@@ -1,6 +1,7 @@
 //! The HTTP surface: the router and everything between a request and a handler.
 
 mod auth;
+mod embed;
 mod filters;
 mod html;
 mod limits;

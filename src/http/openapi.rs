@@ -241,6 +241,18 @@ fn document_filters(operation: &mut Operation, fields: &[Field]) {
         "true adds `_links` with the record's own and related URLs".to_owned(),
         ObjectBuilder::new().schema_type(Type::Boolean),
     );
+    query_param(
+        operation,
+        "embed".to_owned(),
+        "1 to 3: developers and repositories carry `_embedded`, the first page of each \
+         relation rendered in full, this many levels deep (at most 1,000 embedded records a \
+         response; records past that have no `_embedded`)"
+            .to_owned(),
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(3)),
+    );
 }
 
 fn compare(field: &str, lookup: Lookup) -> String {

@@ -20,6 +20,18 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
+impl<T> Default for Page<T> {
+    /// The empty page: no records, no neighbours.
+    fn default() -> Self {
+        Self {
+            count: 0,
+            next: None,
+            previous: None,
+            results: Vec::new(),
+        }
+    }
+}
+
 /// The page a request asks for, checked against how many records there are.
 #[derive(Clone, Copy, Debug)]
 pub struct PageNumber {

@@ -41,6 +41,16 @@ impl ApiRequest {
         self.link(&format!("/github/rate_limit/{id}/"))
     }
 
+    /// Page `page` of the collection at `path`, with the request's `format` carried.
+    pub fn page_of(&self, path: &str, page: u64) -> String {
+        let format = self
+            .format
+            .as_ref()
+            .map(|f| format!("format={}", quote_plus(f)));
+        let query = Params::parse(format.as_deref()).with("page", Some(&page.to_string()));
+        format!("{}{path}?{query}", self.origin)
+    }
+
     /// This request's URL with `page` set (or dropped): DRF's next and previous links.
     pub fn with_page(&self, page: Option<u64>) -> String {
         let page = page.map(|n| n.to_string());

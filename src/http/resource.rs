@@ -2,6 +2,7 @@
 //! Each resource says how its rows become JSON; this does the rest once.
 
 use std::future::Future;
+use std::sync::atomic::AtomicUsize;
 
 use axum::Json;
 use serde::Serialize;
@@ -14,6 +15,7 @@ use uuid::Uuid;
 use crate::db::filter::{Cmp, Condition, SqlValue};
 use crate::db::listing::Listing;
 use crate::error::ApiError;
+use crate::http::embed::{self, Embed};
 use crate::http::filters::{self, Field};
 use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
 use crate::http::request::ApiRequest;
@@ -24,11 +26,13 @@ pub trait Resource: Serialize + Sized + Send {
     const LISTING: &'static Listing;
     const FILTERS: &'static [Field];
 
-    /// Renders a page of rows, loading what they link to in a constant number of queries.
+    /// Renders rows in their order, loading what they link to (and embed) in a constant
+    /// number of queries.
     fn render(
         state: &AppState,
         request: &ApiRequest,
         rows: Vec<Self::Row>,
+        embed: Embed<'_>,
     ) -> impl Future<Output = Result<Vec<Self>, ApiError>> + Send;
 }
 
@@ -39,6 +43,8 @@ pub async fn list<R: Resource>(
     scope: Option<Condition>,
 ) -> Result<Json<Page<R>>, ApiError> {
     let mut conditions = filters::parse(R::FILTERS, &request.params)?;
+    let budget = AtomicUsize::new(embed::BUDGET);
+    let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
     let filter = state.db.where_clause(&conditions);
     let count = state.db.count(R::LISTING, &filter).await?;
@@ -47,7 +53,7 @@ pub async fn list<R: Resource>(
         .db
         .page(R::LISTING, &filter, PAGE_SIZE, page.offset())
         .await?;
-    let results = R::render(state, request, rows).await?;
+    let results = R::render(state, request, rows, embed).await?;
     Ok(Json(page.wrap(request, count, results)))
 }
 
@@ -58,10 +64,12 @@ pub async fn detail<R: Resource>(
     identity: Condition,
 ) -> Result<Json<R>, ApiError> {
     let mut conditions = filters::parse(R::FILTERS, &request.params)?;
+    let budget = AtomicUsize::new(embed::BUDGET);
+    let embed = Embed::from_params(&request.params, &budget)?;
     conditions.push(identity);
     let filter = state.db.where_clause(&conditions);
     let rows = state.db.page(R::LISTING, &filter, 1, 0).await?;
-    let rendered = R::render(state, request, rows).await?;
+    let rendered = R::render(state, request, rows, embed).await?;
     rendered
         .into_iter()
         .next()

@@ -195,6 +195,91 @@ backend_tests! {
         assert_eq!(repo["_links"]["stargazers"]["href"], json!(format!("{a}/github/repositories/{}/stargazers/", g.engine)));
     }
 
+    async fn embed_renders_related_records_as_first_pages(app: TestApp) {
+        let g = graph(&app).await;
+        let (_, plain) = app.json(&format!("/github/developers/{}/", g.ada)).await;
+        let (status, body) = app.json(&format!("/github/developers/{}/?embed=1", g.ada)).await;
+        assert_eq!(status, StatusCode::OK);
+        let embedded = &body["_embedded"];
+        assert_eq!(embedded["followers"]["count"], 2);
+        assert_eq!(embedded["followers"]["next"], Value::Null);
+        let follower_urls: Vec<&str> = embedded["followers"]["results"].as_array().unwrap().iter().map(|d| d["url"].as_str().unwrap()).collect();
+        let mut expected = plain["followers"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect::<Vec<_>>();
+        expected.sort_unstable();
+        let mut got = follower_urls.clone();
+        got.sort_unstable();
+        assert_eq!(got, expected, "the embedded followers are the followers");
+        assert_eq!(embedded["repositories"]["count"], 2);
+        assert_eq!(embedded["starred_repositories"], json!({"count": 0, "next": null, "previous": null, "results": []}));
+        assert!(embedded["followers"]["results"][0].get("_embedded").is_none(), "one level only");
+
+        let (_, deep) = app.json(&format!("/github/developers/{}/?embed=2", g.ada)).await;
+        let engine = deep["_embedded"]["repositories"]["results"].as_array().unwrap().iter()
+            .find(|r| r["name"] == "engine").unwrap().clone();
+        assert_eq!(engine["_embedded"]["stargazers"]["count"], 2);
+        assert_eq!(engine["_embedded"]["owner"]["login"], "ada");
+        assert!(engine["_embedded"]["owner"].get("_embedded").is_none(), "two levels only");
+
+        let (_, repo) = app.json(&format!("/github/repositories/{}/?embed=1", g.engine)).await;
+        assert_eq!(repo["_embedded"]["owner"]["id"], json!(g.ada.to_string()));
+        let mut without = repo.clone();
+        without.as_object_mut().unwrap().remove("_embedded");
+        let (_, plain_repo) = app.json(&format!("/github/repositories/{}/", g.engine)).await;
+        assert_eq!(without, plain_repo, "embedding adds, never changes");
+
+        for bad in ["0", "4", "two"] {
+            assert_eq!(
+                app.json(&format!("/github/developers/?embed={bad}")).await,
+                (StatusCode::BAD_REQUEST, json!({"embed": ["Enter a whole number from 1 to 3."]})),
+                "embed={bad}"
+            );
+        }
+    }
+
+    async fn embedded_lists_link_to_the_rest(app: TestApp) {
+        let star = seed::developer(&app.db, seed::dev(1, "star")).await;
+        for i in 0..12 {
+            let fan = seed::developer(&app.db, seed::dev(100 + i, &format!("fan{i:02}"))).await;
+            seed::follow(&app.db, fan, star).await;
+        }
+        let (_, body) = app.json(&format!("/github/developers/{star}/?embed=1&format=json")).await;
+        let followers = &body["_embedded"]["followers"];
+        assert_eq!(followers["count"], 12);
+        assert_eq!(followers["results"].as_array().unwrap().len(), 10);
+        assert_eq!(followers["next"], json!(format!("{}/github/developers/{star}/followers/?format=json&page=2", app.address)));
+        let (_, page_one) = app.json(&format!("/github/developers/{star}/followers/?format=json")).await;
+        assert_eq!(followers["results"], page_one["results"], "the embedded list is the first page");
+    }
+
+    async fn deep_embedding_stays_within_its_budget(app: TestApp) {
+        let mut people = Vec::new();
+        for i in 0..15 {
+            people.push(seed::developer(&app.db, seed::dev(i + 1, &format!("p{i:02}"))).await);
+        }
+        for a in &people {
+            for b in &people {
+                if a != b {
+                    seed::follow(&app.db, *a, *b).await;
+                }
+            }
+        }
+        fn embedded_records(value: &Value) -> usize {
+            let Some(embedded) = value.get("_embedded") else { return 0 };
+            embedded.as_object().unwrap().values()
+                .flat_map(|list| list["results"].as_array().cloned().unwrap_or_default())
+                .map(|record| 1 + embedded_records(&record))
+                .sum()
+        }
+        let before = app.db.statements_run();
+        let (status, body) = app.json("/github/developers/?embed=3").await;
+        let spent = app.db.statements_run() - before;
+        assert_eq!(status, StatusCode::OK);
+        let total: usize = body["results"].as_array().unwrap().iter().map(embedded_records).sum();
+        assert_eq!(total, 10 * 2 * 10, "the first level fits; the next would pass the budget");
+        assert!(total <= 1_000);
+        assert!(spent <= 30, "{spent} statements");
+    }
+
     async fn a_page_costs_a_constant_number_of_statements(app: TestApp) {
         let hub = seed::developer(&app.db, seed::dev(1, "hub")).await;
         let mut repos = Vec::new();

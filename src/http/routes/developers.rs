@@ -8,11 +8,14 @@ use uuid::Uuid;
 
 use super::Link;
 use super::repositories::Repository;
-use crate::db::developers::{DEVELOPERS, DeveloperRow, FOLLOWED_BY, FOLLOWERS_OF};
+use crate::db::developers::{
+    DEVELOPERS, DeveloperRow, FOLLOWED_BY, FOLLOWERS, FOLLOWERS_OF, FOLLOWING,
+};
 use crate::db::filter::{Cmp, Condition, SqlValue};
 use crate::db::listing::Listing;
-use crate::db::repositories::STARRED_BY;
+use crate::db::repositories::{OWNED, STARRED, STARRED_BY};
 use crate::error::ApiError;
+use crate::http::embed::{self, Embed, Loading, Pages};
 use crate::http::filters::{DEVELOPER_FILTERS, Field, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
@@ -51,6 +54,74 @@ pub struct Developer {
     pub synced_at: Option<String>,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<DeveloperLinks>,
+    /// With `?embed=N`: the first records of `followers`, `following`,
+    /// `starred_repositories` and `repositories`, each a page like its sub-collection's first.
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub embedded: Option<DeveloperEmbedded>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeveloperEmbedded {
+    pub followers: Page<Developer>,
+    pub following: Page<Developer>,
+    pub starred_repositories: Page<Repository>,
+    pub repositories: Page<Repository>,
+}
+
+/// Embedded pages of a batch of developers: per relation, one page per developer in order.
+struct EmbeddedPages {
+    developers: Pages<Developer>,
+    repositories: Pages<Repository>,
+}
+
+impl EmbeddedPages {
+    /// Boxed: embedding renders developers, which embed in turn.
+    fn load<'a>(
+        state: &'a AppState,
+        request: &'a ApiRequest,
+        ids: &'a [Uuid],
+        next: Embed<'a>,
+    ) -> Loading<'a, Self> {
+        Box::pin(async move {
+            let cap = embed::LIST_CAP as i64;
+            let people = vec![
+                state.db.first_related(&FOLLOWERS, ids, cap).await?,
+                state.db.first_related(&FOLLOWING, ids, cap).await?,
+            ];
+            let repos = vec![
+                state.db.first_related(&STARRED, ids, cap).await?,
+                state.db.first_related(&OWNED, ids, cap).await?,
+            ];
+            let path = |lists: [&'static str; 2]| {
+                move |relation: usize, id: Uuid| {
+                    format!("/github/developers/{id}/{}/", lists[relation])
+                }
+            };
+            let people_path = path(["followers", "following"]);
+            let Some(developers) =
+                embed::pages(state, request, ids, people, next, people_path).await?
+            else {
+                return Ok(None);
+            };
+            let repos_path = path(["starred_repositories", "repositories"]);
+            let repositories = embed::pages(state, request, ids, repos, next, repos_path).await?;
+            Ok(repositories.map(|repositories| Self {
+                developers,
+                repositories,
+            }))
+        })
+    }
+
+    /// The embedded pages of the next developer in the batch.
+    fn next_record(&mut self) -> DeveloperEmbedded {
+        DeveloperEmbedded {
+            followers: self.developers[0].next().unwrap_or_default(),
+            following: self.developers[1].next().unwrap_or_default(),
+            starred_repositories: self.repositories[0].next().unwrap_or_default(),
+            repositories: self.repositories[1].next().unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,9 +143,14 @@ impl Resource for Developer {
         state: &AppState,
         request: &ApiRequest,
         rows: Vec<DeveloperRow>,
+        embed: Embed<'_>,
     ) -> Result<Vec<Self>, ApiError> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
         let mut relations = state.db.developer_relations(&ids).await?;
+        let mut embedded = match embed.descend() {
+            Some(next) => EmbeddedPages::load(state, request, &ids, next).await?,
+            None => None,
+        };
         let with_links = request.params.get("links").and_then(parse_bool) == Some(true);
         let developers = |ids: Vec<Uuid>| ids.into_iter().map(|id| request.developer(id)).collect();
         let repositories =
@@ -115,6 +191,7 @@ impl Resource for Developer {
                     repositories: repositories(related.repositories),
                     synced_at: row.synced_at.map(|t| t.to_iso()),
                     links,
+                    embedded: embedded.as_mut().map(EmbeddedPages::next_record),
                 }
             })
             .collect())

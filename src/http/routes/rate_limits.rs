@@ -10,6 +10,7 @@ use crate::db::filter::{Cmp, Condition, SqlValue};
 use crate::db::listing::Listing;
 use crate::db::rate_limits::{RATE_LIMITS, RateLimitRow};
 use crate::error::ApiError;
+use crate::http::embed::Embed;
 use crate::http::filters::{Field, RATE_LIMIT_FILTERS, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
@@ -50,6 +51,7 @@ impl Resource for RateLimit {
         _state: &AppState,
         request: &ApiRequest,
         rows: Vec<RateLimitRow>,
+        _embed: Embed<'_>,
     ) -> Result<Vec<Self>, ApiError> {
         let with_links = request.params.get("links").and_then(parse_bool) == Some(true);
         Ok(rows

@@ -8,11 +8,12 @@ use uuid::Uuid;
 
 use super::Link;
 use super::developers::Developer;
-use crate::db::developers::STARGAZERS_OF;
+use crate::db::developers::{OWNER, STARGAZERS, STARGAZERS_OF};
 use crate::db::filter::Condition;
 use crate::db::listing::Listing;
 use crate::db::repositories::{REPOSITORIES, RepositoryRow};
 use crate::error::ApiError;
+use crate::http::embed::{self, Embed, Loading, Pages};
 use crate::http::filters::{Field, REPOSITORY_FILTERS, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
@@ -55,6 +56,38 @@ pub struct Repository {
     pub synced_at: Option<String>,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<RepositoryLinks>,
+    /// With `?embed=N`: the owner in full and the first stargazers, as a page.
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub embedded: Option<RepositoryEmbedded>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepositoryEmbedded {
+    pub owner: Option<Box<Developer>>,
+    pub stargazers: Page<Developer>,
+}
+
+/// Boxed: embedding renders developers, which embed repositories in turn.
+fn embedded_pages<'a>(
+    state: &'a AppState,
+    request: &'a ApiRequest,
+    ids: &'a [Uuid],
+    next: Embed<'a>,
+) -> Loading<'a, Pages<Developer>> {
+    Box::pin(async move {
+        let people = vec![
+            state.db.first_related(&OWNER, ids, 1).await?,
+            state
+                .db
+                .first_related(&STARGAZERS, ids, embed::LIST_CAP as i64)
+                .await?,
+        ];
+        embed::pages(state, request, ids, people, next, |_, id| {
+            format!("/github/repositories/{id}/stargazers/")
+        })
+        .await
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,9 +107,14 @@ impl Resource for Repository {
         state: &AppState,
         request: &ApiRequest,
         rows: Vec<RepositoryRow>,
+        embed: Embed<'_>,
     ) -> Result<Vec<Self>, ApiError> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
         let mut stargazers = state.db.stargazers(&ids).await?;
+        let mut embedded = match embed.descend() {
+            Some(next) => embedded_pages(state, request, &ids, next).await?,
+            None => None,
+        };
         let with_links = request.params.get("links").and_then(parse_bool) == Some(true);
         Ok(rows
             .into_iter()
@@ -122,6 +160,13 @@ impl Resource for Repository {
                     open_issues_count: row.open_issues_count,
                     synced_at: row.synced_at.map(|t| t.to_iso()),
                     links,
+                    embedded: embedded.as_mut().map(|pages| RepositoryEmbedded {
+                        owner: pages[0]
+                            .next()
+                            .and_then(|mut owner| owner.results.pop())
+                            .map(Box::new),
+                        stargazers: pages[1].next().unwrap_or_default(),
+                    }),
                 }
             })
             .collect())
