@@ -153,6 +153,12 @@ pub struct Config {
     pub github_token: Option<Secret>,
     pub github_api_user: Option<String>,
     pub rate_limit_stop_threshold: u32,
+    pub github_quota_share: f64,
+    pub github_max_in_flight: u32,
+    pub github_max_retries: u32,
+    pub github_retry_base_ms: u64,
+    pub github_secondary_wait_seconds: u64,
+    pub github_timeout_seconds: u64,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gitomatic.db";
@@ -174,6 +180,12 @@ impl Default for Config {
             github_token: None,
             github_api_user: None,
             rate_limit_stop_threshold: 25,
+            github_quota_share: 1.0,
+            github_max_in_flight: 1,
+            github_max_retries: 5,
+            github_retry_base_ms: 1_000,
+            github_secondary_wait_seconds: 60,
+            github_timeout_seconds: 30,
         }
     }
 }
@@ -253,6 +265,18 @@ impl Config {
         if let Some(value) = var("RATE_LIMIT_STOP_THRESHOLD") {
             self.rate_limit_stop_threshold = parse("RATE_LIMIT_STOP_THRESHOLD", &value)?;
         }
+        if let Some(value) = var("GITHUB_QUOTA_SHARE") {
+            self.github_quota_share = parse("GITHUB_QUOTA_SHARE", &value)?;
+        }
+        if let Some(value) = var("GITHUB_MAX_IN_FLIGHT") {
+            self.github_max_in_flight = parse("GITHUB_MAX_IN_FLIGHT", &value)?;
+        }
+        if !(self.github_quota_share > 0.0 && self.github_quota_share <= 1.0) {
+            return Err(anyhow!("github_quota_share must be above 0 and at most 1"));
+        }
+        if self.github_max_in_flight == 0 {
+            return Err(anyhow!("github_max_in_flight must be at least 1"));
+        }
         if self.database_max_connections == 0 {
             return Err(anyhow!("database_max_connections must be at least 1"));
         }
@@ -306,6 +330,26 @@ github_api_url = "{github_api_url}"
 # Stop calling GitHub when this many requests or fewer remain until the quota resets.
 # Environment: RATE_LIMIT_STOP_THRESHOLD.
 rate_limit_stop_threshold = {threshold}
+
+# The share of each hour's quota this service may spend (0 to 1), leaving the rest of the
+# token's quota to other programs. Environment: GITHUB_QUOTA_SHARE.
+github_quota_share = {share:?}
+
+# Requests to GitHub in flight at once; GitHub asks integrators for serial requests.
+# Environment: GITHUB_MAX_IN_FLIGHT.
+github_max_in_flight = {in_flight}
+
+# Retries of a request that met a transient fault (5xx, time-out, reset, truncated body),
+# waiting github_retry_base_ms doubled each time, with jitter.
+github_max_retries = {retries}
+github_retry_base_ms = {retry_base}
+
+# Pause of the whole client after a secondary rate limit without Retry-After, doubled while
+# they keep coming.
+github_secondary_wait_seconds = {secondary}
+
+# Time-out of one request to GitHub, connecting and reading.
+github_timeout_seconds = {timeout}
 "#,
             database_url = d.database_url.expose(),
             max_connections = d.database_max_connections,
@@ -314,6 +358,12 @@ rate_limit_stop_threshold = {threshold}
             token_lifetime = d.token_lifetime_seconds,
             github_api_url = d.github_api_url,
             threshold = d.rate_limit_stop_threshold,
+            share = d.github_quota_share,
+            in_flight = d.github_max_in_flight,
+            retries = d.github_max_retries,
+            retry_base = d.github_retry_base_ms,
+            secondary = d.github_secondary_wait_seconds,
+            timeout = d.github_timeout_seconds,
         )
     }
 }

@@ -25,12 +25,13 @@ pub struct DeveloperRow {
     pub public_gists: Option<i64>,
     pub public_repos: Option<i64>,
     pub synced_at: Option<Timestamp>,
+    pub gone_at: Option<Timestamp>,
 }
 
 pub const DEVELOPERS: Listing = Listing {
     table: "developers",
     columns: "id, github_id, login, name, location, bio, company, email, created_at, updated_at, \
-              followers_count, following_count, public_gists, public_repos, synced_at",
+              followers_count, following_count, public_gists, public_repos, synced_at, gone_at",
     order_by: "created_at DESC NULLS LAST, id",
 };
 

@@ -2,16 +2,8 @@
 
 use uuid::Uuid;
 
-use super::{Db, Pool, Timestamp};
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum SqlValue {
-    Int(i64),
-    Text(String),
-    Time(Timestamp),
-    Bool(bool),
-    Id(Uuid),
-}
+use super::sql::{Sql, SqlValue};
+use super::{Db, Pool};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmp {
@@ -43,16 +35,10 @@ pub enum Condition {
     },
 }
 
-/// A WHERE clause (possibly empty) and the values its `$N` placeholders stand for.
-#[derive(Debug, Default)]
-pub struct Where {
-    pub sql: String,
-    pub values: Vec<SqlValue>,
-}
-
 impl Db {
-    pub fn where_clause(&self, conditions: &[Condition]) -> Where {
-        let mut clause = Where::default();
+    /// A WHERE clause (possibly empty) for `conditions`, with its bound values.
+    pub fn where_clause(&self, conditions: &[Condition]) -> Sql {
+        let mut clause = Sql::default();
         for condition in conditions {
             clause.sql.push_str(if clause.sql.is_empty() {
                 " WHERE "
@@ -88,33 +74,3 @@ impl Db {
         clause
     }
 }
-
-impl Where {
-    fn bind(&mut self, value: SqlValue) -> String {
-        self.values.push(value);
-        format!("${}", self.values.len())
-    }
-
-    /// The placeholder the next bound value will take.
-    pub fn next_placeholder(&self, offset: usize) -> String {
-        format!("${}", self.values.len() + offset + 1)
-    }
-}
-
-/// Binds each `SqlValue` to a sqlx query or query_as, in order.
-macro_rules! bind_values {
-    ($query:expr, $values:expr) => {{
-        let mut query = $query;
-        for value in $values {
-            query = match value {
-                $crate::db::filter::SqlValue::Int(v) => query.bind(*v),
-                $crate::db::filter::SqlValue::Text(v) => query.bind(v.clone()),
-                $crate::db::filter::SqlValue::Time(v) => query.bind(*v),
-                $crate::db::filter::SqlValue::Bool(v) => query.bind(*v),
-                $crate::db::filter::SqlValue::Id(v) => query.bind(*v),
-            };
-        }
-        query
-    }};
-}
-pub(crate) use bind_values;

@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use super::Db;
-use super::filter::{Where, bind_values};
+use super::sql::{Sql, bind_values};
 
 /// What the list routes need to know of a table.
 pub struct Listing {
@@ -17,7 +17,7 @@ pub struct Listing {
 }
 
 impl Db {
-    pub async fn count(&self, listing: &Listing, filter: &Where) -> sqlx::Result<i64> {
+    pub async fn count(&self, listing: &Listing, filter: &Sql) -> sqlx::Result<i64> {
         let sql = format!("SELECT COUNT(*) FROM {}{}", listing.table, filter.sql);
         with_pool!(self, |pool| bind_values!(
             sqlx::query_scalar(&sql),
@@ -41,7 +41,7 @@ impl Db {
     pub async fn page<T>(
         &self,
         listing: &Listing,
-        filter: &Where,
+        filter: &Sql,
         limit: i64,
         offset: i64,
     ) -> sqlx::Result<Vec<T>>

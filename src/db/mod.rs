@@ -28,11 +28,16 @@ macro_rules! with_pool {
 }
 
 pub mod developers;
+pub mod edges;
 pub mod filter;
+pub mod http_cache;
+pub mod list_progress;
 pub mod listing;
 pub mod rate_limits;
+pub mod records;
 pub mod related;
 pub mod repositories;
+pub mod sql;
 mod timestamp;
 pub mod users;
 

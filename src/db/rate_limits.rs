@@ -2,6 +2,7 @@
 
 use super::Timestamp;
 use super::listing::Listing;
+use super::sql::{Sql, SqlValue};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct RateLimitRow {
@@ -18,3 +19,40 @@ pub const RATE_LIMITS: Listing = Listing {
     columns: "id, resource, rate_limit, rate_remaining, rate_reset_raw, rate_reset",
     order_by: "id",
 };
+
+/// GitHub's latest word on one quota.
+#[derive(Clone, Debug)]
+pub struct QuotaRecord {
+    pub resource: String,
+    pub limit: i64,
+    pub remaining: i64,
+    pub reset: i64,
+}
+
+/// Stores a quota; `core` is always row 1, the original API's contract.
+pub fn store(quota: &QuotaRecord, now: Timestamp) -> Sql {
+    let mut sql = Sql::default();
+    let reset_at = chrono::DateTime::from_timestamp(quota.reset, 0).map(Timestamp);
+    let values = [
+        sql.bind(SqlValue::Text(quota.resource.clone())),
+        sql.bind(SqlValue::Int(quota.limit)),
+        sql.bind(SqlValue::Int(quota.remaining)),
+        sql.bind(SqlValue::Int(quota.reset)),
+        sql.bind(SqlValue::time(reset_at)),
+        sql.bind(SqlValue::Time(now)),
+    ];
+    let (id_column, id_value) = if quota.resource == "core" {
+        ("id, ", "1, ")
+    } else {
+        ("", "")
+    };
+    sql.sql = format!(
+        "INSERT INTO rate_limits ({id_column}resource, rate_limit, rate_remaining, rate_reset_raw, \
+         rate_reset, updated_at) VALUES ({id_value}{}) \
+         ON CONFLICT (resource) DO UPDATE SET rate_limit = excluded.rate_limit, \
+         rate_remaining = excluded.rate_remaining, rate_reset_raw = excluded.rate_reset_raw, \
+         rate_reset = excluded.rate_reset, updated_at = excluded.updated_at",
+        values.join(", ")
+    );
+    sql
+}

@@ -34,6 +34,9 @@ pub struct RepositoryRow {
     pub watchers_count: Option<i64>,
     pub open_issues_count: Option<i64>,
     pub synced_at: Option<Timestamp>,
+    pub gone_at: Option<Timestamp>,
+    pub blocked_at: Option<Timestamp>,
+    pub stargazers_truncated: bool,
 }
 
 pub const REPOSITORIES: Listing = Listing {
@@ -41,7 +44,8 @@ pub const REPOSITORIES: Listing = Listing {
     columns: "id, owner_id, github_id, owner_github_id, name, full_name, description, homepage, \
               language, created_at, updated_at, has_downloads, has_issues, has_pages, \
               has_projects, has_wiki, private, archived, disabled, stargazers_count, \
-              subscribers_count, watchers_count, open_issues_count, synced_at",
+              subscribers_count, watchers_count, open_issues_count, synced_at, gone_at, blocked_at, \
+              stargazers_truncated",
     order_by: "created_at DESC NULLS LAST, id",
 };
 

@@ -4,7 +4,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::{Map, json};
 
-use crate::db::filter::{Cmp, Condition, SqlValue};
+use crate::db::filter::{Cmp, Condition};
+use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::params::Params;
 

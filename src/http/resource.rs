@@ -12,8 +12,9 @@ use sqlx::sqlite::SqliteRow;
 
 use uuid::Uuid;
 
-use crate::db::filter::{Cmp, Condition, SqlValue};
+use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::Listing;
+use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed};
 use crate::http::filters::{self, Field};

@@ -103,6 +103,7 @@ backend_tests! {
             "starred_repositories": [],
             "repositories": sorted(vec![g.engine, g.loom]).into_iter().map(repo).collect::<Vec<_>>(),
             "synced_at": "2026-11-22T03:00:00.123456Z",
+            "gone_at": null,
         });
         assert_eq!(body, expected);
         let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
@@ -143,6 +144,9 @@ backend_tests! {
             "watchers_count": 2,
             "open_issues_count": 0,
             "synced_at": null,
+            "gone_at": null,
+            "blocked_at": null,
+            "stargazers_truncated": false,
         });
         assert_eq!(body, expected);
         let keys: Vec<&String> = body.as_object().unwrap().keys().collect();

@@ -11,9 +11,10 @@ use super::repositories::Repository;
 use crate::db::developers::{
     DEVELOPERS, DeveloperRow, FOLLOWED_BY, FOLLOWERS, FOLLOWERS_OF, FOLLOWING,
 };
-use crate::db::filter::{Cmp, Condition, SqlValue};
+use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::Listing;
 use crate::db::repositories::{OWNED, STARRED, STARRED_BY};
+use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
 use crate::http::filters::{DEVELOPER_FILTERS, Field, parse_bool};
@@ -52,6 +53,8 @@ pub struct Developer {
     pub repositories: Vec<String>,
     /// When this profile was last fetched from GitHub; null while known only from a list.
     pub synced_at: Option<String>,
+    /// When GitHub answered that this account no longer exists; what we had is kept.
+    pub gone_at: Option<String>,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<DeveloperLinks>,
     /// With `?embed=N`: the first records of `followers`, `following`,
@@ -190,6 +193,7 @@ impl Resource for Developer {
                     starred_repositories: repositories(related.starred_repositories),
                     repositories: repositories(related.repositories),
                     synced_at: row.synced_at.map(|t| t.to_iso()),
+                    gone_at: row.gone_at.map(|t| t.to_iso()),
                     links,
                     embedded: embedded.as_mut().map(EmbeddedPages::next_record),
                 }

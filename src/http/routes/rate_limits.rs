@@ -6,9 +6,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Link;
-use crate::db::filter::{Cmp, Condition, SqlValue};
+use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::Listing;
 use crate::db::rate_limits::{RATE_LIMITS, RateLimitRow};
+use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::Embed;
 use crate::http::filters::{Field, RATE_LIMIT_FILTERS, parse_bool};

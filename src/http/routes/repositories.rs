@@ -54,6 +54,12 @@ pub struct Repository {
     pub watchers_count: Option<i64>,
     pub open_issues_count: Option<i64>,
     pub synced_at: Option<String>,
+    /// When GitHub answered that this repository no longer exists; what we had is kept.
+    pub gone_at: Option<String>,
+    /// When GitHub answered 451: access blocked for legal reasons. It is not asked again.
+    pub blocked_at: Option<String>,
+    /// GitHub pages stargazers only so far (40,000); the stored stargazers stop there.
+    pub stargazers_truncated: bool,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<RepositoryLinks>,
     /// With `?embed=N`: the owner in full and the first stargazers, as a page.
@@ -159,6 +165,9 @@ impl Resource for Repository {
                     watchers_count: row.watchers_count,
                     open_issues_count: row.open_issues_count,
                     synced_at: row.synced_at.map(|t| t.to_iso()),
+                    gone_at: row.gone_at.map(|t| t.to_iso()),
+                    blocked_at: row.blocked_at.map(|t| t.to_iso()),
+                    stargazers_truncated: row.stargazers_truncated,
                     links,
                     embedded: embedded.as_mut().map(|pages| RepositoryEmbedded {
                         owner: pages[0]

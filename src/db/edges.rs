@@ -1,0 +1,171 @@
+//! Follow and star edges as list passes find them. Each edge remembers the pass that last
+//! showed it, so a complete pass can drop the edges GitHub no longer lists.
+
+use super::Timestamp;
+use super::sql::{Sql, SqlValue};
+
+/// A list of GitHub's that yields edges, seen from its subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// A developer's followers.
+    Followers,
+    /// Those a developer follows.
+    Following,
+    /// The repositories a developer starred.
+    Starred,
+    /// A repository's stargazers.
+    Stargazers,
+}
+
+struct Shape {
+    table: &'static str,
+    subject_column: &'static str,
+    item_column: &'static str,
+    subject_table: &'static str,
+    item_table: &'static str,
+}
+
+impl Edge {
+    fn shape(self) -> Shape {
+        let (table, subject_column, item_column, subject_table, item_table) = match self {
+            Self::Followers => (
+                "follows",
+                "followee_id",
+                "follower_id",
+                "developers",
+                "developers",
+            ),
+            Self::Following => (
+                "follows",
+                "follower_id",
+                "followee_id",
+                "developers",
+                "developers",
+            ),
+            Self::Starred => (
+                "stars",
+                "developer_id",
+                "repository_id",
+                "developers",
+                "repositories",
+            ),
+            Self::Stargazers => (
+                "stars",
+                "repository_id",
+                "developer_id",
+                "repositories",
+                "developers",
+            ),
+        };
+        Shape {
+            table,
+            subject_column,
+            item_column,
+            subject_table,
+            item_table,
+        }
+    }
+
+    fn has_starred_at(self) -> bool {
+        matches!(self, Self::Starred | Self::Stargazers)
+    }
+}
+
+/// Links `subject` to each item (by GitHub ids, with `starred_at` for stars), marking the
+/// edges seen by the pass that began at `pass`. Items must already be stored.
+pub fn link(
+    edge: Edge,
+    subject: i64,
+    items: &[(i64, Option<Timestamp>)],
+    pass: Timestamp,
+) -> Option<Sql> {
+    if items.is_empty() {
+        return None;
+    }
+    let shape = edge.shape();
+    let mut sql = Sql::default();
+    let rows: Vec<String> = items
+        .iter()
+        .map(|(github_id, starred_at)| {
+            format!(
+                "SELECT {} AS github_id, {} AS starred_at",
+                sql.bind(SqlValue::Int(*github_id)),
+                sql.bind(SqlValue::time(*starred_at))
+            )
+        })
+        .collect();
+    let (subject, seen) = (
+        sql.bind(SqlValue::Int(subject)),
+        sql.bind(SqlValue::Time(pass)),
+    );
+    let (extra_column, extra_value, extra_update) = if edge.has_starred_at() {
+        (
+            "starred_at, ",
+            "v.starred_at, ",
+            ", starred_at = COALESCE(excluded.starred_at, stars.starred_at)",
+        )
+    } else {
+        ("", "", "")
+    };
+    sql.sql = format!(
+        "INSERT INTO {table} ({subject_column}, {item_column}, {extra_column}seen_at) \
+         SELECT s.id, i.id, {extra_value}{seen} FROM ({rows}) v \
+         JOIN {item_table} i ON i.github_id = v.github_id \
+         JOIN {subject_table} s ON s.github_id = {subject} \
+         WHERE TRUE \
+         ON CONFLICT ({subject_column}, {item_column}) DO UPDATE SET seen_at = excluded.seen_at{extra_update}",
+        table = shape.table,
+        subject_column = shape.subject_column,
+        item_column = shape.item_column,
+        item_table = shape.item_table,
+        subject_table = shape.subject_table,
+        rows = rows.join(" UNION ALL "),
+    );
+    Some(sql)
+}
+
+/// Marks the edges to these items seen by pass `pass`, for a page GitHub said is unchanged.
+pub fn touch(edge: Edge, subject: i64, item_ids: &[i64], pass: Timestamp) -> Option<Sql> {
+    if item_ids.is_empty() {
+        return None;
+    }
+    let shape = edge.shape();
+    let mut sql = Sql::default();
+    let seen = sql.bind(SqlValue::Time(pass));
+    let subject = sql.bind(SqlValue::Int(subject));
+    let items: Vec<String> = item_ids
+        .iter()
+        .map(|id| sql.bind(SqlValue::Int(*id)))
+        .collect();
+    sql.sql = format!(
+        "UPDATE {table} SET seen_at = {seen} \
+         WHERE {subject_column} = (SELECT id FROM {subject_table} WHERE github_id = {subject}) \
+         AND {item_column} IN (SELECT id FROM {item_table} WHERE github_id IN ({items}))",
+        table = shape.table,
+        subject_column = shape.subject_column,
+        subject_table = shape.subject_table,
+        item_column = shape.item_column,
+        item_table = shape.item_table,
+        items = items.join(", "),
+    );
+    Some(sql)
+}
+
+/// Drops the subject's edges that the complete pass begun at `pass` did not see.
+pub fn sweep(edge: Edge, subject: i64, pass: Timestamp) -> Sql {
+    let shape = edge.shape();
+    let mut sql = Sql::default();
+    let (subject, pass) = (
+        sql.bind(SqlValue::Int(subject)),
+        sql.bind(SqlValue::Time(pass)),
+    );
+    sql.sql = format!(
+        "DELETE FROM {table} \
+         WHERE {subject_column} = (SELECT id FROM {subject_table} WHERE github_id = {subject}) \
+         AND (seen_at IS NULL OR seen_at < {pass})",
+        table = shape.table,
+        subject_column = shape.subject_column,
+        subject_table = shape.subject_table,
+    );
+    sql
+}

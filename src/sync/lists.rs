@@ -1,0 +1,215 @@
+//! One pass over one of GitHub's lists, page by page: each page's records, edges, validators
+//! and the place the pass has reached are written in one transaction, so an interrupted pass
+//! resumes at the next page, and a complete pass drops the edges GitHub no longer lists.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{SyncError, Syncer, convert};
+use crate::db::Timestamp;
+use crate::db::edges::{self, Edge};
+use crate::db::http_cache::{self, Cached};
+use crate::db::list_progress::{self, Progress};
+use crate::db::records::{self, ListedDeveloper, RepositoryRecord};
+use crate::db::sql::Sql;
+use crate::github::models::{Repository, STAR_JSON, SimpleUser, Stargazer, StarredRepository};
+use crate::github::{Fetched, GitHubError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Repositories,
+    Followers,
+    Following,
+    Starred,
+    Stargazers,
+}
+
+/// A list of a subject (a developer's or a repository's GitHub id) at `path`.
+pub struct List {
+    pub kind: Kind,
+    pub subject: i64,
+    pub path: String,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Repositories => "repositories",
+            Self::Followers => "followers",
+            Self::Following => "following",
+            Self::Starred => "starred",
+            Self::Stargazers => "stargazers",
+        }
+    }
+
+    fn edge(self) -> Option<Edge> {
+        match self {
+            Self::Repositories => None,
+            Self::Followers => Some(Edge::Followers),
+            Self::Following => Some(Edge::Following),
+            Self::Starred => Some(Edge::Starred),
+            Self::Stargazers => Some(Edge::Stargazers),
+        }
+    }
+
+    fn accept(self) -> Option<&'static str> {
+        matches!(self, Self::Starred | Self::Stargazers).then_some(STAR_JSON)
+    }
+}
+
+/// What one page holds, ready to store.
+#[derive(Default)]
+struct PageItems {
+    developers: Vec<ListedDeveloper>,
+    repositories: Vec<RepositoryRecord>,
+    /// (item's GitHub id, starred_at) for edges, in page order.
+    links: Vec<(i64, Option<Timestamp>)>,
+}
+
+impl PageItems {
+    fn read(kind: Kind, body: &Value) -> Self {
+        let mut page = Self::default();
+        for item in body.as_array().into_iter().flatten() {
+            match kind {
+                Kind::Followers | Kind::Following => {
+                    if let Some(user) = parse::<SimpleUser>(item) {
+                        page.links.push((user.id, None));
+                        page.developers.push(convert::listed(&user, item.clone()));
+                    }
+                }
+                Kind::Stargazers => {
+                    if let Some(star) = parse::<Stargazer>(item) {
+                        page.links
+                            .push((star.user.id, star.starred_at.map(Timestamp)));
+                        let raw = item.get("user").cloned().unwrap_or(Value::Null);
+                        page.developers.push(convert::listed(&star.user, raw));
+                    }
+                }
+                Kind::Starred => {
+                    if let Some(star) = parse::<StarredRepository>(item) {
+                        page.links
+                            .push((star.repo.id, star.starred_at.map(Timestamp)));
+                        let raw = item.get("repo").cloned().unwrap_or(Value::Null);
+                        page.repositories
+                            .push(convert::repository(star.repo, raw, false));
+                    }
+                }
+                Kind::Repositories => {
+                    if let Some(repo) = parse::<Repository>(item) {
+                        page.links.push((repo.id, None));
+                        page.repositories
+                            .push(convert::repository(repo, item.clone(), false));
+                    }
+                }
+            }
+        }
+        page
+    }
+
+    fn statements(&self, list: &List, pass: Timestamp, now: Timestamp) -> Vec<Sql> {
+        let mut statements: Vec<Sql> = records::upsert_listed(&self.developers, now)
+            .into_iter()
+            .collect();
+        statements.extend(records::upsert_repositories(&self.repositories, now));
+        if let Some(edge) = list.kind.edge() {
+            let mut seen = std::collections::HashSet::new();
+            let unique: Vec<_> = self
+                .links
+                .iter()
+                .copied()
+                .filter(|(id, _)| seen.insert(*id))
+                .collect();
+            statements.extend(edges::link(edge, list.subject, &unique, pass));
+        }
+        statements
+    }
+}
+
+/// One item; an item GitHub shaped unexpectedly is logged and left out rather than failing
+/// the whole list for ever.
+fn parse<T: DeserializeOwned>(item: &Value) -> Option<T> {
+    match serde_json::from_value(item.clone()) {
+        Ok(value) => Some(value),
+        Err(err) => {
+            tracing::warn!(error = %err, "skipping a list item GitHub shaped unexpectedly");
+            None
+        }
+    }
+}
+
+impl Syncer {
+    /// Walks `list` to its end (resuming a pass left unfinished), or until GitHub says it
+    /// can be paged no further.
+    pub(super) async fn walk(&self, list: &List) -> Result<(), SyncError> {
+        let name = list.kind.name();
+        let (mut url, pass) = match self.db.list_progress(name, list.subject).await? {
+            Some(progress) => (progress.next_url, progress.pass_started),
+            None => (self.github.list_url(&list.path), Timestamp::now()),
+        };
+        loop {
+            let cached = self.db.cached(&url).await?;
+            let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
+            let fetched = self.github.get(&url, etag, list.kind.accept()).await;
+            let now = Timestamp::now();
+            let mut statements = self.quota_statements(now);
+            let next = match fetched {
+                Ok(Fetched::Fresh {
+                    body,
+                    etag,
+                    last_modified,
+                    next,
+                }) => {
+                    let page = PageItems::read(list.kind, &body);
+                    statements.extend(page.statements(list, pass, now));
+                    let remembered = Cached {
+                        etag,
+                        last_modified,
+                        next_url: next.clone(),
+                        item_ids: page.links.iter().map(|(id, _)| *id).collect(),
+                    };
+                    statements.push(http_cache::remember(&url, &remembered, now));
+                    next
+                }
+                Ok(Fetched::NotModified) => {
+                    let cached = cached.unwrap_or_default();
+                    if let Some(edge) = list.kind.edge() {
+                        statements.extend(edges::touch(edge, list.subject, &cached.item_ids, pass));
+                    }
+                    cached.next_url
+                }
+                Err(GitHubError::PaginationLimited) if list.kind == Kind::Stargazers => {
+                    tracing::info!(
+                        repository = list.subject,
+                        "GitHub stops this stargazer list here"
+                    );
+                    statements.push(records::mark_stargazers_truncated(list.subject));
+                    statements.push(list_progress::clear(name, list.subject));
+                    self.db.run_in_transaction(&statements).await?;
+                    return Ok(());
+                }
+                Err(err) => {
+                    self.db.run_in_transaction(&statements).await?;
+                    return Err(err.into());
+                }
+            };
+            match next {
+                Some(next_url) => {
+                    let progress = Progress {
+                        next_url: next_url.clone(),
+                        pass_started: pass,
+                    };
+                    statements.push(list_progress::save(name, list.subject, &progress));
+                    self.db.run_in_transaction(&statements).await?;
+                    url = next_url;
+                }
+                None => {
+                    if let Some(edge) = list.kind.edge() {
+                        statements.push(edges::sweep(edge, list.subject, pass));
+                    }
+                    statements.push(list_progress::clear(name, list.subject));
+                    return Ok(self.db.run_in_transaction(&statements).await?);
+                }
+            }
+        }
+    }
+}
