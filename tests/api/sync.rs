@@ -278,7 +278,13 @@ backend_tests! {
             s.fake.counted(),
             originals_cost(&graph, "center")
         );
-        assert!(s.fake.requests().iter().filter(|r| r.path_and_query.contains("/followers")).all(|r| r.path_and_query.contains("per_page=100")));
+        let requests = s.fake.requests();
+        assert!(requests.iter().filter(|r| r.path_and_query.contains("/followers")).all(|r| r.path_and_query.contains("per_page=100")));
+        assert!(requests.iter().all(|r| r.authorized), "the token goes with every request");
+        let core: (i64, i64) = with_pool!(&s.db, |pool| sqlx::query_as(
+            "SELECT id, rate_remaining FROM rate_limits WHERE resource = 'core'"
+        ).fetch_one(pool).await.unwrap());
+        assert_eq!(core, (1, s.fake.quota_remaining()), "core is row 1 and holds GitHub's last word");
     }
 
     async fn a_full_repository_sync_stores_the_repository_its_owner_and_stargazers(db: TestDb) {
