@@ -11,13 +11,18 @@ use tokio::net::TcpListener;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Db;
+use crate::github::GitHub;
 use crate::http;
+use crate::jobs::Background;
 use crate::state::AppState;
+use crate::sync::Syncer;
 
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
+    config: Arc<Config>,
+    syncer: Arc<Syncer>,
 }
 
 impl App {
@@ -31,6 +36,7 @@ impl App {
                  create one with: gitomatic create-user NAME"
             );
         }
+        let syncer = syncer(&db, &config)?;
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -38,15 +44,18 @@ impl App {
             config.secret_key.as_ref(),
             Duration::from_secs(config.token_lifetime_seconds),
         );
+        let config = Arc::new(config);
         let state = AppState {
             db: db.clone(),
-            config: Arc::new(config),
+            config: config.clone(),
             auth: Arc::new(auth),
         };
         Ok(Self {
             listener,
             router: http::router(state),
             db,
+            config,
+            syncer,
         })
     }
 
@@ -61,19 +70,25 @@ impl App {
             .expect("a bound TCP listener has a local address")
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves, with the configured workers and scheduler, until `shutdown` completes; then
+    /// lets in-flight requests finish and workers release their jobs.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(address = %self.local_addr(), "listening");
+        let workers = self.config.workers;
+        let background =
+            Background::start(&self.db, self.syncer.clone(), &self.config, workers).await?;
+        tracing::info!(address = %self.local_addr(), workers, "listening");
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("HTTP server failed")?;
+            .context("HTTP server failed");
+        background.stop().await;
+        served?;
         self.db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -91,6 +106,12 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
     })?;
     tracing::info!(database = %config.database_url.redacted(), "database ready");
     Ok(db)
+}
+
+/// The one GitHub client of the process, and the sync engine over it.
+pub fn syncer(db: &Db, config: &Config) -> anyhow::Result<Arc<Syncer>> {
+    let github = GitHub::new(config).context("cannot set up the GitHub client")?;
+    Ok(Arc::new(Syncer::new(db.clone(), Arc::new(github))))
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Heroku, Docker and systemd send to stop a process).

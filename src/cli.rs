@@ -6,11 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::{self, App};
 use crate::auth::password;
 use crate::config::Config;
 use crate::db::users::Saved;
+use crate::jobs::{self, Background, Task};
+use crate::sync::{Steps, SyncError, Syncer};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -29,13 +32,39 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SyncTarget {
+    /// A developer: profile, repositories with stargazers, followers, following, starred,
+    /// and the profile of everyone met on the way.
+    User {
+        /// The GitHub login.
+        login: String,
+    },
+    /// A repository: itself, its owner, its stargazers and their profiles.
+    Repo {
+        /// OWNER/NAME, as on GitHub.
+        full_name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the /github/ API (applies pending migrations first).
     Serve {
         /// Listen on this address [default: 127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set].
         #[arg(long, value_name = "ADDR")]
         bind: Option<SocketAddr>,
+        /// Workers running jobs in this process [default: the `workers` setting, 2].
+        #[arg(long, value_name = "N")]
+        workers: Option<u32>,
+        /// Do not queue periodic jobs from this process (another one does).
+        #[arg(long)]
+        no_scheduler: bool,
     },
+    /// Run the scheduler and workers without HTTP: a separate worker process.
+    Worker,
+    /// Run a sync in the foreground with a progress bar, waiting out quota resets.
+    #[command(subcommand)]
+    Sync(SyncTarget),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Create an API user, or set the password of an existing one.
@@ -58,15 +87,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref(), |name| std::env::var(name).ok())?;
     telemetry::init(config.log_format);
     match cli.command {
-        Command::Serve { bind } => {
+        Command::Serve {
+            bind,
+            workers,
+            no_scheduler,
+        } => {
             if let Some(bind) = bind {
                 config.bind = bind;
+            }
+            if let Some(workers) = workers {
+                config.workers = workers;
+            }
+            if no_scheduler {
+                config.discovery_schedule.clear();
+                config.heartbeat_schedule.clear();
             }
             App::build(config)
                 .await?
                 .run_until_stopped(app::shutdown_signal())
                 .await
         }
+        Command::Worker => {
+            let db = app::connect_and_migrate(&config).await?;
+            let syncer = app::syncer(&db, &config)?;
+            let workers = config.workers.max(1);
+            let background = Background::start(&db, syncer, &config, workers).await?;
+            tracing::info!(workers, "worker process running");
+            app::shutdown_signal().await;
+            background.stop().await;
+            db.close().await;
+            Ok(())
+        }
+        Command::Sync(target) => sync_in_foreground(&config, target).await,
         Command::Migrate => {
             app::connect_and_migrate(&config).await?.close().await;
             Ok(())
@@ -77,6 +129,78 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => create_user(&config, &name, password_stdin).await,
         Command::PrintDefaultConfig => unreachable!("handled before the configuration is read"),
     }
+}
+
+async fn sync_in_foreground(config: &Config, target: SyncTarget) -> anyhow::Result<()> {
+    let task = match target {
+        SyncTarget::User { login } => {
+            if !jobs::valid_login(&login) {
+                bail!("{login:?} is not a GitHub login");
+            }
+            Task::FullProfileSync { username: login }
+        }
+        SyncTarget::Repo { full_name } => {
+            let Some((owner, name)) = full_name
+                .split_once('/')
+                .filter(|(o, n)| jobs::valid_login(o) && jobs::valid_repo_name(n))
+            else {
+                bail!("{full_name:?} is not OWNER/NAME of a GitHub repository");
+            };
+            Task::FullRepositorySync {
+                username: owner.to_owned(),
+                repo_name: name.to_owned(),
+            }
+        }
+    };
+    let db = app::connect_and_migrate(config).await?;
+    let syncer = app::syncer(&db, config)?;
+    let steps = Steps::new();
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let result = loop {
+        let run = jobs::execute(
+            &task,
+            &db,
+            &syncer,
+            i64::from(config.discovery_batch),
+            &steps,
+        );
+        tokio::pin!(run);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut run => break outcome,
+                _ = tick.tick() => bar.set_message(progress_line(&steps, &syncer)),
+            }
+        };
+        match outcome {
+            Err(SyncError::Postpone { until }) => {
+                bar.println(format!(
+                    "GitHub's quota is spent: waiting until {until} to go on"
+                ));
+                let wait = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+                tokio::time::sleep(wait + std::time::Duration::from_secs(1)).await;
+            }
+            other => break other,
+        }
+    };
+    bar.finish_with_message(progress_line(&steps, &syncer));
+    db.close().await;
+    result.map_err(Into::into)
+}
+
+fn progress_line(steps: &Steps, syncer: &Syncer) -> String {
+    let quota = syncer
+        .quota_left()
+        .map_or_else(|| "unknown".to_owned(), |left| left.to_string());
+    format!(
+        "{} pages · {} records · GitHub quota left: {quota}",
+        steps.pages(),
+        steps.records()
+    )
 }
 
 async fn create_user(config: &Config, name: &str, password_stdin: bool) -> anyhow::Result<()> {

@@ -159,6 +159,14 @@ pub struct Config {
     pub github_retry_base_ms: u64,
     pub github_secondary_wait_seconds: u64,
     pub github_timeout_seconds: u64,
+    pub workers: u32,
+    pub discovery_schedule: String,
+    pub heartbeat_schedule: String,
+    pub discovery_batch: u32,
+    pub job_max_attempts: u32,
+    pub job_retry_base_seconds: u64,
+    pub job_lease_seconds: u64,
+    pub job_poll_ms: u64,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gitomatic.db";
@@ -186,6 +194,14 @@ impl Default for Config {
             github_retry_base_ms: 1_000,
             github_secondary_wait_seconds: 60,
             github_timeout_seconds: 30,
+            workers: 2,
+            discovery_schedule: "0 0 * * * *".to_owned(),
+            heartbeat_schedule: "0 * * * * *".to_owned(),
+            discovery_batch: 5,
+            job_max_attempts: 5,
+            job_retry_base_seconds: 30,
+            job_lease_seconds: 60,
+            job_poll_ms: 1_000,
         }
     }
 }
@@ -271,6 +287,21 @@ impl Config {
         if let Some(value) = var("GITHUB_MAX_IN_FLIGHT") {
             self.github_max_in_flight = parse("GITHUB_MAX_IN_FLIGHT", &value)?;
         }
+        if let Some(value) = var("WORKERS") {
+            self.workers = parse("WORKERS", &value)?;
+        }
+        if let Some(value) = env("DISCOVERY_SCHEDULE") {
+            self.discovery_schedule = value;
+        }
+        if let Some(value) = env("HEARTBEAT_SCHEDULE") {
+            self.heartbeat_schedule = value;
+        }
+        if self.job_lease_seconds < 3 {
+            return Err(anyhow!("job_lease_seconds must be at least 3"));
+        }
+        if self.job_max_attempts == 0 {
+            return Err(anyhow!("job_max_attempts must be at least 1"));
+        }
         if !(self.github_quota_share > 0.0 && self.github_quota_share <= 1.0) {
             return Err(anyhow!("github_quota_share must be above 0 and at most 1"));
         }
@@ -350,6 +381,30 @@ github_secondary_wait_seconds = {secondary}
 
 # Time-out of one request to GitHub, connecting and reading.
 github_timeout_seconds = {timeout}
+
+# Workers that run jobs in this process (serve --workers N overrides). Environment: WORKERS.
+workers = {workers}
+
+# When the scheduler queues periodic jobs: cron expressions with seconds
+# (sec min hour day month weekday), in UTC. An empty string disables the entry.
+# Environment: DISCOVERY_SCHEDULE, HEARTBEAT_SCHEDULE (set to "" to disable).
+discovery_schedule = "{discovery}"
+heartbeat_schedule = "{heartbeat}"
+
+# Developers the discovery scraper queues a full profile sync for, each run.
+discovery_batch = {batch}
+
+# Failed runs of a job before it fails for good, and the first wait before a retry
+# (doubled each time, at most an hour).
+job_max_attempts = {attempts}
+job_retry_base_seconds = {retry_seconds}
+
+# How long a worker's hold on a job lasts unless renewed (it renews every third of it):
+# a job whose worker died is taken up again after this.
+job_lease_seconds = {lease}
+
+# How often an idle worker looks for due jobs, in milliseconds.
+job_poll_ms = {poll}
 "#,
             database_url = d.database_url.expose(),
             max_connections = d.database_max_connections,
@@ -364,6 +419,14 @@ github_timeout_seconds = {timeout}
             retry_base = d.github_retry_base_ms,
             secondary = d.github_secondary_wait_seconds,
             timeout = d.github_timeout_seconds,
+            workers = d.workers,
+            discovery = d.discovery_schedule,
+            heartbeat = d.heartbeat_schedule,
+            batch = d.discovery_batch,
+            attempts = d.job_max_attempts,
+            retry_seconds = d.job_retry_base_seconds,
+            lease = d.job_lease_seconds,
+            poll = d.job_poll_ms,
         )
     }
 }

@@ -26,6 +26,8 @@ pub enum ApiError {
     InvalidParams(Map<String, Value>),
     #[error("{0}")]
     BadRequest(String),
+    #[error("Unsupported media type \"{0}\" in request.")]
+    UnsupportedMediaType(String),
     /// A refusal with its own status, before the request reaches the API proper.
     #[error("{1}")]
     Status(StatusCode, &'static str),
@@ -47,6 +49,7 @@ impl ApiError {
             Self::NotAuthenticated | Self::AuthenticationFailed(_) => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidParams(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Status(status, _) => *status,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

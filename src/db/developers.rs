@@ -63,6 +63,16 @@ pub const OWNER: Relation = Relation {
     target: &DEVELOPERS,
 };
 
+/// Developers whose stored edges disagree with the counts GitHub gave, or whose profile was
+/// never fetched: least recently synced first. The correlated counts run only until enough
+/// rows are found, walking the `synced_at` index.
+const OUT_OF_STEP: &str = "SELECT login FROM developers d WHERE d.gone_at IS NULL AND ( \
+       d.synced_at IS NULL \
+    OR d.followers_count <> (SELECT COUNT(*) FROM follows f WHERE f.followee_id = d.id) \
+    OR d.following_count <> (SELECT COUNT(*) FROM follows f WHERE f.follower_id = d.id) \
+    OR d.public_repos <> (SELECT COUNT(*) FROM repositories r WHERE r.owner_id = d.id)) \
+    ORDER BY d.synced_at NULLS FIRST, d.id LIMIT $1";
+
 /// The ids a developer's relations point at, each list in id order.
 #[derive(Clone, Debug, Default)]
 pub struct DeveloperRelations {
@@ -73,6 +83,14 @@ pub struct DeveloperRelations {
 }
 
 impl Db {
+    /// Up to `limit` logins the discovery scraper should sync in full.
+    pub async fn out_of_step_developers(&self, limit: i64) -> sqlx::Result<Vec<String>> {
+        with_pool!(self, |pool| sqlx::query_scalar(OUT_OF_STEP)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
+    }
+
     /// All four relations of every developer in `ids`, in one query whatever their number.
     pub async fn developer_relations(
         &self,

@@ -31,6 +31,7 @@ pub mod developers;
 pub mod edges;
 pub mod filter;
 pub mod http_cache;
+pub mod jobs;
 pub mod list_progress;
 pub mod listing;
 pub mod rate_limits;

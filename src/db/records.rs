@@ -71,6 +71,8 @@ pub struct KnownDeveloper {
     pub following_count: Option<i64>,
     pub public_repos: Option<i64>,
     pub gone_at: Option<Timestamp>,
+    /// Whether the stored record came from its own page (not only from someone's list).
+    pub synced: bool,
 }
 
 /// What sync needs to know of a stored repository.
@@ -81,6 +83,7 @@ pub struct KnownRepository {
     pub stargazers_count: Option<i64>,
     pub blocked_at: Option<Timestamp>,
     pub gone_at: Option<Timestamp>,
+    pub synced: bool,
 }
 
 /// Upserts developers seen in a list. A profile already fetched keeps its raw payload;
@@ -271,13 +274,16 @@ pub fn mark_stargazers_truncated(github_id: i64) -> Sql {
     sql
 }
 
-const KNOWN_DEVELOPER: &str = "SELECT github_id, login, followers_count, following_count, public_repos, gone_at \
+const KNOWN_DEVELOPER: &str = "SELECT github_id, login, followers_count, following_count, public_repos, gone_at, \
+     synced_at IS NOT NULL AS synced \
      FROM developers WHERE lower(login) = lower($1) ORDER BY synced_at DESC NULLS LAST LIMIT 1";
 
-const OWNED_REPOSITORIES: &str = "SELECT github_id, full_name, stargazers_count, blocked_at, gone_at \
+const OWNED_REPOSITORIES: &str = "SELECT github_id, full_name, stargazers_count, blocked_at, gone_at, \
+     synced_at IS NOT NULL AS synced \
      FROM repositories WHERE owner_github_id = $1 ORDER BY github_id";
 
-const KNOWN_REPOSITORY: &str = "SELECT github_id, full_name, stargazers_count, blocked_at, gone_at \
+const KNOWN_REPOSITORY: &str = "SELECT github_id, full_name, stargazers_count, blocked_at, gone_at, \
+     synced_at IS NOT NULL AS synced \
      FROM repositories WHERE lower(full_name) = lower($1)";
 
 /// Developers linked to `subject` (its followers, those it follows, the stargazers of its

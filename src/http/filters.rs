@@ -110,6 +110,8 @@ pub const RATE_LIMIT_FILTERS: &[Field] = &[
     field("rate_reset", Time, RANGE),
 ];
 
+pub const JOB_FILTERS: &[Field] = &[field("status", Text, EXACT), field("name", Text, EXACT)];
+
 /// The conditions the query asks for. Empty values and unknown parameters are ignored;
 /// every malformed number or date/time is reported, one key per parameter.
 pub fn parse(fields: &[Field], params: &Params) -> Result<Vec<Condition>, ApiError> {

@@ -28,7 +28,7 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use routes::{auth_token, developers, rate_limits, repositories, root};
+use routes::{auth_token, developers, jobs, rate_limits, repositories, root, tasks};
 
 /// The whole service's routes. Order of checks for the API, as DRF's: content negotiation,
 /// authentication, then the method, then the handler.
@@ -78,6 +78,9 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(repositories::stargazers))
         .routes(routes!(rate_limits::list))
         .routes(routes!(rate_limits::detail))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::detail))
 }
 
 /// The root, and the token route, which checks Basic credentials itself.

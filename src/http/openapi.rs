@@ -11,7 +11,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema};
 
 use crate::http::filters::{
-    DEVELOPER_FILTERS, Field, Kind, Lookup, RATE_LIMIT_FILTERS, REPOSITORY_FILTERS,
+    DEVELOPER_FILTERS, Field, JOB_FILTERS, Kind, Lookup, RATE_LIMIT_FILTERS, REPOSITORY_FILTERS,
 };
 use crate::http::routes::ErrorDetail;
 
@@ -31,6 +31,8 @@ use crate::http::routes::ErrorDetail;
         (name = "repositories", description = "GitHub repositories"),
         (name = "rate_limit", description = "GitHub's quota as last reported"),
         (name = "auth", description = "Bearer tokens"),
+        (name = "tasks", description = "Starting syncs"),
+        (name = "jobs", description = "The work queue"),
     )
 )]
 pub struct ApiDoc;
@@ -68,6 +70,8 @@ const PATHS: &[(&str, &[Field], bool)] = &[
     ),
     ("/github/rate_limit/", RATE_LIMIT_FILTERS, true),
     ("/github/rate_limit/{id}/", RATE_LIMIT_FILTERS, false),
+    ("/github/jobs/", JOB_FILTERS, true),
+    ("/github/jobs/{id}/", JOB_FILTERS, false),
 ];
 
 /// Adds what every route shares, once all routes have registered their paths.
@@ -132,6 +136,16 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
                 }
                 if let Some((_, fields, is_list)) = shape {
                     document_filters(operation, fields);
+                    // Ours, opt-in: `_links` where records link elsewhere, `_embedded` where
+                    // they have relations.
+                    if !path.starts_with("/github/jobs/") {
+                        document_links(operation);
+                    }
+                    if !path.starts_with("/github/jobs/")
+                        && !path.starts_with("/github/rate_limit/")
+                    {
+                        document_embed(operation);
+                    }
                     let not_found = if *is_list {
                         document_page(operation);
                         "No such record (for the lists hanging off one), or an invalid page"
@@ -235,12 +249,18 @@ fn document_filters(operation: &mut Operation, fields: &[Field]) {
             query_param(operation, lookup.param(field.name), description, schema);
         }
     }
+}
+
+fn document_links(operation: &mut Operation) {
     query_param(
         operation,
         "links".to_owned(),
         "true adds `_links` with the record's own and related URLs".to_owned(),
         ObjectBuilder::new().schema_type(Type::Boolean),
     );
+}
+
+fn document_embed(operation: &mut Operation) {
     query_param(
         operation,
         "embed".to_owned(),

@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{SyncError, Syncer, convert};
+use super::{Steps, SyncError, Syncer, convert};
 use crate::db::Timestamp;
 use crate::db::edges::{self, Edge};
 use crate::db::http_cache::{self, Cached};
@@ -140,7 +140,7 @@ fn parse<T: DeserializeOwned>(item: &Value) -> Option<T> {
 impl Syncer {
     /// Walks `list` to its end (resuming a pass left unfinished), or until GitHub says it
     /// can be paged no further.
-    pub(super) async fn walk(&self, list: &List) -> Result<(), SyncError> {
+    pub(super) async fn walk(&self, list: &List, steps: &Steps) -> Result<(), SyncError> {
         let name = list.kind.name();
         let (mut url, pass) = match self.db.list_progress(name, list.subject).await? {
             Some(progress) => (progress.next_url, progress.pass_started),
@@ -160,6 +160,7 @@ impl Syncer {
                     next,
                 }) => {
                     let page = PageItems::read(list.kind, &body);
+                    steps.page_stored(page.links.len());
                     statements.extend(page.statements(list, pass, now));
                     let remembered = Cached {
                         etag,

@@ -3,6 +3,9 @@
 
 mod convert;
 mod lists;
+mod steps;
+
+pub use steps::Steps;
 
 use std::sync::Arc;
 
@@ -50,27 +53,51 @@ impl Syncer {
         Self { db, github }
     }
 
+    /// What GitHub last said is left of the core quota.
+    pub fn quota_left(&self) -> Option<i64> {
+        self.github
+            .quotas()
+            .into_iter()
+            .find(|q| q.resource == "core")
+            .map(|q| q.remaining)
+    }
+
     /// The developer, their repositories (each with its stargazers), followers, following
     /// and starred repositories; then the profiles of every follower, followee and
-    /// stargazer known only from those lists.
-    pub async fn full_profile_sync(&self, login: &str) -> Result<(), SyncError> {
-        let Some(user) = self.sync_user(login).await? else {
-            return Ok(());
+    /// stargazer known only from those lists. Steps already in `steps` are skipped.
+    pub async fn full_profile_sync(&self, login: &str, steps: &Steps) -> Result<(), SyncError> {
+        let user = if steps.is_done("profile") {
+            self.db.known_developer(login).await?
+        } else {
+            None
         };
+        let user = match user {
+            Some(user) => user,
+            None => match self.sync_user(login).await? {
+                Some(user) => user,
+                None => return Ok(()),
+            },
+        };
+        steps.complete("profile").await?;
         let subject = user.github_id;
         let user_path = |list: &str| format!("/users/{}/{list}", segment(&user.login));
-        if user.public_repos.unwrap_or(1) > 0 {
+        if user.public_repos.unwrap_or(1) > 0 && !steps.is_done("repositories") {
             let list = List {
                 kind: Kind::Repositories,
                 subject,
                 path: user_path("repos"),
             };
-            if !self.walk_or_mark_gone(&list, &user.login).await? {
+            if !self.walk_or_mark_gone(&list, &user.login, steps).await? {
                 return Ok(());
             }
         }
+        steps.complete("repositories").await?;
         for repository in self.db.owned_repositories(subject).await? {
-            self.sync_stargazers(&repository).await?;
+            let step = format!("stargazers:{}", repository.github_id);
+            if !steps.is_done(&step) {
+                self.sync_stargazers(&repository, steps).await?;
+                steps.complete(&step).await?;
+            }
         }
         for (kind, edge, count, path) in [
             (
@@ -85,60 +112,71 @@ impl Syncer {
                 user.following_count,
                 "following",
             ),
+            (Kind::Starred, Edge::Starred, None, "starred"),
         ] {
+            if steps.is_done(path) {
+                continue;
+            }
             // A count of zero from the profile is a complete answer: no request needed.
             if count == Some(0) {
                 self.db
                     .run_in_transaction(&[edges::sweep(edge, subject, Timestamp::now())])
                     .await?;
-                continue;
+            } else {
+                let list = List {
+                    kind,
+                    subject,
+                    path: user_path(path),
+                };
+                if !self.walk_or_mark_gone(&list, &user.login, steps).await? {
+                    return Ok(());
+                }
             }
-            let list = List {
-                kind,
-                subject,
-                path: user_path(path),
-            };
-            if !self.walk_or_mark_gone(&list, &user.login).await? {
-                return Ok(());
-            }
+            steps.complete(path).await?;
         }
-        let starred = List {
-            kind: Kind::Starred,
-            subject,
-            path: user_path("starred"),
-        };
-        if !self.walk_or_mark_gone(&starred, &user.login).await? {
-            return Ok(());
-        }
-        self.hydrate(subject, 0).await
+        self.hydrate(subject, 0, steps).await
     }
 
     /// The repository, its owner's profile and its stargazers; then the stargazers' profiles.
-    pub async fn full_repository_sync(&self, owner: &str, name: &str) -> Result<(), SyncError> {
+    pub async fn full_repository_sync(
+        &self,
+        owner: &str,
+        name: &str,
+        steps: &Steps,
+    ) -> Result<(), SyncError> {
         let Some((repository, owner_login)) = self.sync_repository(owner, name).await? else {
             return Ok(());
         };
-        self.sync_user(&owner_login).await?;
-        self.sync_stargazers(&repository).await?;
-        self.hydrate(0, repository.github_id).await
+        if !steps.is_done("owner") {
+            self.sync_user(&owner_login).await?;
+            steps.complete("owner").await?;
+        }
+        if !steps.is_done("stargazers") {
+            self.sync_stargazers(&repository, steps).await?;
+            steps.complete("stargazers").await?;
+        }
+        self.hydrate(0, repository.github_id, steps).await
     }
 
     /// Fetches a developer's profile; `None` when GitHub no longer knows them (then marked).
     pub async fn sync_user(&self, login: &str) -> Result<Option<KnownDeveloper>, SyncError> {
         let url = self.github.url(&format!("/users/{}", segment(login)));
-        let Some(body) = self.fetch_record(&url).await? else {
-            return self.stored_or_refetch(login, &url).await;
-        };
-        let Ok(body) = body else {
-            let gone = records::mark_developer_gone(login, Timestamp::now());
-            self.db.run_in_transaction(&[gone]).await?;
-            return Ok(None);
+        let (body, remember) = match self.fetch_record(&url).await? {
+            Answer::Fresh { body, remember } => (body, remember),
+            Answer::Unchanged => return self.stored_or_refetch(login, &url).await,
+            Answer::Refused(_) => {
+                let gone = records::mark_developer_gone(login, Timestamp::now());
+                self.db.run_in_transaction(&[gone]).await?;
+                return Ok(None);
+            }
         };
         let (user, raw) = decode::<User>(body)?;
         let login = user.login.clone();
         let now = Timestamp::now();
         let mut statements = self.quota_statements(now);
         statements.push(records::upsert_profile(&convert::profile(user, raw), now));
+        // The validator goes with the record: a 304 later must mean "what is stored is current".
+        statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
         Ok(self.db.known_developer(&login).await?)
     }
@@ -154,9 +192,9 @@ impl Syncer {
         let url = self
             .github
             .url(&format!("/repos/{}/{}", segment(owner), segment(name)));
-        let body = match self.fetch_record(&url).await? {
-            Some(Ok(body)) => body,
-            Some(Err(mark)) => {
+        let (body, remember) = match self.fetch_record(&url).await? {
+            Answer::Fresh { body, remember } => (body, remember),
+            Answer::Refused(mark) => {
                 self.db
                     .run_in_transaction(&[records::mark_repository(
                         &full_name,
@@ -166,16 +204,10 @@ impl Syncer {
                     .await?;
                 return Ok(None);
             }
-            None => match self.db.known_repository(&full_name).await? {
-                Some(known) => return Ok(Some((known, owner.to_owned()))),
-                None => {
-                    self.db
-                        .run_in_transaction(&[http_cache::remember(
-                            &url,
-                            &Cached::default(),
-                            Timestamp::now(),
-                        )])
-                        .await?;
+            Answer::Unchanged => match self.db.known_repository(&full_name).await? {
+                Some(known) if known.synced => return Ok(Some((known, owner.to_owned()))),
+                _ => {
+                    self.forget(&url).await?;
                     return Box::pin(self.sync_repository(owner, name)).await;
                 }
             },
@@ -189,6 +221,7 @@ impl Syncer {
             &[convert::repository(repository, raw, true)],
             now,
         ));
+        statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
         Ok(self
             .db
@@ -198,7 +231,11 @@ impl Syncer {
     }
 
     /// A repository's stargazers: none to fetch when GitHub counts none.
-    async fn sync_stargazers(&self, repository: &KnownRepository) -> Result<(), SyncError> {
+    async fn sync_stargazers(
+        &self,
+        repository: &KnownRepository,
+        steps: &Steps,
+    ) -> Result<(), SyncError> {
         if repository.blocked_at.is_some() || repository.gone_at.is_some() {
             return Ok(());
         }
@@ -215,7 +252,7 @@ impl Syncer {
             subject: repository.github_id,
             path: format!("/repos/{}/{}/stargazers", segment(owner), segment(name)),
         };
-        match self.walk(&list).await {
+        match self.walk(&list, steps).await {
             Ok(()) => Ok(()),
             Err(err) => match record_answer(&err) {
                 Some(mark) => {
@@ -229,17 +266,29 @@ impl Syncer {
     }
 
     /// Profiles of the developers linked to `developer` or `repository` that are known only
-    /// from lists: one GET each.
-    async fn hydrate(&self, developer: i64, repository: i64) -> Result<(), SyncError> {
+    /// from lists: one GET each. A stored (or gone) profile leaves that list, so a resumed
+    /// hydration goes on with those still missing, with no step to record.
+    async fn hydrate(
+        &self,
+        developer: i64,
+        repository: i64,
+        steps: &Steps,
+    ) -> Result<(), SyncError> {
         for (_, login) in self.db.developers_to_hydrate(developer, repository).await? {
             self.sync_user(&login).await?;
+            steps.page_stored(1);
         }
         Ok(())
     }
 
     /// Walks a developer's list; false when the developer turned out to be gone (then marked).
-    async fn walk_or_mark_gone(&self, list: &List, login: &str) -> Result<bool, SyncError> {
-        match self.walk(list).await {
+    async fn walk_or_mark_gone(
+        &self,
+        list: &List,
+        login: &str,
+        steps: &Steps,
+    ) -> Result<bool, SyncError> {
+        match self.walk(list, steps).await {
             Ok(()) => Ok(true),
             Err(err) if record_answer(&err).is_some() => {
                 self.db
@@ -251,17 +300,11 @@ impl Syncer {
         }
     }
 
-    /// GETs a single record: `Some(Ok(body))`, `Some(Err(mark))` when GitHub says it is gone or
-    /// blocked, `None` when unchanged since the stored copy.
-    async fn fetch_record(
-        &self,
-        url: &str,
-    ) -> Result<Option<Result<Value, RepositoryMark>>, SyncError> {
+    /// GETs a single record, conditionally on the validator stored for `url`.
+    async fn fetch_record(&self, url: &str) -> Result<Answer, SyncError> {
         let cached = self.db.cached(url).await?;
         let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
         let fetched = self.github.get(url, etag, None).await;
-        let now = Timestamp::now();
-        let mut statements = self.quota_statements(now);
         let answer = match fetched {
             Ok(Fetched::Fresh {
                 body,
@@ -274,36 +317,40 @@ impl Syncer {
                     last_modified,
                     ..Cached::default()
                 };
-                statements.push(http_cache::remember(url, &remembered, now));
-                Ok(Some(Ok(body)))
+                let remember = http_cache::remember(url, &remembered, Timestamp::now());
+                return Ok(Answer::Fresh { body, remember });
             }
-            Ok(Fetched::NotModified) => Ok(None),
-            Err(GitHubError::Gone { .. }) => Ok(Some(Err(RepositoryMark::Gone))),
-            Err(GitHubError::Blocked) => Ok(Some(Err(RepositoryMark::Blocked))),
+            Ok(Fetched::NotModified) => Ok(Answer::Unchanged),
+            Err(GitHubError::Gone { .. }) => Ok(Answer::Refused(RepositoryMark::Gone)),
+            Err(GitHubError::Blocked) => Ok(Answer::Refused(RepositoryMark::Blocked)),
             Err(err) => Err(err.into()),
         };
-        self.db.run_in_transaction(&statements).await?;
+        self.db
+            .run_in_transaction(&self.quota_statements(Timestamp::now()))
+            .await?;
         answer
     }
 
-    /// After a 304: the stored developer, or (when the store lost it) a fetch without the
-    /// validator.
+    /// After a 304: the stored developer, or (when what is stored is no full profile) a
+    /// fetch without the validator.
     async fn stored_or_refetch(
         &self,
         login: &str,
         url: &str,
     ) -> Result<Option<KnownDeveloper>, SyncError> {
-        if let Some(known) = self.db.known_developer(login).await? {
-            return Ok(Some(known));
+        match self.db.known_developer(login).await? {
+            Some(known) if known.synced => Ok(Some(known)),
+            _ => {
+                self.forget(url).await?;
+                Box::pin(self.sync_user(login)).await
+            }
         }
-        self.db
-            .run_in_transaction(&[http_cache::remember(
-                url,
-                &Cached::default(),
-                Timestamp::now(),
-            )])
-            .await?;
-        Box::pin(self.sync_user(login)).await
+    }
+
+    /// Drops the validator of `url`, so that the next GET brings a body.
+    async fn forget(&self, url: &str) -> Result<(), SyncError> {
+        let forgotten = http_cache::remember(url, &Cached::default(), Timestamp::now());
+        Ok(self.db.run_in_transaction(&[forgotten]).await?)
     }
 
     /// The quotas GitHub reported, as statements to store with whatever else is written.
@@ -322,6 +369,16 @@ impl Syncer {
             })
             .collect()
     }
+}
+
+/// GitHub's answer to a GET of a single record.
+enum Answer {
+    /// A body, and the statement that stores its validators (with the record, not before).
+    Fresh { body: Value, remember: Sql },
+    /// 304: the stored copy is current.
+    Unchanged,
+    /// 404/410 or 451.
+    Refused(RepositoryMark),
 }
 
 /// What GitHub's refusal says of the record asked for: gone (404/410) or blocked (451).

@@ -173,6 +173,10 @@ impl TestApp {
             database_max_connections: 5,
             bind: "127.0.0.1:0".parse().unwrap(),
             secret_key: Some(Secret::new("test signing key")),
+            // Tests drive the queue themselves (Worker::run_until_idle).
+            workers: 0,
+            discovery_schedule: String::new(),
+            heartbeat_schedule: String::new(),
             ..Config::default()
         };
         configure(&mut config);

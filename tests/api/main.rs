@@ -11,6 +11,7 @@ mod cli;
 mod docs;
 mod filters;
 mod health;
+mod jobs;
 mod negotiation;
 mod pagination;
 mod resources;

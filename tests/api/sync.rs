@@ -7,7 +7,7 @@ use std::sync::Arc;
 use gitomatic::config::{Config, DatabaseUrl, Secret};
 use gitomatic::db::Db;
 use gitomatic::github::GitHub;
-use gitomatic::sync::{SyncError, Syncer};
+use gitomatic::sync::{Steps, SyncError, Syncer};
 use gitomatic::with_pool;
 
 use crate::fake_github::{FakeGitHub, Faults, Graph, Shape};
@@ -22,7 +22,7 @@ const SHAPE: Shape = Shape {
     seed: 7,
 };
 
-const SMALL: Shape = Shape {
+pub const SMALL: Shape = Shape {
     followers: 12,
     following: 7,
     repos: 4,
@@ -31,14 +31,15 @@ const SMALL: Shape = Shape {
     seed: 3,
 };
 
-struct Setup {
-    db: Db,
-    fake: FakeGitHub,
-    syncer: Syncer,
-    _test_db: TestDb,
+pub struct Setup {
+    pub db: Db,
+    pub fake: FakeGitHub,
+    pub syncer: Arc<Syncer>,
+    pub test_db: TestDb,
 }
 
-async fn setup(test_db: TestDb, shape: Shape) -> Setup {
+/// The store on `test_db` and a sync engine talking to a fake GitHub serving `shape`.
+pub async fn setup(test_db: TestDb, shape: Shape) -> Setup {
     let fake = FakeGitHub::start(Graph::generate(shape)).await;
     let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()), 5)
         .await
@@ -51,12 +52,15 @@ async fn setup(test_db: TestDb, shape: Shape) -> Setup {
         github_secondary_wait_seconds: 1,
         ..Config::default()
     };
-    let syncer = Syncer::new(db.clone(), Arc::new(GitHub::new(&config).unwrap()));
+    let syncer = Arc::new(Syncer::new(
+        db.clone(),
+        Arc::new(GitHub::new(&config).unwrap()),
+    ));
     Setup {
         db,
         fake,
         syncer,
-        _test_db: test_db,
+        test_db,
     }
 }
 
@@ -76,14 +80,14 @@ type RepositoryRow = (i64, String, i64, Option<i64>, Option<String>);
 
 /// The stored graph by GitHub ids, without our own ids and timestamps.
 #[derive(Debug, PartialEq, Eq)]
-struct Stored {
+pub struct Stored {
     developers: BTreeMap<i64, DeveloperView>,
     repositories: BTreeMap<i64, RepositoryView>,
     follows: BTreeSet<(i64, i64)>,
     stars: BTreeSet<(i64, i64, Option<String>)>,
 }
 
-async fn stored(db: &Db) -> Stored {
+pub async fn stored(db: &Db) -> Stored {
     type Dev = (
         i64,
         String,
@@ -144,7 +148,7 @@ async fn stored(db: &Db) -> Stored {
 }
 
 /// What a full profile sync of `center` must store, from GitHub's ground truth.
-fn expected(graph: &Graph, center: &str) -> Stored {
+pub fn expected(graph: &Graph, center: &str) -> Stored {
     let me = graph.user(center).unwrap().clone();
     let follows: BTreeSet<(i64, i64)> = graph
         .follows
@@ -269,7 +273,7 @@ fn originals_cost(graph: &Graph, center: &str) -> usize {
 backend_tests! {
     async fn a_full_profile_sync_stores_githubs_graph_at_the_floor_cost(db: TestDb) {
         let s = setup(db, SHAPE).await;
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
         let graph = s.fake.graph();
         assert_eq!(stored(&s.db).await, expected(&graph, "center"));
         assert_eq!(s.fake.counted(), floor(&graph, "center"), "requests spent");
@@ -293,7 +297,7 @@ backend_tests! {
         let center = graph.user("center").unwrap().id;
         let repo = graph.repos_of(center).into_iter().max_by_key(|r| graph.stargazers_of(r.id).len()).unwrap().clone();
         let stargazers = graph.stargazers_of(repo.id);
-        s.syncer.full_repository_sync("center", &repo.name).await.unwrap();
+        s.syncer.full_repository_sync("center", &repo.name, &Steps::new()).await.unwrap();
         let stored = stored(&s.db).await;
         let expected_stars: BTreeSet<(i64, i64, Option<String>)> =
             stargazers.iter().map(|(user, at)| (*user, repo.id, Some(at.clone()))).collect();
@@ -307,10 +311,10 @@ backend_tests! {
 
     async fn a_second_sync_of_unchanged_data_spends_no_quota(db: TestDb) {
         let s = setup(db, SMALL).await;
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
         let before = stored(&s.db).await;
         s.fake.clear_requests();
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
         assert_eq!(s.fake.counted(), 0, "{:?}", s.fake.requests());
         assert!(s.fake.requests().iter().all(|r| r.status == 304 || r.path_and_query == "/rate_limit"));
         assert_eq!(stored(&s.db).await, before);
@@ -318,12 +322,12 @@ backend_tests! {
 
     async fn an_unfollow_is_gone_after_the_next_full_sync(db: TestDb) {
         let s = setup(db, SMALL).await;
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
         let graph = s.fake.graph();
         let center = graph.user("center").unwrap().id;
         let leaver = graph.followers_of(center)[0];
         s.fake.update_graph(|g| g.follows.retain(|edge| *edge != (leaver, center)));
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
         let after = stored(&s.db).await;
         assert!(!after.follows.contains(&(leaver, center)));
         assert_eq!(after.follows, expected(&s.fake.graph(), "center").follows);
@@ -332,7 +336,7 @@ backend_tests! {
     async fn every_fault_kind_ends_with_the_clean_graph(db: TestDb) {
         let s = setup(db, SMALL).await;
         s.fake.set_faults(Faults { server_error: 0.1, reset: 0.02, truncated: 0.02, secondary_limit: 0.02, seed: 11 });
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
         assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
         let faulted = s.fake.requests().iter().filter(|r| !r.counted && r.status != 304).count();
         assert!(faulted > 0, "faults were injected");
@@ -342,7 +346,7 @@ backend_tests! {
         let s = setup(db, SMALL).await;
         let reset = chrono::Utc::now().timestamp() + 2;
         s.fake.set_quota(5000, 40, reset);
-        let err = s.syncer.full_profile_sync("center").await.unwrap_err();
+        let err = s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap_err();
         let SyncError::Postpone { until } = err else { panic!("expected a postponement, got {err}") };
         assert_eq!(until.timestamp(), reset);
         let spent = s.fake.counted();
@@ -350,7 +354,7 @@ backend_tests! {
         assert_eq!(s.fake.quota_remaining(), 25);
         tokio::time::sleep_until(tokio::time::Instant::now() + std::time::Duration::from_millis(2_100)).await;
         s.fake.set_quota(5000, 5000, chrono::Utc::now().timestamp() + 3600);
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
         assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
     }
 
@@ -366,7 +370,7 @@ backend_tests! {
         s.fake.rename_user("center", "centre");
         s.fake.mark_blocked(&format!("centre/{blocked}"));
         s.fake.set_stargazer_page_limit(Some(1));
-        s.syncer.full_profile_sync("center").await.unwrap();
+        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
 
         let marks: Vec<(String, bool)> = with_pool!(&s.db, |pool| sqlx::query_as(
             "SELECT login, gone_at IS NOT NULL FROM developers WHERE login IN ($1, 'centre', 'center')"

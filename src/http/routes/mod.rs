@@ -3,9 +3,11 @@
 pub mod auth_token;
 pub mod developers;
 pub mod docs;
+pub mod jobs;
 pub mod rate_limits;
 pub mod repositories;
 pub mod root;
+pub mod tasks;
 
 use serde::Serialize;
 use utoipa::ToSchema;

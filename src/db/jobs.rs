@@ -1,0 +1,207 @@
+//! The durable job queue: enqueue once, claim atomically, lease, and end each run as
+//! succeeded, postponed, retried or failed.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::listing::Listing;
+use super::{Db, Pool, Timestamp};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: Uuid,
+    pub name: String,
+    pub args: sqlx::types::Json<Value>,
+    pub status: String,
+    pub attempts: i64,
+    pub run_at: Timestamp,
+    pub checkpoint: Option<sqlx::types::Json<Value>>,
+    pub progress: Option<sqlx::types::Json<Value>>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+pub const JOBS: Listing = Listing {
+    table: "jobs",
+    columns: "id, name, args, status, attempts, run_at, checkpoint, progress, last_error, \
+              created_at, started_at, finished_at",
+    order_by: "created_at DESC, id",
+};
+
+/// Whether `enqueue` added the job or found the same one pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    Added(Uuid),
+    AlreadyPending(Uuid),
+}
+
+impl Enqueued {
+    pub fn id(self) -> Uuid {
+        match self {
+            Self::Added(id) | Self::AlreadyPending(id) => id,
+        }
+    }
+}
+
+const ENQUEUE: &str = "INSERT INTO jobs (id, name, args, args_key, status, run_at, created_at) \
+     VALUES ($1, $2, $3, $4, 'queued', $5, $5) \
+     ON CONFLICT (name, args_key) WHERE status IN ('queued', 'running', 'postponed') DO NOTHING";
+
+const PENDING: &str = "SELECT id FROM jobs WHERE name = $1 AND args_key = $2 \
+     AND status IN ('queued', 'running', 'postponed')";
+
+/// The next job due (or whose holder's lease ran out), taken in one statement.
+const CLAIM_POSTGRES: &str = "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, \
+         started_at = COALESCE(started_at, $3) \
+     WHERE id = (SELECT id FROM jobs \
+         WHERE (status IN ('queued', 'postponed') AND run_at <= $3) \
+            OR (status = 'running' AND locked_until < $3) \
+         ORDER BY run_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, name, args, status, attempts, run_at, checkpoint, progress, last_error, \
+         created_at, started_at, finished_at";
+
+/// SQLite has one writer at a time, so the same conditional UPDATE is atomic as it stands.
+const CLAIM_SQLITE: &str = "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, \
+         started_at = COALESCE(started_at, $3) \
+     WHERE id = (SELECT id FROM jobs \
+         WHERE (status IN ('queued', 'postponed') AND run_at <= $3) \
+            OR (status = 'running' AND locked_until < $3) \
+         ORDER BY run_at, created_at LIMIT 1) \
+     RETURNING id, name, args, status, attempts, run_at, checkpoint, progress, last_error, \
+         created_at, started_at, finished_at";
+
+impl Db {
+    /// Adds a job unless the same kind with the same arguments is queued, running or
+    /// postponed already; either way, the id of the pending job.
+    pub async fn enqueue(
+        &self,
+        name: &str,
+        args: &Value,
+        args_key: &str,
+        run_at: Timestamp,
+    ) -> sqlx::Result<Enqueued> {
+        let id = Uuid::new_v4();
+        let added = with_pool!(self, |pool| sqlx::query(ENQUEUE)
+            .bind(id)
+            .bind(name)
+            .bind(sqlx::types::Json(args))
+            .bind(args_key)
+            .bind(run_at)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if added == 1 {
+            return Ok(Enqueued::Added(id));
+        }
+        let pending: Option<Uuid> = with_pool!(self, |pool| sqlx::query_scalar(PENDING)
+            .bind(name)
+            .bind(args_key)
+            .fetch_optional(pool)
+            .await?);
+        match pending {
+            Some(id) => Ok(Enqueued::AlreadyPending(id)),
+            // It ended between the two statements: this one is new work again.
+            None => Box::pin(self.enqueue(name, args, args_key, run_at)).await,
+        }
+    }
+
+    /// Takes the next due job for `worker` until `lease_until`, or nothing.
+    pub async fn claim(
+        &self,
+        worker: &str,
+        lease_until: Timestamp,
+    ) -> sqlx::Result<Option<JobRow>> {
+        let now = Timestamp::now();
+        let sql = match self.pool() {
+            Pool::Sqlite(_) => CLAIM_SQLITE,
+            Pool::Postgres(_) => CLAIM_POSTGRES,
+        };
+        with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(worker)
+            .bind(lease_until)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// Keeps `worker`'s hold on a running job; false when it lost it (taken up elsewhere).
+    pub async fn extend_lease(
+        &self,
+        id: Uuid,
+        worker: &str,
+        until: Timestamp,
+    ) -> sqlx::Result<bool> {
+        let updated = with_pool!(self, |pool| {
+            sqlx::query(
+            "UPDATE jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3 AND status = 'running'"
+        )
+        .bind(until)
+        .bind(id)
+        .bind(worker)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    pub async fn save_job_state(
+        &self,
+        id: Uuid,
+        checkpoint: &Value,
+        progress: &Value,
+    ) -> sqlx::Result<()> {
+        with_pool!(self, |pool| sqlx::query(
+            "UPDATE jobs SET checkpoint = $1, progress = $2 WHERE id = $3"
+        )
+        .bind(sqlx::types::Json(checkpoint))
+        .bind(sqlx::types::Json(progress))
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    }
+
+    /// Ends a run: `status` with `run_at`, the attempts and error to keep, and the lease let go.
+    pub async fn end_run(&self, id: Uuid, end: &RunEnd) -> sqlx::Result<()> {
+        let finished = matches!(end.status, "succeeded" | "failed").then(Timestamp::now);
+        with_pool!(self, |pool| sqlx::query(
+            "UPDATE jobs SET status = $1, run_at = $2, attempts = $3, last_error = $4, \
+             finished_at = $5, locked_by = NULL, locked_until = NULL WHERE id = $6"
+        )
+        .bind(end.status)
+        .bind(end.run_at)
+        .bind(end.attempts)
+        .bind(&end.last_error)
+        .bind(finished)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    }
+
+    /// Heartbeats are proof of life, not history: a day's worth is kept.
+    pub async fn forget_old_heartbeats(&self) -> sqlx::Result<()> {
+        let day_ago = Timestamp(chrono::Utc::now() - chrono::Duration::days(1));
+        with_pool!(self, |pool| {
+            sqlx::query(
+            "DELETE FROM jobs WHERE name = 'heartbeat' AND status = 'succeeded' AND finished_at < $1"
+        )
+        .bind(day_ago)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        })
+    }
+}
+
+/// How a run of a job ended.
+#[derive(Clone, Debug)]
+pub struct RunEnd {
+    pub status: &'static str,
+    pub run_at: Timestamp,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}

@@ -1,0 +1,168 @@
+//! The work this service does in the background, as durable jobs: what each kind is, how it
+//! runs, the workers that claim jobs and the scheduler that enqueues periodic ones.
+
+mod background;
+pub mod scheduler;
+pub mod worker;
+
+pub use background::Background;
+
+use serde_json::{Value, json};
+
+use crate::db::jobs::Enqueued;
+use crate::db::{Db, Timestamp};
+use crate::sync::{Steps, SyncError, Syncer};
+
+/// A kind of job and its arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Task {
+    FullProfileSync { username: String },
+    FullRepositorySync { username: String, repo_name: String },
+    DiscoveryScraper,
+    Heartbeat,
+}
+
+impl Task {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::FullProfileSync { .. } => "full_profile_sync",
+            Self::FullRepositorySync { .. } => "full_repository_sync",
+            Self::DiscoveryScraper => "discovery_scraper",
+            Self::Heartbeat => "heartbeat",
+        }
+    }
+
+    pub fn args(&self) -> Value {
+        match self {
+            Self::FullProfileSync { username } => json!({"username": username}),
+            Self::FullRepositorySync {
+                username,
+                repo_name,
+            } => {
+                json!({"username": username, "repo_name": repo_name})
+            }
+            Self::DiscoveryScraper | Self::Heartbeat => json!({}),
+        }
+    }
+
+    /// GitHub's names are case-insensitive, so `Octocat` and `octocat` are one job.
+    fn args_key(&self) -> String {
+        self.args().to_string().to_lowercase()
+    }
+
+    pub fn from_stored(name: &str, args: &Value) -> Option<Self> {
+        let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_owned);
+        match name {
+            "full_profile_sync" => Some(Self::FullProfileSync {
+                username: text("username")?,
+            }),
+            "full_repository_sync" => Some(Self::FullRepositorySync {
+                username: text("username")?,
+                repo_name: text("repo_name")?,
+            }),
+            "discovery_scraper" => Some(Self::DiscoveryScraper),
+            "heartbeat" => Some(Self::Heartbeat),
+            _ => None,
+        }
+    }
+
+    /// Queues the task now, unless the same one is pending.
+    pub async fn enqueue(&self, db: &Db) -> sqlx::Result<Enqueued> {
+        db.enqueue(
+            self.name(),
+            &self.args(),
+            &self.args_key(),
+            Timestamp::now(),
+        )
+        .await
+    }
+}
+
+/// A GitHub login: letters, digits and single hyphens, at most 39 characters.
+pub fn valid_login(login: &str) -> bool {
+    (1..=39).contains(&login.len())
+        && !login.starts_with('-')
+        && !login.ends_with('-')
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// A repository name: letters, digits, `.`, `_` and `-`, at most 100 characters.
+pub fn valid_repo_name(name: &str) -> bool {
+    (1..=100).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Runs `task` to its end: the code the workers and `gitomatic sync` share.
+pub async fn execute(
+    task: &Task,
+    db: &Db,
+    syncer: &Syncer,
+    discovery_batch: i64,
+    steps: &Steps,
+) -> Result<(), SyncError> {
+    match task {
+        Task::FullProfileSync { username } => syncer.full_profile_sync(username, steps).await,
+        Task::FullRepositorySync {
+            username,
+            repo_name,
+        } => {
+            syncer
+                .full_repository_sync(username, repo_name, steps)
+                .await
+        }
+        Task::DiscoveryScraper => {
+            for login in db.out_of_step_developers(discovery_batch).await? {
+                let enqueued = Task::FullProfileSync { username: login }
+                    .enqueue(db)
+                    .await?;
+                tracing::info!(job = %enqueued.id(), "discovery: full profile sync queued");
+            }
+            Ok(())
+        }
+        Task::Heartbeat => {
+            tracing::info!("ping");
+            Ok(db.forget_old_heartbeats().await?)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_as_github_makes_them() {
+        assert!(valid_login("h3nnn4n") && valid_login("a-b") && valid_login(&"x".repeat(39)));
+        for bad in ["", "-a", "a-", "a b", "a/b", "ä", &"x".repeat(40)] {
+            assert!(!valid_login(bad), "{bad:?}");
+        }
+        assert!(valid_repo_name("garapa") && valid_repo_name("a.b_c-d"));
+        for bad in ["", ".", "..", "a/b", "a b", &"x".repeat(101)] {
+            assert!(!valid_repo_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn stored_tasks_read_back_and_case_does_not_make_a_new_job() {
+        let task = Task::FullRepositorySync {
+            username: "Octo".into(),
+            repo_name: "Repo".into(),
+        };
+        assert_eq!(
+            Task::from_stored(task.name(), &task.args()),
+            Some(task.clone())
+        );
+        let lower = Task::FullRepositorySync {
+            username: "octo".into(),
+            repo_name: "repo".into(),
+        };
+        assert_eq!(task.args_key(), lower.args_key());
+        assert_eq!(Task::from_stored("nope", &json!({})), None);
+    }
+}

@@ -1,0 +1,218 @@
+//! Workers: claim a due job, keep its lease while it runs, and end the run as succeeded,
+//! postponed until GitHub's quota resets, retried with backoff, or failed for good.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::{Task, execute};
+use crate::config::Config;
+use crate::db::jobs::{JobRow, RunEnd};
+use crate::db::{Db, Timestamp};
+use crate::sync::{Steps, SyncError, Syncer};
+
+/// A postponed job waits past the reset by up to this much, so that many do not all wake at once.
+const POSTPONE_JITTER_SECONDS: u64 = 30;
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
+
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    pub lease: Duration,
+    pub poll: Duration,
+    pub max_attempts: i64,
+    pub retry_base: Duration,
+    pub discovery_batch: i64,
+}
+
+impl WorkerSettings {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            lease: Duration::from_secs(config.job_lease_seconds),
+            poll: Duration::from_millis(config.job_poll_ms),
+            max_attempts: i64::from(config.job_max_attempts),
+            retry_base: Duration::from_secs(config.job_retry_base_seconds),
+            discovery_batch: i64::from(config.discovery_batch),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    syncer: Arc<Syncer>,
+    name: String,
+    settings: WorkerSettings,
+}
+
+impl Worker {
+    pub fn new(db: Db, syncer: Arc<Syncer>, name: String, settings: WorkerSettings) -> Self {
+        Self {
+            db,
+            syncer,
+            name,
+            settings,
+        }
+    }
+
+    /// Claims and runs jobs until `stop` is cancelled; a job running then is released with
+    /// its steps kept, for any worker to take up.
+    pub async fn run(&self, stop: CancellationToken) {
+        tracing::info!(worker = %self.name, "worker started");
+        while !stop.is_cancelled() {
+            let idle = match self.run_next(&stop).await {
+                Ok(ran) => !ran,
+                Err(err) => {
+                    tracing::warn!(worker = %self.name, error = %err, "cannot reach the job queue");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = tokio::time::sleep(self.settings.poll) => {}
+                }
+            }
+        }
+        tracing::info!(worker = %self.name, "worker stopped");
+    }
+
+    /// Runs due jobs until none is left, and says how many ran: the deterministic way to
+    /// drive the queue (tests, and one-off runs).
+    pub async fn run_until_idle(&self) -> sqlx::Result<usize> {
+        let never = CancellationToken::new();
+        let mut ran = 0;
+        while self.run_next(&never).await? {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    async fn run_next(&self, stop: &CancellationToken) -> sqlx::Result<bool> {
+        let lease_until = self.lease_from_now();
+        let Some(job) = self.db.claim(&self.name, lease_until).await? else {
+            return Ok(false);
+        };
+        let span = tracing::info_span!("job", id = %job.id, name = %job.name);
+        self.run_job(job, stop).instrument(span).await?;
+        Ok(true)
+    }
+
+    fn lease_from_now(&self) -> Timestamp {
+        Timestamp(chrono::Utc::now() + self.settings.lease)
+    }
+
+    async fn run_job(&self, job: JobRow, stop: &CancellationToken) -> sqlx::Result<()> {
+        let Some(task) = Task::from_stored(&job.name, &job.args.0) else {
+            let end = RunEnd {
+                status: "failed",
+                run_at: job.run_at,
+                attempts: job.attempts,
+                last_error: Some(format!("unknown job kind {:?}", job.name)),
+            };
+            return self.db.end_run(job.id, &end).await;
+        };
+        let done: Vec<String> = job
+            .checkpoint
+            .as_ref()
+            .and_then(|c| serde_json::from_value(c.0.clone()).ok())
+            .unwrap_or_default();
+        let steps = Steps::for_job(self.db.clone(), job.id, done);
+        let lost = CancellationToken::new();
+        let keeper = tokio::spawn(self.clone().keep_lease(job.id, lost.clone()));
+        tracing::info!("job started");
+        let outcome = tokio::select! {
+            result = execute(&task, &self.db, &self.syncer, self.settings.discovery_batch, &steps) => Some(result),
+            () = stop.cancelled() => None,
+            () = lost.cancelled() => {
+                keeper.abort();
+                tracing::warn!("lease lost: another worker has the job");
+                return Ok(());
+            }
+        };
+        keeper.abort();
+        self.db
+            .save_job_state(job.id, &serde_json::json!(steps.done()), &steps.progress())
+            .await?;
+        let end = match outcome {
+            None => {
+                tracing::info!("stopping: job released, its steps kept");
+                RunEnd {
+                    status: "queued",
+                    run_at: Timestamp::now(),
+                    attempts: job.attempts,
+                    last_error: job.last_error,
+                }
+            }
+            Some(Ok(())) => {
+                tracing::info!("job succeeded");
+                RunEnd {
+                    status: "succeeded",
+                    run_at: job.run_at,
+                    attempts: job.attempts,
+                    last_error: None,
+                }
+            }
+            Some(Err(SyncError::Postpone { until })) => {
+                let jitter =
+                    uuid::Uuid::new_v4().as_u128() as u64 % (POSTPONE_JITTER_SECONDS * 1000);
+                let run_at = until + chrono::Duration::milliseconds(jitter as i64);
+                tracing::info!(%run_at, "GitHub's quota is spent: job postponed");
+                RunEnd {
+                    status: "postponed",
+                    run_at: Timestamp(run_at),
+                    attempts: job.attempts,
+                    last_error: job.last_error,
+                }
+            }
+            Some(Err(err)) => self.failed(&job, &err),
+        };
+        self.db.end_run(job.id, &end).await
+    }
+
+    /// Another try later, backing off; or, with the attempts used up, failed for good.
+    fn failed(&self, job: &JobRow, err: &SyncError) -> RunEnd {
+        let attempts = job.attempts + 1;
+        let error = err.to_string();
+        if attempts >= self.settings.max_attempts {
+            tracing::error!(%error, attempts, "job failed for good");
+            return RunEnd {
+                status: "failed",
+                run_at: job.run_at,
+                attempts,
+                last_error: Some(error),
+            };
+        }
+        let exponent = u32::try_from(attempts - 1).unwrap_or(u32::MAX).min(16);
+        let delay = (self.settings.retry_base * 2u32.pow(exponent)).min(MAX_RETRY_DELAY);
+        tracing::warn!(%error, attempts, retry_in = ?delay, "job failed; it will be retried");
+        RunEnd {
+            status: "queued",
+            run_at: Timestamp(chrono::Utc::now() + delay),
+            attempts,
+            last_error: Some(error),
+        }
+    }
+
+    /// Extends the lease while the job runs; cancels `lost` if another worker took the job.
+    async fn keep_lease(self, id: uuid::Uuid, lost: CancellationToken) {
+        let mut tick = tokio::time::interval(self.settings.lease / 3);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match self
+                .db
+                .extend_lease(id, &self.name, self.lease_from_now())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    lost.cancel();
+                    return;
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot extend the lease; trying again"),
+            }
+        }
+    }
+}
