@@ -15,15 +15,18 @@ use tokio_util::sync::CancellationToken;
 use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests, gitomatic};
 use crate::sync::{SMALL, Setup, expected, setup, stored};
 
-fn worker(s: &Setup, name: &str) -> Worker {
-    let settings = WorkerSettings {
+fn settings() -> WorkerSettings {
+    WorkerSettings {
         lease: Duration::from_secs(3),
         poll: Duration::from_millis(10),
         max_attempts: 3,
         retry_base: Duration::from_secs(30),
         discovery_batch: 5,
-    };
-    Worker::new(s.db.clone(), s.syncer.clone(), name.to_owned(), settings)
+    }
+}
+
+fn worker(s: &Setup, name: &str) -> Worker {
+    Worker::new(s.db.clone(), s.syncer.clone(), name.to_owned(), settings())
 }
 
 /// (status, attempts, run_at, last_error) of the only job of `name`.
@@ -282,6 +285,55 @@ backend_tests! {
         assert_eq!(s.fake.requests().len(), 0, "discovery asks GitHub nothing");
     }
 
+    async fn serve_runs_a_posted_sync_to_success_end_to_end(db: TestDb) {
+        let fake = crate::fake_github::FakeGitHub::start(crate::fake_github::Graph::generate(SMALL)).await;
+        let github_api_url = fake.url.clone();
+        let app = TestApp::start(db, move |config| {
+            config.workers = 1;
+            config.job_poll_ms = 20;
+            config.github_api_url = github_api_url;
+            config.github_token = Some(gitomatic::config::Secret::new("fake-token"));
+        })
+        .await;
+        let form = app.client.post(app.url("/github/tasks/")).form(&[("name", "full_profile_sync"), ("username", "center")]);
+        let (status, accepted) = post_task(form).await;
+        assert_eq!(status, StatusCode::OK, "{accepted}");
+        let job_path = accepted["job"].as_str().unwrap().strip_prefix(&app.address).unwrap().to_owned();
+        let mut seen = Vec::new();
+        let job = loop {
+            let (_, job) = app.json(&job_path).await;
+            let status = job["status"].as_str().unwrap().to_owned();
+            if seen.last() != Some(&status) {
+                eprintln!("job {}: {status} progress={}", job["id"], job["progress"]);
+                seen.push(status.clone());
+            }
+            if status == "succeeded" || status == "failed" {
+                break job;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let graph = fake.graph();
+        let center = graph.user("center").unwrap();
+        let (_, developers) = app.json("/github/developers/?login=center").await;
+        let me = &developers["results"][0];
+        eprintln!(
+            "stored: {} developers, {} repositories; center has {} followers, {} following, {} repositories, {} starred; GitHub requests: {}",
+            app.json("/github/developers/").await.1["count"],
+            app.json("/github/repositories/").await.1["count"],
+            me["followers"].as_array().unwrap().len(),
+            me["following"].as_array().unwrap().len(),
+            me["repositories"].as_array().unwrap().len(),
+            me["starred_repositories"].as_array().unwrap().len(),
+            fake.counted(),
+        );
+        assert_eq!(me["followers"].as_array().unwrap().len(), graph.followers_of(center.id).len());
+        assert_eq!(me["starred_repositories"].as_array().unwrap().len(), graph.starred_by(center.id).len());
+        let (_, core) = app.json("/github/rate_limit/1/").await;
+        assert_eq!(core["rate_remaining"], json!(fake.quota_remaining()));
+        app.stop().await.unwrap();
+    }
+
     async fn sync_user_runs_in_the_foreground_to_the_end(db: TestDb) {
         let s = setup(db, SMALL).await;
         let dir = tempfile::tempdir().unwrap();
@@ -312,12 +364,5 @@ fn setup_client_after_reset(s: &Setup) -> Worker {
     };
     let github = std::sync::Arc::new(gitomatic::github::GitHub::new(&config).unwrap());
     let syncer = std::sync::Arc::new(gitomatic::sync::Syncer::new(s.db.clone(), github));
-    let settings = WorkerSettings {
-        lease: Duration::from_secs(3),
-        poll: Duration::from_millis(10),
-        max_attempts: 3,
-        retry_base: Duration::from_secs(30),
-        discovery_batch: 5,
-    };
-    Worker::new(s.db.clone(), syncer, "after-reset".into(), settings)
+    Worker::new(s.db.clone(), syncer, "after-reset".into(), settings())
 }
