@@ -159,6 +159,28 @@ backend_tests! {
         assert!(twice.len() <= 1 && twice.iter().all(|(_, n)| **n == 2), "only the page in flight is fetched again: {twice:?}");
     }
 
+    async fn a_stopped_worker_lets_go_of_its_job_keeping_what_is_done(db: TestDb) {
+        let s = setup(db, SMALL).await;
+        Task::FullProfileSync { username: "center".into() }.enqueue(&s.db).await.unwrap();
+        let stop = CancellationToken::new();
+        let first = worker(&s, "stopping");
+        let running = tokio::spawn({
+            let stop = stop.clone();
+            async move { first.run(stop).await }
+        });
+        while s.fake.counted() < 12 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        stop.cancel();
+        running.await.unwrap();
+        let (status, attempts, _, _) = job_state(&s, "full_profile_sync").await;
+        assert_eq!((status.as_str(), attempts), ("queued", 0), "released at once, not failed");
+        let checkpoint: Option<Value> = with_pool!(&s.db, |pool| sqlx::query_scalar("SELECT checkpoint FROM jobs").fetch_one(pool).await.unwrap());
+        assert!(checkpoint.unwrap().as_array().unwrap().iter().any(|step| step == "profile"), "its steps are kept");
+        assert_eq!(worker(&s, "next").run_until_idle().await.unwrap(), 1);
+        assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
+    }
+
     async fn a_quota_spent_mid_list_postpones_the_job_until_the_reset(db: TestDb) {
         let s = setup(db, SMALL).await;
         let reset = chrono::Utc::now().timestamp() + 600;
