@@ -1,7 +1,7 @@
 //! What was fetched from GitHub, by URL: its validators for conditional requests and, for
 //! list pages, the next page and the ids the page held (what a 304 stands for).
 
-use super::sql::{Kind, Sql, SqlValue};
+use super::sql::{Sql, SqlValue};
 use super::{Db, Timestamp};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,12 +48,7 @@ pub fn remember(url: &str, cached: &Cached, now: Timestamp) -> Sql {
         sql.bind(SqlValue::Text(url.to_owned())),
         sql.bind(SqlValue::text(cached.etag.as_deref())),
         sql.bind(SqlValue::text(cached.last_modified.as_deref())),
-        sql.bind(
-            cached
-                .next_url
-                .as_deref()
-                .map_or(SqlValue::Null(Kind::Text), |n| SqlValue::Text(n.to_owned())),
-        ),
+        sql.bind(SqlValue::text(cached.next_url.as_deref())),
         sql.bind(SqlValue::Text(item_ids)),
         sql.bind(SqlValue::Time(now)),
     ];

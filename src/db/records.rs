@@ -70,7 +70,6 @@ pub struct KnownDeveloper {
     pub followers_count: Option<i64>,
     pub following_count: Option<i64>,
     pub public_repos: Option<i64>,
-    pub gone_at: Option<Timestamp>,
     /// Whether the stored record came from its own page (not only from someone's list).
     pub synced: bool,
 }
@@ -274,7 +273,7 @@ pub fn mark_stargazers_truncated(github_id: i64) -> Sql {
     sql
 }
 
-const KNOWN_DEVELOPER: &str = "SELECT github_id, login, followers_count, following_count, public_repos, gone_at, \
+const KNOWN_DEVELOPER: &str = "SELECT github_id, login, followers_count, following_count, public_repos, \
      synced_at IS NOT NULL AS synced \
      FROM developers WHERE lower(login) = lower($1) ORDER BY synced_at DESC NULLS LAST LIMIT 1";
 

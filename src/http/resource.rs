@@ -78,13 +78,18 @@ pub async fn detail<R: Resource>(
         .ok_or(ApiError::NotFound)
 }
 
-/// Refuses with 404 unless a record with this id exists (for the lists hanging off it).
-pub async fn require<R: Resource>(state: &AppState, id: Uuid) -> Result<(), ApiError> {
-    if state.db.exists(R::LISTING, id).await? {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound)
+/// A page of `R` hanging off the `Parent` record `id` (its followers, its stargazers…),
+/// picked by `scope`; 404 when there is no such record.
+pub async fn list_under<Parent: Resource, R: Resource>(
+    state: &AppState,
+    request: &ApiRequest,
+    id: Uuid,
+    scope: Condition,
+) -> Result<Json<Page<R>>, ApiError> {
+    if !state.db.exists(Parent::LISTING, id).await? {
+        return Err(ApiError::NotFound);
     }
+    list(state, request, Some(scope)).await
 }
 
 /// The condition that picks the record with this UUID.

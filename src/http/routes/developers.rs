@@ -233,14 +233,14 @@ pub async fn followers(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Developer>>, ApiError> {
-    resource::require::<Developer>(&state, id).await?;
-    resource::list(
+    resource::list_under::<Developer, _>(
         &state,
         &request,
-        Some(Condition::IdIn {
+        id,
+        Condition::IdIn {
             subquery: FOLLOWERS_OF,
             of: id,
-        }),
+        },
     )
     .await
 }
@@ -254,14 +254,14 @@ pub async fn following(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Developer>>, ApiError> {
-    resource::require::<Developer>(&state, id).await?;
-    resource::list(
+    resource::list_under::<Developer, _>(
         &state,
         &request,
-        Some(Condition::IdIn {
+        id,
+        Condition::IdIn {
             subquery: FOLLOWED_BY,
             of: id,
-        }),
+        },
     )
     .await
 }
@@ -275,14 +275,14 @@ pub async fn starred_repositories(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Repository>>, ApiError> {
-    resource::require::<Developer>(&state, id).await?;
-    resource::list(
+    resource::list_under::<Developer, _>(
         &state,
         &request,
-        Some(Condition::IdIn {
+        id,
+        Condition::IdIn {
             subquery: STARRED_BY,
             of: id,
-        }),
+        },
     )
     .await
 }
@@ -296,11 +296,10 @@ pub async fn repositories(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Repository>>, ApiError> {
-    resource::require::<Developer>(&state, id).await?;
     let owned = Condition::Compare {
         column: "owner_id",
         cmp: Cmp::Eq,
         value: SqlValue::Id(id),
     };
-    resource::list(&state, &request, Some(owned)).await
+    resource::list_under::<Developer, _>(&state, &request, id, owned).await
 }

@@ -213,14 +213,14 @@ pub async fn stargazers(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Developer>>, ApiError> {
-    resource::require::<Repository>(&state, id).await?;
-    resource::list(
+    resource::list_under::<Repository, _>(
         &state,
         &request,
-        Some(Condition::IdIn {
+        id,
+        Condition::IdIn {
             subquery: STARGAZERS_OF,
             of: id,
-        }),
+        },
     )
     .await
 }
