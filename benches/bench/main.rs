@@ -1,0 +1,252 @@
+//! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
+//! [--seconds N] [--out FILE]`: generates a graph at the chosen scale on each database,
+//! serves it, and measures the API with wrk. Prints a table and writes the same figures as
+//! JSON. `scripts/bench.sh` installs wrk when it is missing and runs this.
+
+mod api;
+mod generate;
+
+use std::time::Duration;
+
+use gitomatic::app::App;
+use gitomatic::auth::password;
+use gitomatic::config::{Config, DatabaseUrl};
+use gitomatic::db::Db;
+use gitomatic::with_pool;
+use sqlx::Connection;
+
+use api::Measured;
+use generate::Scale;
+
+const USER: &str = "bench";
+const PASSWORD: &str = "bench-password";
+
+struct Options {
+    scale: String,
+    backends: Vec<String>,
+    seconds: u32,
+    out: String,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut options = Options {
+        scale: "small".into(),
+        backends: vec!["sqlite".into(), "postgres".into()],
+        seconds: 5,
+        out: "target/bench/results.json".into(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| anyhow::anyhow!("{arg} needs a value"))
+        };
+        match arg.as_str() {
+            "--scale" => options.scale = value()?,
+            "--backend" => {
+                let backend = value()?;
+                options.backends = if backend == "both" {
+                    options.backends.clone()
+                } else {
+                    vec![backend]
+                };
+            }
+            "--seconds" => options.seconds = value()?.parse()?,
+            "--out" => options.out = value()?,
+            // cargo bench passes --bench; nothing else is ours.
+            "--bench" => {}
+            other => anyhow::bail!("unknown argument {other}"),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let options = options()?;
+    let scale =
+        Scale::named(&options.scale).ok_or_else(|| anyhow::anyhow!("--scale is small or large"))?;
+    let mut results: Vec<Measured> = Vec::new();
+    let mut notes = Vec::new();
+    for backend in &options.backends {
+        let (url, _guard) = database(backend, &options.scale).await?;
+        let db = Db::connect(&DatabaseUrl::new(url.clone()), 10).await?;
+        db.migrate().await?;
+        eprintln!("{backend}: generating the {} graph…", options.scale);
+        let took = generate::generate(&db, scale).await?;
+        notes.push(format!(
+            "{backend}: generated {scale:?} in {:.1} s",
+            took.as_secs_f64()
+        ));
+        db.save_user(USER, &password::hash(PASSWORD)).await?;
+        results.extend(measure_api(backend, &url, &db, options.seconds).await?);
+        db.close().await;
+    }
+    print_table(&results);
+    for note in &notes {
+        println!("{note}");
+    }
+    if let Some(parent) = std::path::Path::new(&options.out).parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let json = serde_json::json!({"scale": options.scale, "notes": notes, "api": results});
+    std::fs::write(&options.out, serde_json::to_string_pretty(&json)?)?;
+    println!("figures written to {}", options.out);
+    Ok(())
+}
+
+/// A fresh database for `backend`: a file in a temporary folder, or a PostgreSQL database
+/// (recreated) on the server `BENCH_DATABASE_URL` names (default: the local one).
+async fn database(
+    backend: &str,
+    scale: &str,
+) -> anyhow::Result<(String, Option<tempfile::TempDir>)> {
+    match backend {
+        "sqlite" => {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            Ok((url, Some(dir)))
+        }
+        "postgres" => {
+            let admin = std::env::var("BENCH_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("gitomatic_bench_{scale}");
+            let mut connection = sqlx::PgConnection::connect(&admin).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut connection)
+                .await?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut connection)
+                .await?;
+            let mut url = url::Url::parse(&admin)?;
+            url.set_path(&name);
+            Ok((url.to_string(), None))
+        }
+        other => anyhow::bail!("unknown backend {other}"),
+    }
+}
+
+async fn measure_api(
+    backend: &str,
+    url: &str,
+    db: &Db,
+    seconds: u32,
+) -> anyhow::Result<Vec<Measured>> {
+    let config = Config {
+        database_url: DatabaseUrl::new(url.to_owned()),
+        database_max_connections: 10,
+        bind: "127.0.0.1:0".parse()?,
+        workers: 0,
+        discovery_schedule: String::new(),
+        heartbeat_schedule: String::new(),
+        ..Config::default()
+    };
+    let app = App::build(config).await?;
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let token: serde_json::Value = client
+        .get(format!("{base}/github/auth_token/"))
+        .basic_auth(USER, Some(PASSWORD))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let bearer = format!(
+        "Authorization: Bearer {}",
+        token["auth_token"].as_str().unwrap_or_default()
+    );
+    let basic = format!(
+        "Authorization: Basic {}",
+        base64_of(&format!("{USER}:{PASSWORD}"))
+    );
+    let (busiest, pages): (uuid::Uuid, i64) = with_pool!(db, |pool| {
+        sqlx::query_as(
+        "SELECT (SELECT followee_id FROM follows GROUP BY followee_id ORDER BY COUNT(*) DESC LIMIT 1), \
+         (SELECT (COUNT(*) + 9) / 10 FROM developers)"
+    )
+    .fetch_one(pool)
+    .await?
+    });
+    let endpoints = [
+        ("/health/".to_owned(), false),
+        ("/github/".to_owned(), false),
+        ("/github/developers/".to_owned(), true),
+        (format!("/github/developers/?page={}", pages / 2), true),
+        (
+            "/github/repositories/?language=Rust&stargazers_count__gte=1".to_owned(),
+            true,
+        ),
+        (format!("/github/developers/{busiest}/"), true),
+    ];
+    let mut measured = Vec::new();
+    for connections in [10, 50] {
+        for (auth, header) in [("basic", &basic), ("bearer", &bearer)] {
+            let mut health = None;
+            for (path, needs_auth) in &endpoints {
+                let header = needs_auth.then(|| header.clone());
+                let target = format!("{base}{path}");
+                let (rps, p50, p99, errors) = tokio::task::spawn_blocking(move || {
+                    api::wrk(&target, header.as_deref(), connections, seconds)
+                })
+                .await??;
+                if path == "/health/" {
+                    health = Some(rps);
+                }
+                let endpoint = if path.contains(&busiest.to_string()) {
+                    "/github/developers/{busiest}/".to_owned()
+                } else {
+                    path.clone()
+                };
+                eprintln!(
+                    "{backend} {auth} c={connections} {endpoint}: {rps:.0} req/s p50 {p50:.2} ms p99 {p99:.2} ms errors {errors}"
+                );
+                measured.push(Measured {
+                    backend: backend.to_owned(),
+                    endpoint,
+                    auth: auth.to_owned(),
+                    connections,
+                    requests_per_second: rps,
+                    p50_ms: p50,
+                    p99_ms: p99,
+                    errors,
+                    ratio_to_health: health.map(|h| rps / h),
+                });
+            }
+        }
+    }
+    let _ = stop.send(());
+    server.await??;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(measured)
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+fn print_table(results: &[Measured]) {
+    println!(
+        "{:<9} {:<7} {:>4}  {:<58} {:>9} {:>8} {:>8} {:>6} {:>7}",
+        "backend", "auth", "conn", "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "÷health"
+    );
+    for m in results {
+        println!(
+            "{:<9} {:<7} {:>4}  {:<58} {:>9.0} {:>8.2} {:>8.2} {:>6} {:>7}",
+            m.backend,
+            m.auth,
+            m.connections,
+            m.endpoint,
+            m.requests_per_second,
+            m.p50_ms,
+            m.p99_ms,
+            m.errors,
+            m.ratio_to_health
+                .map_or_else(|| "-".to_owned(), |r| format!("{:.3}", r)),
+        );
+    }
+}
