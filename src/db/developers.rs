@@ -33,6 +33,7 @@ pub const DEVELOPERS: Listing = Listing {
     columns: "id, github_id, login, name, location, bio, company, email, created_at, updated_at, \
               followers_count, following_count, public_gists, public_repos, synced_at, gone_at",
     order_by: "created_at DESC NULLS LAST, id",
+    counted: true,
 };
 
 /// Subqueries for the developer lists that hang off another record (`{}` is its id).

@@ -28,6 +28,7 @@ pub const JOBS: Listing = Listing {
     columns: "id, name, args, status, attempts, run_at, checkpoint, progress, last_error, \
               created_at, started_at, finished_at",
     order_by: "created_at DESC, id",
+    counted: false,
 };
 
 /// Whether `enqueue` added the job or found the same one pending.

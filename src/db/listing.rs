@@ -1,24 +1,82 @@
 //! Counting and paging any listed table under a WHERE clause: one implementation for
 //! developers, repositories and rate limits.
 
-use sqlx::FromRow;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::Db;
 use super::sql::{Sql, bind_values};
+
+/// A row type both backends can decode, as every listed table's rows are.
+pub trait AnyRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> AnyRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 /// What the list routes need to know of a table.
 pub struct Listing {
     pub table: &'static str,
     pub columns: &'static str,
     pub order_by: &'static str,
+    /// Whether `row_counts` keeps this table's total, so an unfiltered count reads one row.
+    pub counted: bool,
+}
+
+/// One row of a page, with the total the whole filter matches.
+pub struct Counted<T> {
+    pub total: i64,
+    pub row: T,
+}
+
+impl<'r, R, T> FromRow<'r, R> for Counted<T>
+where
+    R: Row,
+    T: FromRow<'r, R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    &'static str: sqlx::ColumnIndex<R>,
+{
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(Self {
+            total: row.try_get("total")?,
+            row: T::from_row(row)?,
+        })
+    }
+}
+
+impl Listing {
+    /// An expression for how many rows `filter` matches: the kept total when nothing filters.
+    fn total(&self, filter: &Sql) -> String {
+        if self.counted && filter.sql.is_empty() {
+            format!("(SELECT n FROM row_counts WHERE name = '{}')", self.table)
+        } else {
+            format!("(SELECT COUNT(*) FROM {}{})", self.table, filter.sql)
+        }
+    }
+
+    /// A page of rows under `filter`, each preceded by the `extra` columns.
+    fn page_sql(&self, filter: &Sql, extra: &str) -> String {
+        format!(
+            "SELECT {extra}{} FROM {}{} ORDER BY {} LIMIT {} OFFSET {}",
+            self.columns,
+            self.table,
+            filter.sql,
+            self.order_by,
+            filter.next_placeholder(0),
+            filter.next_placeholder(1),
+        )
+    }
 }
 
 impl Db {
     pub async fn count(&self, listing: &Listing, filter: &Sql) -> sqlx::Result<i64> {
-        let sql = format!("SELECT COUNT(*) FROM {}{}", listing.table, filter.sql);
+        let sql = format!("SELECT {}", listing.total(filter));
         with_pool!(self, |pool| bind_values!(
             sqlx::query_scalar(&sql),
             &filter.values
@@ -38,27 +96,40 @@ impl Db {
     }
 
     /// Rows `offset..offset + limit` in the listing's order.
-    pub async fn page<T>(
+    pub async fn page<T: AnyRow>(
         &self,
         listing: &Listing,
         filter: &Sql,
         limit: i64,
         offset: i64,
-    ) -> sqlx::Result<Vec<T>>
-    where
-        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
-    {
-        let sql = format!(
-            "SELECT {} FROM {}{} ORDER BY {} LIMIT {} OFFSET {}",
-            listing.columns,
-            listing.table,
-            filter.sql,
-            listing.order_by,
-            filter.next_placeholder(0),
-            filter.next_placeholder(1),
-        );
+    ) -> sqlx::Result<Vec<T>> {
+        self.fetch_page(&listing.page_sql(filter, ""), filter, limit, offset)
+            .await
+    }
+
+    /// `page` and `count` in one statement: the rows, and the total when there are any.
+    pub async fn counted_page<T: AnyRow>(
+        &self,
+        listing: &Listing,
+        filter: &Sql,
+        limit: i64,
+        offset: i64,
+    ) -> sqlx::Result<Vec<Counted<T>>> {
+        // The total's subquery reuses the filter's placeholders, so the values bind once.
+        let total = format!("{} AS total, ", listing.total(filter));
+        self.fetch_page(&listing.page_sql(filter, &total), filter, limit, offset)
+            .await
+    }
+
+    async fn fetch_page<T: AnyRow>(
+        &self,
+        sql: &str,
+        filter: &Sql,
+        limit: i64,
+        offset: i64,
+    ) -> sqlx::Result<Vec<T>> {
         with_pool!(self, |pool| bind_values!(
-            sqlx::query_as(&sql),
+            sqlx::query_as(sql),
             &filter.values
         )
         .bind(limit)

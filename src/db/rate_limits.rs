@@ -18,6 +18,7 @@ pub const RATE_LIMITS: Listing = Listing {
     table: "rate_limits",
     columns: "id, resource, rate_limit, rate_remaining, rate_reset_raw, rate_reset",
     order_by: "id",
+    counted: false,
 };
 
 /// GitHub's latest word on one quota.

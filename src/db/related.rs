@@ -7,7 +7,7 @@ use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::Db;
-use super::listing::{Listing, in_list};
+use super::listing::{AnyRow, Listing, in_list};
 
 /// How records of `target` hang off a subject: `from` joins the edge to the target table,
 /// `subject` is the expression holding the subject's id.
@@ -59,7 +59,7 @@ impl Db {
         limit: i64,
     ) -> sqlx::Result<Vec<Ranked<R>>>
     where
-        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+        R: AnyRow,
     {
         if subjects.is_empty() {
             return Ok(Vec::new());

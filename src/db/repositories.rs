@@ -47,6 +47,7 @@ pub const REPOSITORIES: Listing = Listing {
               subscribers_count, watchers_count, open_issues_count, synced_at, gone_at, blocked_at, \
               stargazers_truncated",
     order_by: "created_at DESC NULLS LAST, id",
+    counted: true,
 };
 
 /// Repositories a developer starred (`{}` is the developer's id).

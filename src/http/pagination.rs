@@ -40,31 +40,43 @@ pub struct PageNumber {
 }
 
 impl PageNumber {
-    /// An empty list still has page 1; anything else out of range is an invalid page.
-    pub fn resolve(requested: Option<&str>, count: i64) -> Result<Self, ApiError> {
-        let count = u64::try_from(count).unwrap_or(0);
-        let last = count.div_ceil(PAGE_SIZE as u64).max(1);
-        let number = match requested {
-            None => 1,
-            Some("last") => last,
+    /// What `?page=` asks for: a page number, or `None` for the last page. Zero, negative
+    /// and non-numbers are never a page.
+    pub fn requested(raw: Option<&str>) -> Result<Option<u64>, ApiError> {
+        match raw {
+            None => Ok(Some(1)),
+            Some("last") => Ok(None),
             Some(raw) => {
                 let raw = raw.trim();
-                raw.strip_prefix('+')
-                    .unwrap_or(raw)
-                    .parse::<u64>()
-                    .map_err(|_| ApiError::InvalidPage)?
+                match raw.strip_prefix('+').unwrap_or(raw).parse::<u64>() {
+                    Ok(0) | Err(_) => Err(ApiError::InvalidPage),
+                    Ok(number) => Ok(Some(number)),
+                }
             }
-        };
-        if number == 0 || number > last {
+        }
+    }
+
+    /// Page `number` (or the last) of `count` records. An empty list still has page 1;
+    /// anything else out of range is an invalid page.
+    pub fn check(number: Option<u64>, count: i64) -> Result<Self, ApiError> {
+        let count = u64::try_from(count).unwrap_or(0);
+        let last = count.div_ceil(PAGE_SIZE as u64).max(1);
+        let number = number.unwrap_or(last);
+        if number > last {
             return Err(ApiError::InvalidPage);
         }
         Ok(Self { number, last })
     }
 
-    pub fn offset(&self) -> i64 {
-        i64::try_from(self.number - 1)
+    /// How many records precede page `number` (at least 1).
+    pub fn offset_of(number: u64) -> i64 {
+        i64::try_from(number.saturating_sub(1))
             .unwrap_or(i64::MAX)
             .saturating_mul(PAGE_SIZE)
+    }
+
+    pub fn offset(&self) -> i64 {
+        Self::offset_of(self.number)
     }
 
     pub fn wrap<T>(&self, request: &ApiRequest, count: i64, results: Vec<T>) -> Page<T> {
@@ -87,21 +99,22 @@ impl PageNumber {
 mod tests {
     use super::*;
 
+    fn resolve(raw: Option<&str>, count: i64) -> Result<PageNumber, ApiError> {
+        PageNumber::check(PageNumber::requested(raw)?, count)
+    }
+
     #[test]
     fn pages_are_checked_against_the_count() {
-        assert_eq!(PageNumber::resolve(None, 0).unwrap().number, 1);
-        assert_eq!(PageNumber::resolve(Some("last"), 0).unwrap().number, 1);
-        assert_eq!(PageNumber::resolve(Some("last"), 21).unwrap().number, 3);
-        assert_eq!(PageNumber::resolve(Some(" 2"), 11).unwrap().number, 2);
+        assert_eq!(resolve(None, 0).unwrap().number, 1);
+        assert_eq!(resolve(Some("last"), 0).unwrap().number, 1);
+        assert_eq!(resolve(Some("last"), 21).unwrap().number, 3);
+        assert_eq!(resolve(Some(" 2"), 11).unwrap().number, 2);
         for bad in ["0", "-1", "3", "1.0", "", "abc", "99999999999999999999999"] {
             assert!(
-                matches!(
-                    PageNumber::resolve(Some(bad), 11),
-                    Err(ApiError::InvalidPage)
-                ),
+                matches!(resolve(Some(bad), 11), Err(ApiError::InvalidPage)),
                 "{bad}"
             );
         }
-        assert_eq!(PageNumber::resolve(Some("2"), 11).unwrap().offset(), 10);
+        assert_eq!(resolve(Some("2"), 11).unwrap().offset(), 10);
     }
 }

@@ -6,14 +6,11 @@ use std::sync::atomic::AtomicUsize;
 
 use axum::Json;
 use serde::Serialize;
-use sqlx::FromRow;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 
 use uuid::Uuid;
 
 use crate::db::filter::{Cmp, Condition};
-use crate::db::listing::Listing;
+use crate::db::listing::{AnyRow, Listing};
 use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed};
@@ -23,7 +20,7 @@ use crate::http::request::ApiRequest;
 use crate::state::AppState;
 
 pub trait Resource: Serialize + Sized + Send {
-    type Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin;
+    type Row: AnyRow;
     const LISTING: &'static Listing;
     const FILTERS: &'static [Field];
 
@@ -48,12 +45,30 @@ pub async fn list<R: Resource>(
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
     let filter = state.db.where_clause(&conditions);
-    let count = state.db.count(R::LISTING, &filter).await?;
-    let page = PageNumber::resolve(request.params.get("page"), count)?;
-    let rows = state
-        .db
-        .page(R::LISTING, &filter, PAGE_SIZE, page.offset())
-        .await?;
+    let (count, page, rows) = match PageNumber::requested(request.params.get("page"))? {
+        // The usual case costs one statement: the page's rows carry the total.
+        Some(number) => {
+            let offset = PageNumber::offset_of(number);
+            let counted = state
+                .db
+                .counted_page(R::LISTING, &filter, PAGE_SIZE, offset)
+                .await?;
+            // A page past the end has no rows to carry the total: it is invalid whatever
+            // the total is, and page 1 of nothing is the empty page.
+            let count = counted.first().map_or(0, |first| first.total);
+            let page = PageNumber::check(Some(number), count)?;
+            (count, page, counted.into_iter().map(|c| c.row).collect())
+        }
+        None => {
+            let count = state.db.count(R::LISTING, &filter).await?;
+            let page = PageNumber::check(None, count)?;
+            let rows = state
+                .db
+                .page(R::LISTING, &filter, PAGE_SIZE, page.offset())
+                .await?;
+            (count, page, rows)
+        }
+    };
     let results = R::render(state, request, rows, embed).await?;
     Ok(Json(page.wrap(request, count, results)))
 }

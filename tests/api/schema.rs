@@ -79,3 +79,27 @@ backend_tests! {
         );
     }
 }
+
+backend_tests! {
+    async fn kept_totals_follow_inserts_upserts_and_deletes(app: TestApp) {
+        let kept = "SELECT n FROM row_counts WHERE name = 'developers'";
+        let ada = insert_developer(&app.db, 1, "ada").await.unwrap();
+        insert_developer(&app.db, 2, "bob").await.unwrap();
+        insert_developer(&app.db, 2, "bob-again").await.expect_err("a duplicate github_id");
+        assert_eq!(count(&app.db, kept).await, 2, "a failed insert adds nothing");
+
+        // As the sync stores a page: one statement that inserts some rows and updates others.
+        let upsert = "INSERT INTO developers (id, github_id, login, inserted_at) VALUES \
+                      ($1, 2, 'bob', '2020-01-01T00:00:00Z'), ($2, 3, 'cy', '2020-01-01T00:00:00Z') \
+                      ON CONFLICT (github_id) DO UPDATE SET login = excluded.login";
+        execute(&app.db, upsert, Uuid::new_v4(), Uuid::new_v4()).await.unwrap();
+        assert_eq!(count(&app.db, kept).await, 3, "only the new row counts");
+
+        execute(&app.db, "DELETE FROM developers WHERE id = $1 OR id = $2", ada, ada).await.unwrap();
+        assert_eq!(count(&app.db, kept).await, 2);
+        assert_eq!(count(&app.db, "SELECT COUNT(*) FROM developers").await, 2);
+
+        let (_, listed) = app.json("/github/developers/").await;
+        assert_eq!(listed["count"], 2, "the list reads the kept total");
+    }
+}
