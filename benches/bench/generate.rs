@@ -6,7 +6,8 @@ use std::time::Instant;
 use gitomatic::db::edges::{self, Edge};
 use gitomatic::db::records::{self, ListedDeveloper, Profile, RepositoryRecord};
 use gitomatic::db::sql::Sql;
-use gitomatic::db::{Db, Timestamp};
+use gitomatic::db::{Db, Pool, Timestamp};
+use gitomatic::with_pool;
 use serde_json::json;
 
 #[derive(Clone, Copy, Debug)]
@@ -185,7 +186,22 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
     )
     .await?;
     refresh_counts(db).await?;
+    settle(db).await?;
     Ok(started.elapsed())
+}
+
+/// What autovacuum does to a database in steady state: planner statistics, and on
+/// PostgreSQL the visibility map that lets edge lookups read indexes alone.
+async fn settle(db: &Db) -> anyhow::Result<()> {
+    let statement = match db.pool() {
+        Pool::Sqlite(_) => "ANALYZE",
+        Pool::Postgres(_) => "VACUUM ANALYZE",
+    };
+    with_pool!(db, |pool| sqlx::query(statement)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }
 
 /// Links each subject's items 100 at a time (a list page), many pages to a transaction.
