@@ -280,39 +280,18 @@ impl Graph {
                 .map(|star| (star.1, star.2.clone())),
         )
     }
-
-    fn user_by_id(&self, id: i64) -> Option<&User> {
-        self.users.iter().find(|user| user.id == id)
-    }
-
-    /// Edges may outlive the users they name when a test removes one: those are skipped.
-    fn users_by_id(&self, ids: Vec<i64>) -> Vec<&User> {
-        ids.into_iter()
-            .filter_map(|id| self.user_by_id(id))
-            .collect()
-    }
-
-    fn repo_by_id(&self, id: i64) -> Option<&Repo> {
-        self.repos.iter().find(|repo| repo.id == id)
-    }
-
-    fn repo_named(&self, owner_id: i64, name: &str) -> Option<&Repo> {
-        self.repos
-            .iter()
-            .find(|repo| repo.owner_id == owner_id && repo.name.eq_ignore_ascii_case(name))
-    }
 }
 
-fn ascending(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut ids: Vec<i64> = ids.collect();
+fn ascending(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
 /// Star times in RFC 3339 with one format sort as text; ids break ties so the order is stable.
-fn by_time(stars: impl Iterator<Item = (i64, String)>) -> Vec<(i64, String)> {
-    let mut stars: Vec<(i64, String)> = stars.collect();
+fn by_time(stars: impl IntoIterator<Item = (i64, String)>) -> Vec<(i64, String)> {
+    let mut stars: Vec<(i64, String)> = stars.into_iter().collect();
     stars.sort_by(|(a_id, a_at), (b_id, b_at)| a_at.cmp(b_at).then(a_id.cmp(b_id)));
     stars
 }
@@ -552,7 +531,9 @@ impl FakeGitHub {
 
     /// Changes GitHub's data, as happens between two syncs.
     pub fn update_graph(&self, f: impl FnOnce(&mut Graph)) {
-        f(&mut self.lock().graph);
+        let mut state = self.lock();
+        f(&mut state.graph);
+        state.reindex();
     }
 
     /// From now on the old login answers 301 towards the numeric-id paths.
@@ -567,6 +548,7 @@ impl FakeGitHub {
         user.login = new_login.to_owned();
         let id = user.id;
         state.renamed.insert(old_login.to_ascii_lowercase(), id);
+        state.reindex();
     }
 
     /// A login or an `owner/name`: answers 404 from now on, for the entity and its lists.
@@ -613,6 +595,7 @@ fn lock(shared: &Shared) -> MutexGuard<'_, FakeState> {
 struct FakeState {
     base: String,
     graph: Graph,
+    index: Index,
     requests: Vec<Request>,
     quota: Quota,
     faults: Faults,
@@ -624,6 +607,138 @@ struct FakeState {
     /// Lowercase full names.
     blocked: HashSet<String>,
     stargazer_page_limit: Option<usize>,
+}
+
+/// (position in `Graph::users`, starred_at)
+type Gazer = (usize, String);
+/// (position in `Graph::repos`, its owner's position in `Graph::users`, starred_at)
+type Star = (usize, usize, String);
+
+/// The graph's lookups without its scans, which would make a page of a user with 50,000
+/// followers cost 50,000 × 50,000 steps. It holds positions into `Graph::users` and
+/// `Graph::repos`, so it is rebuilt whenever the graph changes. Where a key repeats, the first
+/// user or repository wins, as with `Graph::user`.
+struct Index {
+    user_by_id: HashMap<i64, usize>,
+    /// Lowercase, as logins compare ignoring ASCII case.
+    user_by_login: HashMap<String, usize>,
+    repo_by_id: HashMap<i64, usize>,
+    /// (owner id, lowercase name)
+    repo_by_name: HashMap<(i64, String), usize>,
+    /// In the orders of `Graph::followers_of`, `following_of`, `repos_of`, `stargazers_of` and
+    /// `starred_by`.
+    followers: Lists<usize>,
+    following: Lists<usize>,
+    repos: Lists<usize>,
+    stargazers: Lists<Gazer>,
+    starred: Lists<Star>,
+}
+
+impl Index {
+    fn new(graph: &Graph) -> Index {
+        let mut user_by_id = HashMap::new();
+        let mut user_by_login = HashMap::new();
+        for (at, user) in graph.users.iter().enumerate() {
+            user_by_id.entry(user.id).or_insert(at);
+            user_by_login
+                .entry(user.login.to_ascii_lowercase())
+                .or_insert(at);
+        }
+        let mut repo_by_id = HashMap::new();
+        let mut repo_by_name = HashMap::new();
+        for (at, repo) in graph.repos.iter().enumerate() {
+            repo_by_id.entry(repo.id).or_insert(at);
+            repo_by_name
+                .entry((repo.owner_id, repo.name.to_ascii_lowercase()))
+                .or_insert(at);
+        }
+
+        let user_at = |id: i64| user_by_id.get(&id).copied();
+        let by_followee = graph.follows.iter().map(|&(from, to)| (to, from));
+        let followers = Lists::new(by_followee, ascending, user_at);
+        let following = Lists::new(graph.follows.iter().copied(), ascending, user_at);
+        let by_owner = graph
+            .repos
+            .iter()
+            .enumerate()
+            .map(|(at, repo)| (repo.owner_id, at));
+        let by_id = |mut owned: Vec<usize>| {
+            // Stable, as `Graph::repos_of`'s sort is.
+            owned.sort_by_key(|&at| graph.repos[at].id);
+            owned
+        };
+        let repos = Lists::new(by_owner, by_id, Some);
+        let by_repo = graph
+            .stars
+            .iter()
+            .map(|(user, repo, at)| (*repo, (*user, at.clone())));
+        let stargazers = Lists::new(by_repo, by_time, |(user, at)| Some((user_at(user)?, at)));
+        let by_user = graph
+            .stars
+            .iter()
+            .map(|(user, repo, at)| (*user, (*repo, at.clone())));
+        let starred = Lists::new(by_user, by_time, |(repo, at)| {
+            let repo = *repo_by_id.get(&repo)?;
+            Some((repo, user_at(graph.repos[repo].owner_id)?, at))
+        });
+        Index {
+            user_by_id,
+            user_by_login,
+            repo_by_id,
+            repo_by_name,
+            followers,
+            following,
+            repos,
+            stargazers,
+            starred,
+        }
+    }
+}
+
+/// One list per user or repository id; an id without one has an empty list.
+struct Lists<T>(HashMap<i64, List<T>>);
+
+/// Edges may outlive the users and repositories they name when a test removes one: pages skip
+/// those, but GitHub's counts still count them.
+struct List<T> {
+    items: Vec<T>,
+    edges: usize,
+}
+
+impl<T> Lists<T> {
+    /// From (id, edge) pairs in the graph's order: `order` puts one id's edges in its list's
+    /// order and `resolve` finds what an edge names.
+    fn new<E>(
+        pairs: impl Iterator<Item = (i64, E)>,
+        order: impl Fn(Vec<E>) -> Vec<E>,
+        resolve: impl Fn(E) -> Option<T>,
+    ) -> Lists<T> {
+        let mut grouped: HashMap<i64, Vec<E>> = HashMap::new();
+        for (id, edge) in pairs {
+            grouped.entry(id).or_default().push(edge);
+        }
+        let lists = grouped
+            .into_iter()
+            .map(|(id, group)| {
+                let group = order(group);
+                let edges = group.len();
+                let items: Vec<T> = group.into_iter().filter_map(&resolve).collect();
+                (id, List { items, edges })
+            })
+            .collect();
+        Lists(lists)
+    }
+
+    fn items(&self, id: i64) -> &[T] {
+        self.0
+            .get(&id)
+            .map(|list| list.items.as_slice())
+            .unwrap_or_default()
+    }
+
+    fn edges(&self, id: i64) -> usize {
+        self.0.get(&id).map_or(0, |list| list.edges)
+    }
 }
 
 /// The primary rate limit's window.
@@ -837,6 +952,7 @@ impl FakeState {
         let faults = Faults::default();
         FakeState {
             base,
+            index: Index::new(&graph),
             graph,
             requests: Vec::new(),
             quota: Quota {
@@ -851,6 +967,33 @@ impl FakeState {
             blocked: HashSet::new(),
             stargazer_page_limit: None,
         }
+    }
+
+    /// Positions in the index go stale with any change to the graph.
+    fn reindex(&mut self) {
+        self.index = Index::new(&self.graph);
+    }
+
+    /// By login, ignoring ASCII case as GitHub does.
+    fn user_named(&self, login: &str) -> Option<&User> {
+        let at = self.index.user_by_login.get(&login.to_ascii_lowercase())?;
+        Some(&self.graph.users[*at])
+    }
+
+    fn user_by_id(&self, id: i64) -> Option<&User> {
+        let at = self.index.user_by_id.get(&id)?;
+        Some(&self.graph.users[*at])
+    }
+
+    fn repo_named(&self, owner_id: i64, name: &str) -> Option<&Repo> {
+        let key = (owner_id, name.to_ascii_lowercase());
+        let at = self.index.repo_by_name.get(&key)?;
+        Some(&self.graph.repos[*at])
+    }
+
+    fn repo_by_id(&self, id: i64) -> Option<&Repo> {
+        let at = self.index.repo_by_id.get(&id)?;
+        Some(&self.graph.repos[*at])
     }
 
     /// GitHub's order of concerns: a fault can strike any request; an authorized request
@@ -965,7 +1108,7 @@ impl FakeState {
     /// A current login wins over an old one, as when someone takes a login a rename freed.
     fn find_user(&self, key: &UserKey) -> Found<&User> {
         let user = match key {
-            UserKey::Login(login) => match self.graph.user(login) {
+            UserKey::Login(login) => match self.user_named(login) {
                 Some(user) => user,
                 None => {
                     return match self.renamed.get(&login.to_ascii_lowercase()) {
@@ -974,7 +1117,7 @@ impl FakeState {
                     };
                 }
             },
-            UserKey::Id(id) => match id.parse().ok().and_then(|id| self.graph.user_by_id(id)) {
+            UserKey::Id(id) => match id.parse().ok().and_then(|id| self.user_by_id(id)) {
                 Some(user) => user,
                 None => return Found::Missing,
             },
@@ -990,17 +1133,17 @@ impl FakeState {
     fn find_repo(&self, key: &RepoKey) -> Found<(&Repo, &User)> {
         let (repo, owner) = match key {
             RepoKey::Name(owner, name) => {
-                let Some(owner) = self.graph.user(owner) else {
+                let Some(owner) = self.user_named(owner) else {
                     let moved = self
                         .renamed
                         .get(&owner.to_ascii_lowercase())
-                        .and_then(|&id| self.graph.repo_named(id, name));
+                        .and_then(|&id| self.repo_named(id, name));
                     return match moved {
                         Some(repo) => Found::Moved(repo.id),
                         None => Found::Missing,
                     };
                 };
-                match self.graph.repo_named(owner.id, name) {
+                match self.repo_named(owner.id, name) {
                     Some(repo) => (repo, owner),
                     None => return Found::Missing,
                 }
@@ -1009,8 +1152,8 @@ impl FakeState {
                 let found = id
                     .parse()
                     .ok()
-                    .and_then(|id| self.graph.repo_by_id(id))
-                    .and_then(|repo| Some((repo, self.graph.user_by_id(repo.owner_id)?)));
+                    .and_then(|id| self.repo_by_id(id))
+                    .and_then(|repo| Some((repo, self.user_by_id(repo.owner_id)?)));
                 match found {
                     Some(pair) => pair,
                     None => return Found::Missing,
@@ -1028,35 +1171,28 @@ impl FakeState {
     }
 
     fn user_list(&self, incoming: &Incoming, user: &User, list: UserList, name: &str) -> Reply {
-        let graph = &self.graph;
+        let (index, users, repos) = (&self.index, &self.graph.users, &self.graph.repos);
         let link = format!("{}/user/{}/{name}", self.base, user.id);
+        let person = |&at: &usize| self.simple_user(&users[at]);
         match list {
             UserList::Followers => {
-                let people = graph.users_by_id(graph.followers_of(user.id));
-                paginate(incoming, &link, people, None, |person| {
-                    self.simple_user(person)
-                })
+                let followers = index.followers.items(user.id);
+                paginate(incoming, &link, followers, None, person)
             }
             UserList::Following => {
-                let people = graph.users_by_id(graph.following_of(user.id));
-                paginate(incoming, &link, people, None, |person| {
-                    self.simple_user(person)
+                let following = index.following.items(user.id);
+                paginate(incoming, &link, following, None, person)
+            }
+            UserList::Repos => {
+                let owned = index.repos.items(user.id);
+                paginate(incoming, &link, owned, None, |&at| {
+                    self.list_repo(&repos[at], user, incoming.authorized)
                 })
             }
-            UserList::Repos => paginate(incoming, &link, graph.repos_of(user.id), None, |repo| {
-                self.list_repo(repo, user, incoming.authorized)
-            }),
             UserList::Starred => {
-                let starred: Vec<(&Repo, &User, String)> = graph
-                    .starred_by(user.id)
-                    .into_iter()
-                    .filter_map(|(id, at)| {
-                        let repo = graph.repo_by_id(id)?;
-                        Some((repo, graph.user_by_id(repo.owner_id)?, at))
-                    })
-                    .collect();
+                let starred = index.starred.items(user.id);
                 paginate(incoming, &link, starred, None, |(repo, owner, at)| {
-                    let repo = self.list_repo(repo, owner, incoming.authorized);
+                    let repo = self.list_repo(&repos[*repo], &users[*owner], incoming.authorized);
                     if incoming.stars {
                         json!({"starred_at": at, "repo": repo})
                     } else {
@@ -1077,20 +1213,14 @@ impl FakeState {
                 error_body(PAGINATION_LIMITED),
             );
         }
-        let graph = &self.graph;
-        let gazers: Vec<(&User, String)> = graph
-            .stargazers_of(repo.id)
-            .into_iter()
-            .filter_map(|(id, at)| Some((graph.user_by_id(id)?, at)))
-            .collect();
         let link = format!("{}/repositories/{}/stargazers", self.base, repo.id);
         paginate(
             incoming,
             &link,
-            gazers,
+            self.index.stargazers.items(repo.id),
             self.stargazer_page_limit,
             |(user, at)| {
-                let user = self.simple_user(user);
+                let user = self.simple_user(&self.graph.users[*user]);
                 if incoming.stars {
                     json!({"starred_at": at, "user": user})
                 } else {
@@ -1140,10 +1270,10 @@ impl FakeState {
             "hireable": null,
             "bio": user.bio,
             "twitter_username": null,
-            "public_repos": self.graph.repos_of(user.id).len(),
+            "public_repos": self.index.repos.edges(user.id),
             "public_gists": user.public_gists,
-            "followers": self.graph.followers_of(user.id).len(),
-            "following": self.graph.following_of(user.id).len(),
+            "followers": self.index.followers.edges(user.id),
+            "following": self.index.following.edges(user.id),
             "created_at": user.created_at,
             "updated_at": user.updated_at,
         });
@@ -1156,7 +1286,7 @@ impl FakeState {
         let api = format!("{}/repos/{full_name}", self.base);
         let html = format!("{}/{full_name}", self.base);
         let host = self.base.trim_start_matches("http://");
-        let stars = self.graph.stargazers_of(repo.id).len();
+        let stars = self.index.stargazers.edges(repo.id);
         let head = json!({
             "id": repo.id,
             "node_id": node_id("010:Repository", repo.id),
@@ -1555,14 +1685,15 @@ fn with_query(url: String, incoming: &Incoming) -> String {
 fn paginate<T>(
     incoming: &Incoming,
     link: &str,
-    items: Vec<T>,
+    items: &[T],
     last_cap: Option<usize>,
-    render: impl Fn(T) -> Value,
+    render: impl Fn(&T) -> Value,
 ) -> Reply {
     let last = items.len().div_ceil(incoming.per_page).max(1);
     let skip = (incoming.page - 1).saturating_mul(incoming.per_page);
+    // A slice skips in one step, so a page costs its own length, not the list's.
     let page: Vec<Value> = items
-        .into_iter()
+        .iter()
         .skip(skip)
         .take(incoming.per_page)
         .map(render)
