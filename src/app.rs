@@ -43,6 +43,7 @@ impl App {
         let auth = Authenticator::new(
             config.secret_key.as_ref(),
             Duration::from_secs(config.token_lifetime_seconds),
+            config.login_failures_per_minute,
         );
         let config = Arc::new(config);
         let state = AppState {

@@ -149,6 +149,7 @@ pub struct Config {
     pub forwarded_allow_ips: TrustedProxies,
     pub secret_key: Option<Secret>,
     pub token_lifetime_seconds: u64,
+    pub login_failures_per_minute: u32,
     pub github_api_url: String,
     pub github_token: Option<Secret>,
     pub github_api_user: Option<String>,
@@ -184,6 +185,7 @@ impl Default for Config {
             ]),
             secret_key: None,
             token_lifetime_seconds: 14 * 24 * 60 * 60,
+            login_failures_per_minute: 10,
             github_api_url: "https://api.github.com".to_owned(),
             github_token: None,
             github_api_user: None,
@@ -265,6 +267,9 @@ impl Config {
         }
         if let Some(value) = var("TOKEN_LIFETIME_SECONDS") {
             self.token_lifetime_seconds = parse("TOKEN_LIFETIME_SECONDS", &value)?;
+        }
+        if let Some(value) = var("LOGIN_FAILURES_PER_MINUTE") {
+            self.login_failures_per_minute = parse("LOGIN_FAILURES_PER_MINUTE", &value)?;
         }
         if let Some(key) = var("SECRET_KEY") {
             self.secret_key = Some(Secret::new(key));
@@ -348,6 +353,11 @@ forwarded_allow_ips = "{forwarded}"
 # Environment: TOKEN_LIFETIME_SECONDS.
 token_lifetime_seconds = {token_lifetime}
 
+# Failed Basic-auth logins a client (IP address; behind a trusted proxy, the address it
+# forwards) may make in a minute; past that, its password attempts get 429 until the minute
+# ends. 0 turns the limit off. Environment: LOGIN_FAILURES_PER_MINUTE.
+login_failures_per_minute = {login_failures}
+
 # GitHub's API, or GitHub Enterprise's "https://HOST/api/v3". Environment: GITHUB_API_URL.
 github_api_url = "{github_api_url}"
 
@@ -411,6 +421,7 @@ job_poll_ms = {poll}
             bind = d.bind,
             forwarded = d.forwarded_allow_ips,
             token_lifetime = d.token_lifetime_seconds,
+            login_failures = d.login_failures_per_minute,
             github_api_url = d.github_api_url,
             threshold = d.rate_limit_stop_threshold,
             share = d.github_quota_share,

@@ -2,7 +2,8 @@
 //! Internal causes are logged and never sent to the client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -31,6 +32,9 @@ pub enum ApiError {
     /// A refusal with its own status, before the request reaches the API proper.
     #[error("{1}")]
     Status(StatusCode, &'static str),
+    /// Too many failed logins: DRF's throttle message, with Retry-After.
+    #[error("Request was throttled. Expected available in {0} seconds.")]
+    Throttled(u64),
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
     #[error("internal error")]
@@ -51,6 +55,7 @@ impl ApiError {
             Self::InvalidParams(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Status(status, _) => *status,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -92,6 +97,11 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if matches!(self, Self::NotAuthenticated | Self::AuthenticationFailed(_)) {
             response.extensions_mut().insert(AuthChallenge);
+        }
+        if let Self::Throttled(seconds) = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

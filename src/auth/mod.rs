@@ -4,8 +4,10 @@
 
 mod cache;
 pub mod password;
+mod throttle;
 mod token;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::Secret;
@@ -13,12 +15,16 @@ use crate::db::Db;
 use crate::db::users::ApiUser;
 
 use cache::CredentialCache;
+use throttle::LoginThrottle;
 use token::Tokens;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("Invalid username/password.")]
     InvalidCredentials,
+    /// Too many failed logins from this client: it may try again after this many seconds.
+    #[error("Request was throttled. Expected available in {0} seconds.")]
+    Throttled(u64),
     #[error("Token has expired.")]
     TokenExpired,
     #[error("Token signature is invalid.")]
@@ -34,6 +40,7 @@ pub enum AuthError {
 pub struct Authenticator {
     tokens: Tokens,
     cache: CredentialCache,
+    throttle: LoginThrottle,
     /// Verified against when the user does not exist, so that answering takes as long as
     /// for a wrong password and does not reveal which user names exist.
     decoy_hash: String,
@@ -41,7 +48,11 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// Without a `secret`, tokens are signed with a random key that dies with the process.
-    pub fn new(secret: Option<&Secret>, token_lifetime: Duration) -> Self {
+    pub fn new(
+        secret: Option<&Secret>,
+        token_lifetime: Duration,
+        login_failures_per_minute: u32,
+    ) -> Self {
         if secret.is_none() {
             tracing::warn!(
                 "SECRET_KEY is not set: API tokens are signed with a random key and will not \
@@ -51,16 +62,23 @@ impl Authenticator {
         Self {
             tokens: Tokens::new(secret, token_lifetime),
             cache: CredentialCache::new(),
+            throttle: LoginThrottle::new(login_failures_per_minute),
             decoy_hash: password::hash("decoy password that no one has"),
         }
     }
 
+    /// The user whose password `client` offers. A throttled client is refused before any
+    /// check, even with the right password, or its answers would still confirm a guess.
     pub async fn basic(
         &self,
         db: &Db,
+        client: IpAddr,
         username: &str,
         password: &str,
     ) -> Result<ApiUser, AuthError> {
+        if let Some(wait) = self.throttle.wait(client) {
+            return Err(AuthError::Throttled(wait.as_secs().max(1)));
+        }
         let user = db.find_user(username).await?;
         let stored = user.as_ref().map_or(&self.decoy_hash, |u| &u.password_hash);
         let key = self.cache.key(username, password);
@@ -78,7 +96,10 @@ impl Authenticator {
                 self.cache.remember(key, &user.password_hash);
                 Ok(user)
             }
-            _ => Err(AuthError::InvalidCredentials),
+            _ => {
+                self.throttle.failed(client);
+                Err(AuthError::InvalidCredentials)
+            }
         }
     }
 

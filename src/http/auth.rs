@@ -1,6 +1,8 @@
 //! Authentication of API requests: `Authorization: Basic` or `Bearer`, with DRF's messages.
 
 use axum::extract::{Request, State};
+use std::net::IpAddr;
+
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
@@ -11,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::auth::AuthError;
 use crate::db::users::ApiUser;
 use crate::error::ApiError;
+use crate::http::request::client_address;
 use crate::state::AppState;
 
 /// What an `Authorization` header offers.
@@ -71,11 +74,16 @@ pub fn credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiError>
 }
 
 /// The user behind Basic credentials: what `/github/auth_token/` accepts.
-pub async fn basic_user(state: &AppState, headers: &HeaderMap) -> Result<ApiUser, ApiError> {
+pub async fn basic_user(
+    state: &AppState,
+    client: IpAddr,
+    headers: &HeaderMap,
+) -> Result<ApiUser, ApiError> {
     match credentials(headers)? {
-        Some(Credentials::Basic { username, password }) => {
-            Ok(state.auth.basic(&state.db, &username, &password).await?)
-        }
+        Some(Credentials::Basic { username, password }) => Ok(state
+            .auth
+            .basic(&state.db, client, &username, &password)
+            .await?),
         Some(Credentials::Bearer(_)) => Err(ApiError::AuthenticationFailed(
             "Use Basic authentication to obtain a token.".to_owned(),
         )),
@@ -92,7 +100,11 @@ pub async fn require_user(
 ) -> Result<Response, ApiError> {
     let user = match credentials(request.headers())? {
         Some(Credentials::Basic { username, password }) => {
-            state.auth.basic(&state.db, &username, &password).await?
+            let client = client_address(&state, request.extensions(), request.headers());
+            state
+                .auth
+                .basic(&state.db, client, &username, &password)
+                .await?
         }
         Some(Credentials::Bearer(token)) => state.auth.bearer(&state.db, &token).await?,
         None => return Err(ApiError::NotAuthenticated),
@@ -105,6 +117,7 @@ impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
             AuthError::Database(cause) => cause.into(),
+            AuthError::Throttled(seconds) => ApiError::Throttled(seconds),
             other => ApiError::AuthenticationFailed(other.to_string()),
         }
     }

@@ -128,6 +128,13 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
                     );
                     respond(
                         operation,
+                        "429",
+                        "Too many failed Basic logins from this client in the last minute; \
+                         `Retry-After` says when to try again",
+                        detail(),
+                    );
+                    respond(
+                        operation,
                         "401",
                         "A browser (HTML negotiated) without valid credentials is asked for them \
                          with `WWW-Authenticate: Basic`",

@@ -2,13 +2,15 @@
 //! the origin (scheme and host, from proxy headers when the peer is trusted), the path,
 //! the query, and the `format` to carry into every link.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::HOST;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 use uuid::Uuid;
 
+use crate::config::TrustedProxies;
 use crate::error::ApiError;
 use crate::http::params::{Params, quote_plus};
 use crate::state::AppState;
@@ -105,6 +107,35 @@ impl FromRequestParts<AppState> for ApiRequest {
             format,
         })
     }
+}
+
+/// The client's address: the peer's or, when the peer is a trusted proxy, the nearest address
+/// the proxies forward that is not one of them (each proxy appends to X-Forwarded-For, so
+/// what a client writes there itself stays on the left and cannot pass for another client).
+pub fn client_address(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> IpAddr {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| {
+            peer.ip()
+        });
+    let proxies = &state.config.forwarded_allow_ips;
+    if !proxies.trusts(peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    let mut hops = forwarded.into_iter().rev();
+    let client = match proxies {
+        // Behind a platform's router that trusts all, the router's own entry is the client.
+        TrustedProxies::All => hops.next(),
+        TrustedProxies::Only(_) => hops.find(|hop| !proxies.trusts(*hop)),
+    };
+    client.unwrap_or(peer)
 }
 
 /// A host name or address with an optional port: what Django's host validation accepts.

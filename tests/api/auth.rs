@@ -131,3 +131,51 @@ backend_tests! {
         );
     }
 }
+
+/// A Basic-auth GET of the developers list as the client `client` (forwarded by the
+/// trusted local proxy, so that one test can play several clients).
+async fn login_as(app: &TestApp, client: &str, password: &str) -> reqwest::Response {
+    app.client
+        .get(app.url("/github/developers/"))
+        .basic_auth(USER, Some(password))
+        .header("x-forwarded-for", format!("198.51.100.99, {client}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+backend_tests! {
+    async fn failed_logins_are_throttled_per_client(db: TestDb) {
+        let app = TestApp::start(db, |config| config.login_failures_per_minute = 3).await;
+        let bearer = format!("Bearer {}", token(&app).await);
+        for attempt in 1..=3 {
+            let refused = login_as(&app, "203.0.113.7", "guess").await;
+            assert_eq!(refused.status(), StatusCode::FORBIDDEN, "attempt {attempt}");
+        }
+        // Past the limit even the right password is refused: a guess must not be confirmed.
+        let throttled = login_as(&app, "203.0.113.7", PASSWORD).await;
+        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry_after: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        let (_, body) = detail_of(throttled).await;
+        assert_eq!(body, json!({"detail": format!("Request was throttled. Expected available in {retry_after} seconds.")}));
+        let token = app.client.get(app.url("/github/auth_token/")).basic_auth(USER, Some(PASSWORD))
+            .header("x-forwarded-for", "203.0.113.7").send().await.unwrap();
+        assert_eq!(token.status(), StatusCode::TOO_MANY_REQUESTS, "tokens are not a way around it");
+
+        // Another client, and tokens issued earlier, are not held back; the client that
+        // forwarded the header on the left cannot pick its own bucket.
+        assert_eq!(login_as(&app, "203.0.113.8", PASSWORD).await.status(), StatusCode::OK);
+        assert_eq!(with_header(&app, "/github/developers/", &bearer).await.0, StatusCode::OK);
+        let spoofed = app.client.get(app.url("/github/developers/")).basic_auth(USER, Some(PASSWORD))
+            .header("x-forwarded-for", "203.0.113.9, 203.0.113.7").send().await.unwrap();
+        assert_eq!(spoofed.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    async fn right_passwords_are_never_throttled(db: TestDb) {
+        let app = TestApp::start(db, |config| config.login_failures_per_minute = 2).await;
+        for _ in 0..20 {
+            assert_eq!(login_as(&app, "203.0.113.7", PASSWORD).await.status(), StatusCode::OK);
+        }
+    }
+}

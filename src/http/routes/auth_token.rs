@@ -2,12 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::http::auth::basic_user;
+use crate::http::request::client_address;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,9 +22,11 @@ pub struct AuthToken {
     responses((status = 200, description = "A new token", body = AuthToken)))]
 pub async fn issue(
     State(state): State<AppState>,
+    extensions: Extensions,
     headers: HeaderMap,
 ) -> Result<Json<AuthToken>, ApiError> {
-    let user = basic_user(&state, &headers).await?;
+    let client = client_address(&state, &extensions, &headers);
+    let user = basic_user(&state, client, &headers).await?;
     Ok(Json(AuthToken {
         auth_token: state.auth.issue_token(&user),
     }))
@@ -34,7 +37,8 @@ pub async fn issue(
     responses((status = 200, description = "A new token", body = AuthToken)))]
 pub async fn issue_post(
     state: State<AppState>,
+    extensions: Extensions,
     headers: HeaderMap,
 ) -> Result<Json<AuthToken>, ApiError> {
-    issue(state, headers).await
+    issue(state, extensions, headers).await
 }
