@@ -70,11 +70,10 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                Self::Unavailable(err)
-            }
-            other => Self::Internal(other.into()),
+        if crate::db::is_unavailable(&err) {
+            Self::Unavailable(err)
+        } else {
+            Self::Internal(err.into())
         }
     }
 }

@@ -165,12 +165,14 @@ impl Db {
         .map(|_| ()))
     }
 
-    /// Ends a run: `status` with `run_at`, the attempts and error to keep, and the lease let go.
-    pub async fn end_run(&self, id: Uuid, end: &RunEnd) -> sqlx::Result<()> {
+    /// Ends `worker`'s run: `status` with `run_at`, the attempts and error to keep, and the
+    /// lease let go. A worker whose lease another has taken over changes nothing.
+    pub async fn end_run(&self, id: Uuid, worker: &str, end: &RunEnd) -> sqlx::Result<()> {
         let finished = matches!(end.status, "succeeded" | "failed").then(Timestamp::now);
         with_pool!(self, |pool| sqlx::query(
             "UPDATE jobs SET status = $1, run_at = $2, attempts = $3, last_error = $4, \
-             finished_at = $5, locked_by = NULL, locked_until = NULL WHERE id = $6"
+             finished_at = $5, locked_by = NULL, locked_until = NULL \
+             WHERE id = $6 AND locked_by = $7"
         )
         .bind(end.status)
         .bind(end.run_at)
@@ -178,6 +180,7 @@ impl Db {
         .bind(&end.last_error)
         .bind(finished)
         .bind(id)
+        .bind(worker)
         .execute(pool)
         .await
         .map(|_| ()))

@@ -70,6 +70,31 @@ pub enum ConnectError {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a statement waits for a pooled connection. Past it, a request gets 503 at once
+/// rather than hanging while the database is away (or swamped); a healthy pool hands out
+/// connections in milliseconds.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether `err` says the database is away (down, restarting, unreachable) rather than that
+/// a statement was wrong: the first passes, the second is a bug.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        // A conversation cut short (a server closing mid-handshake says no valid message)
+        // is the connection's failure, not the statement's.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: the
+        // server is shutting down or starting up), as PostgreSQL reports a stop.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
+    }
+}
 
 /// Opens one connection straight away: a pool would retry until its timeout and then report
 /// only that it timed out, where an operator needs the cause ("connection refused", a bad
@@ -114,7 +139,7 @@ impl Db {
             check_reachable(url, &options).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(CONNECT_TIMEOUT)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with(options);
             Ok(Self::new(Pool::Sqlite(pool)))
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
@@ -123,7 +148,7 @@ impl Db {
             check_reachable(url, &options).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(CONNECT_TIMEOUT)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with(options);
             Ok(Self::new(Pool::Postgres(pool)))
         } else {
@@ -142,6 +167,14 @@ impl Db {
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// One round trip: whether the database answers at all.
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        with_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))
     }
 
     pub fn count_statement(&self) {

@@ -47,7 +47,8 @@ pub fn router(state: AppState) -> Router {
             "/",
             get(|| async { (StatusCode::FOUND, [(LOCATION, "/github/")]) }),
         )
-        .route("/health/", get(|| async { "ok" }))
+        .route("/health/", get(routes::health::health))
+        .route("/ready/", get(routes::health::ready))
         .fallback(not_found_or_add_slash)
         .layer(middleware::from_fn(method::explain_not_allowed))
         .layer(middleware::from_fn(limits::enforce))

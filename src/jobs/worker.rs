@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::{Task, execute};
 use crate::config::Config;
 use crate::db::jobs::{JobRow, RunEnd};
-use crate::db::{Db, Timestamp};
+use crate::db::{Db, Timestamp, is_unavailable};
 use crate::sync::{Steps, SyncError, Syncer};
 
 /// A postponed job waits past the reset by up to this much, so that many do not all wake at once.
@@ -111,7 +111,7 @@ impl Worker {
                 attempts: job.attempts,
                 last_error: Some(format!("unknown job kind {:?}", job.name)),
             };
-            return self.db.end_run(job.id, &end).await;
+            return self.db.end_run(job.id, &self.name, &end).await;
         };
         let done: Vec<String> = job
             .checkpoint
@@ -132,6 +132,12 @@ impl Worker {
             }
         };
         keeper.abort();
+        if let Some(Err(SyncError::Database(err))) = &outcome
+            && is_unavailable(err)
+        {
+            tracing::warn!(error = %err, "the database went away: the job waits for it");
+            return self.requeue_when_back(&job, stop).await;
+        }
         self.db
             .save_job_state(job.id, &serde_json::json!(steps.done()), &steps.progress())
             .await?;
@@ -168,7 +174,30 @@ impl Worker {
             }
             Some(Err(err)) => self.failed(&job, &err),
         };
-        self.db.end_run(job.id, &end).await
+        self.db.end_run(job.id, &self.name, &end).await
+    }
+
+    /// The database went away mid-job, which is no fault of the job: once it answers again
+    /// the job is queued to run at once, its attempts untouched. Its steps are already in the
+    /// database, each written with its page. Should this worker stop first, the lease runs
+    /// out and another worker takes the job up, as after a crash.
+    async fn requeue_when_back(&self, job: &JobRow, stop: &CancellationToken) -> sqlx::Result<()> {
+        let end = RunEnd {
+            status: "queued",
+            run_at: Timestamp::now(),
+            attempts: job.attempts,
+            last_error: job.last_error.clone(),
+        };
+        loop {
+            match self.db.end_run(job.id, &self.name, &end).await {
+                Err(err) if is_unavailable(&err) => {}
+                done => return done,
+            }
+            tokio::select! {
+                () = stop.cancelled() => return Ok(()),
+                () = tokio::time::sleep(self.settings.poll.max(Duration::from_millis(500))) => {}
+            }
+        }
     }
 
     /// Another try later, backing off; or, with the attempts used up, failed for good.

@@ -13,6 +13,12 @@ backend_tests! {
         assert_eq!(head.text().await.unwrap(), "");
     }
 
+    async fn ready_reports_the_database(app: TestApp) {
+        let response = app.get("/ready/").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"database": "ok"}));
+    }
+
     async fn root_redirects_to_the_api(app: TestApp) {
         let response = app.get("/").await;
         assert_eq!(response.status(), StatusCode::FOUND);

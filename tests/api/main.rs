@@ -13,6 +13,7 @@ mod filters;
 mod health;
 mod jobs;
 mod negotiation;
+mod outage;
 mod pagination;
 mod resources;
 mod routing;

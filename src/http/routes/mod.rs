@@ -3,6 +3,7 @@
 pub mod auth_token;
 pub mod developers;
 pub mod docs;
+pub mod health;
 pub mod jobs;
 pub mod rate_limits;
 pub mod repositories;
