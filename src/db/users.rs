@@ -50,6 +50,10 @@ impl Db {
     }
 
     pub async fn find_user(&self, username: &str) -> sqlx::Result<Option<ApiUser>> {
+        // No stored name holds NUL (PostgreSQL cannot even compare one): no such user.
+        if username.contains('\0') {
+            return Ok(None);
+        }
         with_pool!(self, |pool| sqlx::query_as(FIND_USER)
             .bind(username)
             .fetch_optional(pool)

@@ -112,6 +112,8 @@ pub const RATE_LIMIT_FILTERS: &[Field] = &[
 
 pub const JOB_FILTERS: &[Field] = &[field("status", Text, EXACT), field("name", Text, EXACT)];
 
+pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+
 /// The conditions the query asks for. Empty values and unknown parameters are ignored;
 /// every malformed number or date/time is reported, one key per parameter.
 pub fn parse(fields: &[Field], params: &Params) -> Result<Vec<Condition>, ApiError> {
@@ -124,6 +126,11 @@ pub fn parse(fields: &[Field], params: &Params) -> Result<Vec<Condition>, ApiErr
                 continue;
             };
             let column = field.name;
+            // Django's text fields refuse NUL, which PostgreSQL cannot store or compare.
+            if (lookup == Contains || field.kind == Text) && raw.contains('\0') {
+                errors.insert(param, json!([NULL_CHARACTERS]));
+                continue;
+            }
             let condition = match lookup {
                 IsNull => parse_bool(raw).map(|is_null| Condition::IsNull { column, is_null }),
                 Contains => Some(Condition::Contains {
@@ -217,8 +224,9 @@ pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
     let text = raw.trim();
     let (date, rest) = text.split_at_checked(10)?;
     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    let rest = rest.strip_prefix(['T', ' '])?;
-    let zone_at = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
+    // RFC 3339 allows the separator and the zone in lower case.
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
     let (clock, zone) = rest.split_at(zone_at);
     let offset = parse_offset(zone)?;
     let time = parse_clock(clock.trim_end())?;
@@ -257,7 +265,7 @@ fn parse_clock(clock: &str) -> Option<NaiveTime> {
 }
 
 fn parse_offset(zone: &str) -> Option<FixedOffset> {
-    if zone.is_empty() || zone == "Z" {
+    if zone.is_empty() || zone.eq_ignore_ascii_case("z") {
         return FixedOffset::east_opt(0);
     }
     let sign = if zone.starts_with('-') { -1 } else { 1 };

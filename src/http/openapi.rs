@@ -4,7 +4,9 @@
 
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{
     Http, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -13,7 +15,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Sch
 use crate::http::filters::{
     DEVELOPER_FILTERS, Field, JOB_FILTERS, Kind, Lookup, RATE_LIMIT_FILTERS, REPOSITORY_FILTERS,
 };
-use crate::http::routes::ErrorDetail;
+use crate::http::routes::{ErrorDetail, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -92,6 +94,11 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
             ),
         );
         for (path, item) in openapi.paths.paths.iter_mut() {
+            if path == "/github/tasks/"
+                && let Some(post) = item.post.as_mut()
+            {
+                post.request_body = Some(tasks::request_body());
+            }
             let shape = PATHS.iter().find(|(p, _, _)| p == path);
             for operation in [item.get.as_mut(), item.post.as_mut()]
                 .into_iter()
@@ -200,12 +207,29 @@ fn respond(operation: &mut Operation, status: &str, description: &str, schema: R
         .or_insert(RefOr::T(response));
 }
 
+/// A query parameter. Every parameter treats an empty value as absent, so a typed one is
+/// documented as its type or the empty string.
 fn query_param(
     operation: &mut Operation,
     name: String,
     description: String,
     schema: ObjectBuilder,
 ) {
+    let schema: Schema = schema.into();
+    let is_string = matches!(&schema, Schema::Object(object)
+        if object.schema_type == SchemaType::Type(Type::String) && object.format.is_none());
+    let schema = if is_string {
+        schema
+    } else {
+        AnyOfBuilder::new()
+            .item(schema)
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(0)),
+            )
+            .into()
+    };
     let parameter = ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -224,20 +248,24 @@ fn document_filters(operation: &mut Operation, fields: &[Field]) {
         for &lookup in field.lookups {
             let (schema, description) = match (lookup, field.kind) {
                 (Lookup::IsNull, _) => (
-                    ObjectBuilder::new().schema_type(Type::Boolean),
-                    format!("`{}` is null (true) or not (false)", field.name),
+                    any_boolean(),
+                    format!(
+                        "`{}` is null (`true`, `1`) or not (`false`, `0`), in any case; other \
+                         values are ignored",
+                        field.name
+                    ),
                 ),
                 (Lookup::Contains, _) => (
-                    ObjectBuilder::new().schema_type(Type::String),
+                    filter_text(),
                     format!("`{}` contains this text (case-sensitive)", field.name),
                 ),
-                (_, Kind::Text) => (
-                    ObjectBuilder::new().schema_type(Type::String),
-                    compare(field.name, lookup),
-                ),
+                (_, Kind::Text) => (filter_text(), compare(field.name, lookup)),
                 (_, Kind::Bool) => (
-                    ObjectBuilder::new().schema_type(Type::Boolean),
-                    compare(field.name, lookup),
+                    any_boolean(),
+                    format!(
+                        "{}: `true`/`1` or `false`/`0`, in any case; other values are ignored",
+                        compare(field.name, lookup)
+                    ),
                 ),
                 (_, Kind::Int) => (
                     ObjectBuilder::new().schema_type(Type::Number),
@@ -262,8 +290,10 @@ fn document_links(operation: &mut Operation) {
     query_param(
         operation,
         "links".to_owned(),
-        "true adds `_links` with the record's own and related URLs".to_owned(),
-        ObjectBuilder::new().schema_type(Type::Boolean),
+        "`true` (or `1`, in any case) adds `_links` with the record's own and related URLs; \
+         other values are ignored"
+            .to_owned(),
+        any_boolean(),
     );
 }
 
@@ -280,6 +310,18 @@ fn document_embed(operation: &mut Operation) {
             .minimum(Some(1))
             .maximum(Some(3)),
     );
+}
+
+/// Text without NUL, which Django's text fields refuse ("Null characters are not allowed.").
+fn filter_text() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[^\\u0000]*$"))
+}
+
+/// A boolean as the original reads one: any text, of which only some words mean anything.
+fn any_boolean() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
 }
 
 fn compare(field: &str, lookup: Lookup) -> String {

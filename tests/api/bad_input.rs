@@ -20,6 +20,19 @@ backend_tests! {
         assert_eq!(after["count"], 1, "nothing was lost");
     }
 
+    async fn null_characters_are_refused_as_django_does(app: TestApp) {
+        for query in ["login=a%00b", "name__contains=%00", "bio__lte=x%00"] {
+            let (status, body) = app.json(&format!("/github/developers/?{query}")).await;
+            let param = query.split('=').next().unwrap();
+            assert_eq!((status, body), (StatusCode::BAD_REQUEST, json!({param: ["Null characters are not allowed."]})), "{query}");
+        }
+        let (status, _) = app.json("/github/jobs/?name=%00").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let nul_user = app.client.get(app.url("/github/developers/")).basic_auth("a\0b", Some("pw")).send().await.unwrap();
+        assert_eq!(nul_user.status(), StatusCode::FORBIDDEN);
+        assert_eq!(nul_user.json::<serde_json::Value>().await.unwrap(), json!({"detail": "Invalid username/password."}));
+    }
+
     async fn absurd_numbers_are_clamped_or_refused(app: TestApp) {
         for query in ["followers_count=1e308", "followers_count__lte=-99999999999999999999999", "page=18446744073709551616"] {
             let status = app.json(&format!("/github/developers/?{query}")).await.0;

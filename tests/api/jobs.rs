@@ -119,6 +119,9 @@ backend_tests! {
         assert_eq!(post_task(text).await, (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!({"detail": "Unsupported media type \"text/plain\" in request."})));
         let broken = app.client.post(&url).header("content-type", "application/json").body("{nope");
         assert_eq!(post_task(broken).await.0, StatusCode::BAD_REQUEST);
+        // A task's fields are text: `false` is not the repository named "false".
+        let typed = app.client.post(&url).json(&json!({"name": "full_repository_sync", "username": "a", "repo_name": false}));
+        assert_eq!(post_task(typed).await, (StatusCode::BAD_REQUEST, json!({"detail": "JSON parse error - repo_name must be a string, not false"})));
         let anonymous = app.client.post(&url).form(&[("name", "discovery_scraper")]).send().await.unwrap();
         assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
         let (_, jobs) = app.json("/github/jobs/").await;

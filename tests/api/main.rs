@@ -8,6 +8,7 @@ mod seed;
 mod auth;
 mod bad_input;
 mod cli;
+mod contract;
 mod docs;
 mod filters;
 mod health;

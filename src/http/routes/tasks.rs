@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{ContentBuilder, Required};
 
 use crate::error::ApiError;
 use crate::http::request::ApiRequest;
@@ -25,16 +28,64 @@ pub struct TaskInfo {
     pub repo_name: &'static str,
 }
 
-/// What POST reads, from `application/x-www-form-urlencoded`, `multipart/form-data` or JSON.
-#[derive(Debug, Default, ToSchema)]
-#[allow(dead_code)] // documents the body; the handler reads the fields by name
-pub struct TaskForm {
-    /// full_profile_sync, full_repository_sync or discovery_scraper.
-    name: String,
-    /// A GitHub login (full_profile_sync, full_repository_sync).
-    username: Option<String>,
-    /// The repository's bare name, `garapa` not `h3nnn4n/garapa` (full_repository_sync).
-    repo_name: Option<String>,
+/// What `valid_login` accepts: 1 to 39 letters, digits and inner hyphens.
+const LOGIN_PATTERN: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,37}[A-Za-z0-9])?$";
+/// What `valid_repo_name` accepts: 1 to 100 of letters, digits, `.`, `_`, `-`, but not `.`
+/// or `..` alone.
+const REPO_NAME_PATTERN: &str = r"^([A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\.\.[A-Za-z0-9._-]{1,98})$";
+
+/// The bodies POST accepts, in each of the three encodings: one shape per task kind, each
+/// with exactly the fields it needs (others are ignored). Anything else is refused with 406.
+pub fn request_body() -> RequestBody {
+    let text = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    };
+    let name = |kind: &str| text("The task kind").enum_values(Some([kind]));
+    let username = || text("A GitHub login").pattern(Some(LOGIN_PATTERN));
+    let repo_name = || {
+        text("The repository's bare name, `garapa` not `h3nnn4n/garapa`")
+            .pattern(Some(REPO_NAME_PATTERN))
+    };
+    let kinds = || {
+        [
+            ObjectBuilder::new()
+                .property("name", name("full_profile_sync"))
+                .property("username", username())
+                .required("name")
+                .required("username"),
+            ObjectBuilder::new()
+                .property("name", name("full_repository_sync"))
+                .property("username", username())
+                .property("repo_name", repo_name())
+                .required("name")
+                .required("username")
+                .required("repo_name"),
+            ObjectBuilder::new()
+                .property("name", name("discovery_scraper"))
+                .required("name"),
+        ]
+    };
+    let body = |field_names: Option<Schema>| {
+        let mut one_of = OneOfBuilder::new();
+        for kind in kinds() {
+            one_of = one_of.item(kind.property_names(field_names.clone()));
+        }
+        ContentBuilder::new().schema(Some(one_of)).build()
+    };
+    // A multipart field's name travels in a header, where control characters (but tab)
+    // are not allowed: such a part does not parse (400).
+    let header_text: Schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[^\\u0000-\\u0008\\u000A-\\u001F\\u007F]*$"))
+        .into();
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content("application/x-www-form-urlencoded", body(None))
+        .content("multipart/form-data", body(Some(header_text)))
+        .content("application/json", body(None))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,11 +134,7 @@ pub async fn list() -> Json<[TaskInfo; 3]> {
 /// Queues a task as a job. The same task already queued, running or postponed is not
 /// queued twice: the answer then names the pending job.
 #[utoipa::path(post, path = "/github/tasks/", tag = "tasks",
-    request_body(content(
-        (TaskForm = "application/x-www-form-urlencoded"),
-        (TaskForm = "multipart/form-data"),
-        (TaskForm = "application/json"),
-    )),
+    // The body's schema is request_body(), which the attribute cannot express.
     responses(
         (status = 200, description = "Queued", body = TaskAccepted),
         (status = 400, description = "A body that does not parse", body = super::ErrorDetail),
@@ -124,6 +171,9 @@ pub async fn create(
     };
     Ok(Json(accepted).into_response())
 }
+
+/// The fields a task is made of.
+const FIELDS: [&str; 3] = ["name", "username", "repo_name"];
 
 /// The task a form asks for, or the original's words for what is wrong with it.
 fn task_from(name: &str, username: &str, repo_name: &str) -> Result<Task, String> {
@@ -206,17 +256,22 @@ fn json_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
             "JSON parse error - expected an object".to_owned(),
         ));
     };
-    Ok(object
-        .into_iter()
-        .map(|(key, value)| {
-            let text = match value {
-                Value::String(text) => text,
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            (key, text)
-        })
-        .collect())
+    let mut fields = Vec::new();
+    for (key, value) in object {
+        let text = match value {
+            Value::String(text) => text,
+            Value::Null => String::new(),
+            // The fields a task reads are text; other fields are ignored, whatever they hold.
+            other if FIELDS.contains(&key.as_str()) => {
+                return Err(ApiError::BadRequest(format!(
+                    "JSON parse error - {key} must be a string, not {other}"
+                )));
+            }
+            other => other.to_string(),
+        };
+        fields.push((key, text));
+    }
+    Ok(fields)
 }
 
 #[cfg(test)]
