@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod contract;
+mod crash;
 mod docs;
 mod filters;
 mod health;

@@ -231,7 +231,7 @@ pub fn expected(graph: &Graph, center: &str) -> Stored {
 
 /// GitHub's floor for a full profile sync on an empty store: one profile, the pages each
 /// needed list takes at 100 a page, and one profile for each developer known from a list.
-fn floor(graph: &Graph, center: &str) -> usize {
+pub fn floor(graph: &Graph, center: &str) -> usize {
     let me = graph.user(center).unwrap();
     let pages = |n: usize| n.div_ceil(100);
     let repos = graph.repos_of(me.id);
