@@ -61,10 +61,12 @@ fn next(state: &mut u64) -> u64 {
 }
 
 async fn job_status(db: &Db) -> Vec<(String, i64)> {
-    with_pool!(db, |pool| sqlx::query_as("SELECT status, attempts FROM jobs")
-        .fetch_all(pool)
-        .await
-        .unwrap())
+    with_pool!(db, |pool| sqlx::query_as(
+        "SELECT status, attempts FROM jobs"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap())
 }
 
 backend_tests! {

@@ -7,6 +7,7 @@ mod seed;
 
 mod auth;
 mod bad_input;
+mod campaign;
 mod cli;
 mod contract;
 mod crash;
