@@ -2,6 +2,7 @@
 
 use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -12,6 +13,10 @@ pub const MAX_URI_BYTES: usize = 32 * 1024;
 /// Largest single header value, and all headers together.
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 pub const MAX_HEADERS_TOTAL_BYTES: usize = 64 * 1024;
+/// Largest request body: a task form is a few dozen bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub const BODY_TOO_LARGE: &str = "Request body too large.";
 
 pub async fn enforce(request: Request, next: Next) -> Response {
     let uri_len = request
@@ -32,6 +37,16 @@ pub async fn enforce(request: Request, next: Next) -> Response {
             )
             .into_response();
         }
+    }
+    // A declared length is refused before anything reads the body; a body without one
+    // (chunked) is cut off at the same size by the router's body limit.
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return ApiError::Status(StatusCode::PAYLOAD_TOO_LARGE, BODY_TOO_LARGE).into_response();
     }
     next.run(request).await
 }

@@ -16,7 +16,7 @@ mod resource;
 mod routes;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::middleware;
@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found_or_add_slash)
         .layer(middleware::from_fn(method::explain_not_allowed))
         .layer(middleware::from_fn(limits::enforce))
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .with_state(state)
 }
 

@@ -21,4 +21,5 @@ mod pagination;
 mod resources;
 mod routing;
 mod schema;
+mod security;
 mod sync;

@@ -15,6 +15,7 @@ use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, Required};
 
 use crate::error::ApiError;
+use crate::http::limits::BODY_TOO_LARGE;
 use crate::http::request::ApiRequest;
 use crate::jobs::{Task, valid_login, valid_repo_name};
 use crate::state::AppState;
@@ -140,6 +141,7 @@ pub async fn list() -> Json<[TaskInfo; 3]> {
         (status = 400, description = "A body that does not parse", body = super::ErrorDetail),
         (status = 406, description = "A missing or invalid field, or an unknown task", body = TaskRefused),
         (status = 415, description = "A body of a type this route does not read", body = super::ErrorDetail),
+        (status = 413, description = "A body over 64 KiB", body = super::ErrorDetail),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -218,13 +220,15 @@ async fn read_fields(request: Request) -> Result<Vec<(String, String)>, ApiError
         .to_owned();
     match essence.as_str() {
         "multipart/form-data" => {
-            let mut multipart = Multipart::from_request(request, &()).await.map_err(|err| {
-                ApiError::BadRequest(format!("Multipart form parse error - {}", err.body_text()))
-            })?;
+            let mut multipart = Multipart::from_request(request, &())
+                .await
+                .map_err(|err| body_error(err.status(), multipart_error(err.body_text())))?;
             let mut fields = Vec::new();
-            while let Some(field) = multipart.next_field().await.map_err(|err| {
-                ApiError::BadRequest(format!("Multipart form parse error - {}", err.body_text()))
-            })? {
+            while let Some(field) = multipart
+                .next_field()
+                .await
+                .map_err(|err| body_error(err.status(), multipart_error(err.body_text())))?
+            {
                 let name = field.name().unwrap_or("").to_owned();
                 let value = field.text().await.unwrap_or_default();
                 fields.push((name, value));
@@ -234,7 +238,7 @@ async fn read_fields(request: Request) -> Result<Vec<(String, String)>, ApiError
         "" | "application/x-www-form-urlencoded" | "application/json" => {
             let body = Bytes::from_request(request, &())
                 .await
-                .map_err(|err| ApiError::BadRequest(err.body_text()))?;
+                .map_err(|err| body_error(err.status(), err.body_text()))?;
             if essence == "application/json" {
                 json_fields(&body)
             } else {
@@ -243,6 +247,19 @@ async fn read_fields(request: Request) -> Result<Vec<(String, String)>, ApiError
         }
         _ => Err(ApiError::UnsupportedMediaType(essence)),
     }
+}
+
+/// A body that could not be read: too large (413), or malformed (400, saying how).
+fn body_error(status: StatusCode, message: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::Status(status, BODY_TOO_LARGE)
+    } else {
+        ApiError::BadRequest(message)
+    }
+}
+
+fn multipart_error(cause: String) -> String {
+    format!("Multipart form parse error - {cause}")
 }
 
 fn json_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
