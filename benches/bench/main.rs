@@ -1,10 +1,19 @@
 //! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
-//! [--seconds N] [--out FILE]`: generates a graph at the chosen scale on each database,
-//! serves it, and measures the API with wrk. Prints a table and writes the same figures as
-//! JSON. `scripts/bench.sh` installs wrk when it is missing and runs this.
+//! [--seconds N] [--ingest-followers N] [--load-seconds N] [--out FILE]`: generates a graph at the chosen scale
+//! on each database, serves it, and measures the API with wrk; then measures a full profile
+//! sync of a user with N followers (default 50,000; 0 skips it) against the in-tree fake
+//! GitHub; with --load-seconds, N seconds of wrk at 100 connections while the app's worker
+//! runs that sync. Prints tables and writes the same figures as JSON. `scripts/bench.sh` installs
+//! wrk when it is missing and runs this.
 
 mod api;
+// The tests' fake GitHub, shared rather than copied; the bench uses only part of it.
+#[allow(dead_code)]
+#[path = "../../tests/api/fake_github.rs"]
+mod fake_github;
 mod generate;
+mod ingest;
+mod load;
 
 use std::time::Duration;
 
@@ -18,13 +27,15 @@ use sqlx::Connection;
 use api::Measured;
 use generate::Scale;
 
-const USER: &str = "bench";
-const PASSWORD: &str = "bench-password";
+pub const USER: &str = "bench";
+pub const PASSWORD: &str = "bench-password";
 
 struct Options {
     scale: String,
     backends: Vec<String>,
     seconds: u32,
+    ingest_followers: usize,
+    load_seconds: u32,
     out: String,
 }
 
@@ -33,6 +44,8 @@ fn options() -> anyhow::Result<Options> {
         scale: "small".into(),
         backends: vec!["sqlite".into(), "postgres".into()],
         seconds: 5,
+        ingest_followers: 50_000,
+        load_seconds: 0,
         out: "target/bench/results.json".into(),
     };
     let mut args = std::env::args().skip(1);
@@ -52,6 +65,8 @@ fn options() -> anyhow::Result<Options> {
                 };
             }
             "--seconds" => options.seconds = value()?.parse()?,
+            "--ingest-followers" => options.ingest_followers = value()?.parse()?,
+            "--load-seconds" => options.load_seconds = value()?.parse()?,
             "--out" => options.out = value()?,
             // cargo bench passes --bench; nothing else is ours.
             "--bench" => {}
@@ -68,6 +83,8 @@ async fn main() -> anyhow::Result<()> {
         Scale::named(&options.scale).ok_or_else(|| anyhow::anyhow!("--scale is small or large"))?;
     let mut results: Vec<Measured> = Vec::new();
     let mut notes = Vec::new();
+    let mut ingested = Vec::new();
+    let mut loaded = Vec::new();
     for backend in &options.backends {
         let (url, _guard) = database(backend, &options.scale).await?;
         let db = Db::connect(&DatabaseUrl::new(url.clone()), 10).await?;
@@ -81,15 +98,53 @@ async fn main() -> anyhow::Result<()> {
         db.save_user(USER, &password::hash(PASSWORD)).await?;
         results.extend(measure_api(backend, &url, &db, options.seconds).await?);
         db.close().await;
+        if options.ingest_followers > 0 {
+            let (url, _guard) = database(backend, "ingest").await?;
+            eprintln!(
+                "{backend}: full profile sync of a user with {} followers…",
+                options.ingest_followers
+            );
+            ingested.push(ingest::measure(backend, &url, options.ingest_followers).await?);
+        }
+        if options.load_seconds > 0 {
+            let (url, _guard) = database(backend, "load").await?;
+            eprintln!(
+                "{backend}: {} s of load at 100 connections during a sync…",
+                options.load_seconds
+            );
+            let followers = options.ingest_followers.max(50_000);
+            loaded.push(load::measure(backend, &url, options.load_seconds, followers).await?);
+        }
     }
     print_table(&results);
+    print_ingest(&ingested);
+    for l in &loaded {
+        println!(
+            "{}: {} s at {} connections on the developers list during a sync: {:.0} req/s, \
+             p50 {:.2} ms, p99 {:.2} ms, errors {}; the sync made {} GitHub requests meanwhile",
+            l.backend,
+            l.seconds,
+            l.connections,
+            l.requests_per_second,
+            l.p50_ms,
+            l.p99_ms,
+            l.errors,
+            l.github_requests_during,
+        );
+    }
     for note in &notes {
         println!("{note}");
     }
     if let Some(parent) = std::path::Path::new(&options.out).parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let json = serde_json::json!({"scale": options.scale, "notes": notes, "api": results});
+    let json = serde_json::json!({
+        "scale": options.scale,
+        "notes": notes,
+        "api": results,
+        "ingest": ingested,
+        "load_during_sync": loaded,
+    });
     std::fs::write(&options.out, serde_json::to_string_pretty(&json)?)?;
     println!("figures written to {}", options.out);
     Ok(())
@@ -232,7 +287,7 @@ async fn measure_api(
     Ok(measured)
 }
 
-fn base64_of(text: &str) -> String {
+pub fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
@@ -255,6 +310,27 @@ fn print_table(results: &[Measured]) {
             m.errors,
             m.ratio_to_health
                 .map_or_else(|| "-".to_owned(), |r| format!("{:.3}", r)),
+        );
+    }
+}
+
+fn print_ingest(ingested: &[ingest::Ingested]) {
+    for i in ingested {
+        println!(
+            "{}: full profile sync of a user with {} followers: {} edges in {:.1} s of list \
+             pages = {:.0} edges/s; {} profiles; {:.1} s in all; GitHub requests {} (floor {}); \
+             peak RSS {:.1} MB; serve idle RSS {:.1} MB",
+            i.backend,
+            i.followers,
+            i.edges,
+            i.edge_seconds,
+            i.edges_per_second,
+            i.profiles,
+            i.wall_seconds,
+            i.github_requests,
+            i.github_floor,
+            i.peak_rss_mb,
+            i.idle_rss_mb,
         );
     }
 }

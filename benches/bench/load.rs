@@ -1,0 +1,104 @@
+//! API load while work runs: wrk at 100 connections on the developers list while the app's
+//! own worker runs a full profile sync of a user with many followers against the fake GitHub.
+
+use std::time::{Duration, Instant};
+
+use gitomatic::app::App;
+use gitomatic::auth::password;
+use gitomatic::config::{Config, DatabaseUrl, Secret};
+use gitomatic::db::Db;
+use serde::Serialize;
+
+use crate::fake_github::{FakeGitHub, Graph};
+use crate::{PASSWORD, USER, api, base64_of, ingest};
+
+const CONNECTIONS: u32 = 100;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UnderLoad {
+    pub backend: String,
+    pub seconds: u32,
+    pub connections: u32,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Non-2xx answers plus socket errors (connect, read, write, time-out) as wrk counts them.
+    pub errors: u64,
+    /// GitHub requests the sync made while the load ran: proof that it ran.
+    pub github_requests_during: usize,
+}
+
+pub async fn measure(
+    backend: &str,
+    url: &str,
+    seconds: u32,
+    followers: usize,
+) -> anyhow::Result<UnderLoad> {
+    let fake = FakeGitHub::start(Graph::generate(ingest::shape(followers))).await;
+    fake.set_quota(
+        10_000_000,
+        10_000_000,
+        chrono::Utc::now().timestamp() + 3600,
+    );
+    let db = Db::connect(&DatabaseUrl::new(url.to_owned()), 2).await?;
+    db.migrate().await?;
+    db.save_user(USER, &password::hash(PASSWORD)).await?;
+    db.close().await;
+    let config = Config {
+        database_url: DatabaseUrl::new(url.to_owned()),
+        bind: "127.0.0.1:0".parse()?,
+        workers: 1,
+        discovery_schedule: String::new(),
+        heartbeat_schedule: String::new(),
+        github_api_url: fake.url.clone(),
+        github_token: Some(Secret::new("bench-token")),
+        ..Config::default()
+    };
+    let app = App::build(config).await?;
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let posted = reqwest::Client::new()
+        .post(format!("{base}/github/tasks/"))
+        .basic_auth(USER, Some(PASSWORD))
+        .form(&[("name", "full_profile_sync"), ("username", "center")])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        posted.status().is_success(),
+        "POST /github/tasks/: {}",
+        posted.status()
+    );
+    let started = Instant::now();
+    while fake.counted() < 10 {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sync did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = fake.counted();
+    let header = format!(
+        "Authorization: Basic {}",
+        base64_of(&format!("{USER}:{PASSWORD}"))
+    );
+    let target = format!("{base}/github/developers/");
+    let (rps, p50, p99, errors) =
+        tokio::task::spawn_blocking(move || api::wrk(&target, Some(&header), CONNECTIONS, seconds))
+            .await??;
+    let during = fake.counted() - before;
+    let _ = stop.send(());
+    server.await??;
+    Ok(UnderLoad {
+        backend: backend.to_owned(),
+        seconds,
+        connections: CONNECTIONS,
+        requests_per_second: rps,
+        p50_ms: p50,
+        p99_ms: p99,
+        errors,
+        github_requests_during: during,
+    })
+}
