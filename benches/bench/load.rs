@@ -3,14 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use gitomatic::app::App;
 use gitomatic::auth::password;
 use gitomatic::config::{Config, DatabaseUrl, Secret};
 use gitomatic::db::Db;
 use serde::Serialize;
 
 use crate::fake_github::{FakeGitHub, Graph};
-use crate::{PASSWORD, USER, api, base64_of, ingest};
+use crate::{PASSWORD, Serving, USER, api, base64_of, ingest};
 
 const CONNECTIONS: u32 = 100;
 
@@ -54,12 +53,8 @@ pub async fn measure(
         github_token: Some(Secret::new("bench-token")),
         ..Config::default()
     };
-    let app = App::build(config).await?;
-    let base = format!("http://{}", app.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let app = Serving::start(config).await?;
+    let base = app.base.clone();
     let posted = reqwest::Client::new()
         .post(format!("{base}/github/tasks/"))
         .basic_auth(USER, Some(PASSWORD))
@@ -89,8 +84,7 @@ pub async fn measure(
         tokio::task::spawn_blocking(move || api::wrk(&target, Some(&header), CONNECTIONS, seconds))
             .await??;
     let during = fake.counted() - before;
-    let _ = stop.send(());
-    server.await??;
+    app.stop().await?;
     Ok(UnderLoad {
         backend: backend.to_owned(),
         seconds,

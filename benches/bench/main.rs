@@ -201,12 +201,8 @@ async fn measure_api(
         heartbeat_schedule: String::new(),
         ..Config::default()
     };
-    let app = App::build(config).await?;
-    let base = format!("http://{}", app.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let app = Serving::start(config).await?;
+    let base = app.base.clone();
     let client = reqwest::Client::new();
     let token: serde_json::Value = client
         .get(format!("{base}/github/auth_token/"))
@@ -281,10 +277,33 @@ async fn measure_api(
             }
         }
     }
-    let _ = stop.send(());
-    server.await??;
+    app.stop().await?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     Ok(measured)
+}
+
+/// The app serving in this process on a local port, until `stop`.
+pub struct Serving {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Serving {
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let app = App::build(config).await?;
+        let base = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Ok(Self { base, stop, server })
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await?
+    }
 }
 
 pub fn base64_of(text: &str) -> String {
