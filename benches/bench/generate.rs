@@ -204,6 +204,21 @@ async fn settle(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `db` already holds the whole graph of `scale` (a finished earlier run): its
+/// totals, and GitHub's counts refreshed, which is the last write.
+pub async fn is_complete(db: &Db, scale: Scale) -> anyhow::Result<bool> {
+    let complete: bool = with_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT (SELECT n FROM row_counts WHERE name = 'developers') = $1 \
+         AND (SELECT n FROM row_counts WHERE name = 'repositories') = $2 \
+         AND EXISTS (SELECT 1 FROM developers WHERE followers_count > 0)"
+    )
+    .bind(scale.developers as i64)
+    .bind(scale.repositories as i64)
+    .fetch_one(pool)
+    .await?);
+    Ok(complete)
+}
+
 /// Links each subject's items 100 at a time (a list page), many pages to a transaction.
 async fn write_edges(
     db: &Db,

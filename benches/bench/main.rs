@@ -1,9 +1,10 @@
 //! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
-//! [--seconds N] [--ingest-followers N] [--load-seconds N] [--out FILE]`: generates a graph at the chosen scale
+//! [--seconds N] [--ingest-followers N] [--load-seconds N] [--keep] [--out FILE]`: generates a graph at the chosen scale
 //! on each database, serves it, and measures the API with wrk; then measures a full profile
 //! sync of a user with N followers (default 50,000; 0 skips it) against the in-tree fake
 //! GitHub; with --load-seconds, N seconds of wrk at 100 connections while the app's worker
-//! runs that sync. Prints tables and writes the same figures as JSON. `scripts/bench.sh` installs
+//! runs that sync. `--keep` reuses a complete PostgreSQL graph from an earlier run (the large
+//! one takes long to generate). Prints tables and writes the same figures as JSON. `scripts/bench.sh` installs
 //! wrk when it is missing and runs this.
 
 mod api;
@@ -36,6 +37,7 @@ struct Options {
     seconds: u32,
     ingest_followers: usize,
     load_seconds: u32,
+    keep: bool,
     out: String,
 }
 
@@ -46,6 +48,7 @@ fn options() -> anyhow::Result<Options> {
         seconds: 5,
         ingest_followers: 50_000,
         load_seconds: 0,
+        keep: false,
         out: "target/bench/results.json".into(),
     };
     let mut args = std::env::args().skip(1);
@@ -67,6 +70,7 @@ fn options() -> anyhow::Result<Options> {
             "--seconds" => options.seconds = value()?.parse()?,
             "--ingest-followers" => options.ingest_followers = value()?.parse()?,
             "--load-seconds" => options.load_seconds = value()?.parse()?,
+            "--keep" => options.keep = true,
             "--out" => options.out = value()?,
             // cargo bench passes --bench; nothing else is ours.
             "--bench" => {}
@@ -86,15 +90,24 @@ async fn main() -> anyhow::Result<()> {
     let mut ingested = Vec::new();
     let mut loaded = Vec::new();
     for backend in &options.backends {
-        let (url, _guard) = database(backend, &options.scale).await?;
+        let keep = options.keep && backend == "postgres";
+        let (url, _guard) = if keep {
+            (bench_database_url(&options.scale)?, None)
+        } else {
+            database(backend, &options.scale).await?
+        };
         let db = Db::connect(&DatabaseUrl::new(url.clone()), 10).await?;
         db.migrate().await?;
-        eprintln!("{backend}: generating the {} graph…", options.scale);
-        let took = generate::generate(&db, scale).await?;
-        notes.push(format!(
-            "{backend}: generated {scale:?} in {:.1} s",
-            took.as_secs_f64()
-        ));
+        if keep && generate::is_complete(&db, scale).await? {
+            notes.push(format!("{backend}: reused the {scale:?} graph"));
+        } else {
+            eprintln!("{backend}: generating the {} graph…", options.scale);
+            let took = generate::generate(&db, scale).await?;
+            notes.push(format!(
+                "{backend}: generated {scale:?} in {:.1} s",
+                took.as_secs_f64()
+            ));
+        }
         db.save_user(USER, &password::hash(PASSWORD)).await?;
         results.extend(measure_api(backend, &url, &db, options.seconds).await?);
         db.close().await;
@@ -163,9 +176,7 @@ async fn database(
             Ok((url, Some(dir)))
         }
         "postgres" => {
-            let admin = std::env::var("BENCH_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("gitomatic_bench_{scale}");
+            let (admin, name) = bench_server_and_name(scale);
             let mut connection = sqlx::PgConnection::connect(&admin).await?;
             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut connection)
@@ -173,17 +184,30 @@ async fn database(
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&mut connection)
                 .await?;
-            let mut url = url::Url::parse(&admin)?;
-            url.set_path(&name);
-            // Loopback needs no TLS, as for a service and its database on one host; TLS to a
-            // local server costs both sides about a tenth of a list request's CPU.
-            if !url.query_pairs().any(|(key, _)| key == "sslmode") {
-                url.query_pairs_mut().append_pair("sslmode", "disable");
-            }
-            Ok((url.to_string(), None))
+            Ok((bench_database_url(scale)?, None))
         }
         other => anyhow::bail!("unknown backend {other}"),
     }
+}
+
+/// The PostgreSQL server `BENCH_DATABASE_URL` names (default: the local one), and the
+/// database a run at `scale` uses there.
+fn bench_server_and_name(scale: &str) -> (String, String) {
+    let admin = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    (admin, format!("gitomatic_bench_{scale}"))
+}
+
+fn bench_database_url(scale: &str) -> anyhow::Result<String> {
+    let (admin, name) = bench_server_and_name(scale);
+    let mut url = url::Url::parse(&admin)?;
+    url.set_path(&name);
+    // Loopback needs no TLS, as for a service and its database on one host; TLS to a local
+    // server costs both sides about a tenth of a list request's CPU.
+    if !url.query_pairs().any(|(key, _)| key == "sslmode") {
+        url.query_pairs_mut().append_pair("sslmode", "disable");
+    }
+    Ok(url.to_string())
 }
 
 async fn measure_api(
@@ -235,6 +259,7 @@ async fn measure_api(
         ("/health/".to_owned(), false),
         ("/github/".to_owned(), false),
         ("/github/developers/".to_owned(), true),
+        ("/github/developers/?page=100".to_owned(), true),
         (format!("/github/developers/?page={}", pages / 2), true),
         (
             "/github/repositories/?language=Rust&stargazers_count__gte=1".to_owned(),

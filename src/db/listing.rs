@@ -60,16 +60,20 @@ impl Listing {
         }
     }
 
-    /// A page of rows under `filter`, each preceded by the `extra` columns.
+    /// A page of rows under `filter`, each preceded by the `extra` columns. The rows a deep
+    /// page skips are found by id alone (the listing index covers the order and the id, so
+    /// PostgreSQL skips them in the index without reading the table); only the page's own
+    /// rows are then read in full.
     fn page_sql(&self, filter: &Sql, extra: &str) -> String {
         format!(
-            "SELECT {extra}{} FROM {}{} ORDER BY {} LIMIT {} OFFSET {}",
-            self.columns,
-            self.table,
-            filter.sql,
-            self.order_by,
-            filter.next_placeholder(0),
-            filter.next_placeholder(1),
+            "SELECT {extra}{columns} FROM {table} JOIN (SELECT id FROM {table}{filter} \
+             ORDER BY {order} LIMIT {limit} OFFSET {offset}) AS page USING (id) ORDER BY {order}",
+            columns = self.columns,
+            table = self.table,
+            filter = filter.sql,
+            order = self.order_by,
+            limit = filter.next_placeholder(0),
+            offset = filter.next_placeholder(1),
         )
     }
 }
