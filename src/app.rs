@@ -21,6 +21,9 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
+    /// The workers' and the scheduler's own pool, so that API load cannot starve a sync of
+    /// connections, nor a sync the API.
+    work_db: Db,
     config: Arc<Config>,
     syncer: Arc<Syncer>,
 }
@@ -36,7 +39,9 @@ impl App {
                  create one with: gitomatic create-user NAME"
             );
         }
-        let syncer = syncer(&db, &config)?;
+        // A connection for each worker, one for the lease keepers and one for the scheduler.
+        let work_db = Db::connect(&config.database_url, config.workers + 2).await?;
+        let syncer = syncer(&work_db, &config)?;
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -55,6 +60,7 @@ impl App {
             listener,
             router: http::router(state),
             db,
+            work_db,
             config,
             syncer,
         })
@@ -79,7 +85,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let workers = self.config.workers;
         let background =
-            Background::start(&self.db, self.syncer.clone(), &self.config, workers).await?;
+            Background::start(&self.work_db, self.syncer.clone(), &self.config, workers).await?;
         tracing::info!(address = %self.local_addr(), workers, "listening");
         let service = self
             .router
@@ -91,6 +97,7 @@ impl App {
         background.stop().await;
         served?;
         self.db.close().await;
+        self.work_db.close().await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -18,19 +18,33 @@ pub struct Measured {
     pub ratio_to_health: Option<f64>,
 }
 
+/// What wrk reports of a run.
+pub struct Report {
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Answers other than 2xx and 3xx.
+    pub non_2xx: u64,
+    /// Connections that failed: connect, read, write errors and answers slower than 10 s.
+    pub socket_errors: u64,
+}
+
 /// Runs wrk against `url` and reads its report.
 pub fn wrk(
     url: &str,
     header: Option<&str>,
     connections: u32,
     seconds: u32,
-) -> anyhow::Result<(f64, f64, f64, u64)> {
+) -> anyhow::Result<Report> {
     let mut command = Command::new("wrk");
     command.args([
         "-t2",
         &format!("-c{connections}"),
         &format!("-d{seconds}s"),
         "--latency",
+        // A slow answer is a latency figure, not a failure, unless it is very slow.
+        "--timeout",
+        "10s",
     ]);
     if let Some(header) = header {
         command.args(["-H", header]);
@@ -55,21 +69,27 @@ pub fn wrk(
             .and_then(milliseconds)
             .unwrap_or(f64::NAN)
     };
-    let mut errors = report
+    let non_2xx = report
         .lines()
         .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
-    if let Some(socket) = report
+    let socket_errors = report
         .lines()
         .find_map(|l| l.trim().strip_prefix("Socket errors:"))
-    {
-        errors += socket
-            .split(',')
-            .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
-            .sum::<u64>();
-    }
-    Ok((rps, percentile("50%"), percentile("99%"), errors))
+        .map_or(0, |socket| {
+            socket
+                .split(',')
+                .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
+                .sum::<u64>()
+        });
+    Ok(Report {
+        requests_per_second: rps,
+        p50_ms: percentile("50%"),
+        p99_ms: percentile("99%"),
+        non_2xx,
+        socket_errors,
+    })
 }
 
 /// wrk's "1.23ms", "456.00us", "1.02s" in milliseconds.

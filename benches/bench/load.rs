@@ -21,8 +21,9 @@ pub struct UnderLoad {
     pub requests_per_second: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
-    /// Non-2xx answers plus socket errors (connect, read, write, time-out) as wrk counts them.
-    pub errors: u64,
+    /// Answers other than 2xx/3xx, and failed connections (errors, answers over 10 s).
+    pub non_2xx: u64,
+    pub socket_errors: u64,
     /// GitHub requests the sync made while the load ran: proof that it ran.
     pub github_requests_during: usize,
 }
@@ -80,7 +81,7 @@ pub async fn measure(
         base64_of(&format!("{USER}:{PASSWORD}"))
     );
     let target = format!("{base}/github/developers/");
-    let (rps, p50, p99, errors) =
+    let report =
         tokio::task::spawn_blocking(move || api::wrk(&target, Some(&header), CONNECTIONS, seconds))
             .await??;
     let during = fake.counted() - before;
@@ -89,10 +90,11 @@ pub async fn measure(
         backend: backend.to_owned(),
         seconds,
         connections: CONNECTIONS,
-        requests_per_second: rps,
-        p50_ms: p50,
-        p99_ms: p99,
-        errors,
+        requests_per_second: report.requests_per_second,
+        p50_ms: report.p50_ms,
+        p99_ms: report.p99_ms,
+        non_2xx: report.non_2xx,
+        socket_errors: report.socket_errors,
         github_requests_during: during,
     })
 }

@@ -134,14 +134,16 @@ async fn main() -> anyhow::Result<()> {
     for l in &loaded {
         println!(
             "{}: {} s at {} connections on the developers list during a sync: {:.0} req/s, \
-             p50 {:.2} ms, p99 {:.2} ms, errors {}; the sync made {} GitHub requests meanwhile",
+             p50 {:.2} ms, p99 {:.2} ms, non-2xx {}, socket errors {}; the sync made {} GitHub \
+             requests meanwhile",
             l.backend,
             l.seconds,
             l.connections,
             l.requests_per_second,
             l.p50_ms,
             l.p99_ms,
-            l.errors,
+            l.non_2xx,
+            l.socket_errors,
             l.github_requests_during,
         );
     }
@@ -275,10 +277,12 @@ async fn measure_api(
             for (path, needs_auth) in &endpoints {
                 let header = needs_auth.then(|| header.clone());
                 let target = format!("{base}{path}");
-                let (rps, p50, p99, errors) = tokio::task::spawn_blocking(move || {
+                let report = tokio::task::spawn_blocking(move || {
                     api::wrk(&target, header.as_deref(), connections, seconds)
                 })
                 .await??;
+                let (rps, p50, p99) = (report.requests_per_second, report.p50_ms, report.p99_ms);
+                let errors = report.non_2xx + report.socket_errors;
                 if path == "/health/" {
                     health = Some(rps);
                 }
