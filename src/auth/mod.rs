@@ -77,7 +77,9 @@ impl Authenticator {
         password: &str,
     ) -> Result<ApiUser, AuthError> {
         if let Some(wait) = self.throttle.wait(client) {
-            return Err(AuthError::Throttled(wait.as_secs().max(1)));
+            // Whole seconds, rounded up so that waiting it out is enough.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(AuthError::Throttled(seconds));
         }
         let user = db.find_user(username).await?;
         let stored = user.as_ref().map_or(&self.decoy_hash, |u| &u.password_hash);

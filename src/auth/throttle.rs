@@ -1,9 +1,12 @@
 //! Failed Basic logins, counted per client: past the limit a client's password attempts are
-//! refused until its window ends, so passwords cannot be guessed at line rate. Only
-//! failures count, so a busy client with the right password is never slowed.
+//! refused until its window ends, so passwords cannot be guessed at line rate. Only failures
+//! count, so a busy client with the right password is never slowed, even on its first burst
+//! of parallel requests; the price is that guesses already in flight when the limit is
+//! reached are still answered. An IPv6 client is its /64, which one subscriber usually holds
+//! whole.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -36,7 +39,7 @@ impl LoginThrottle {
             return None;
         }
         let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        let window = clients.get(&client)?;
+        let window = clients.get(&bucket(client))?;
         let left = WINDOW.checked_sub(window.started.elapsed())?;
         (window.failures >= self.limit && !left.is_zero()).then_some(left)
     }
@@ -45,6 +48,7 @@ impl LoginThrottle {
         if self.limit == 0 {
             return;
         }
+        let client = bucket(client);
         let now = Instant::now();
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if clients.len() >= CAPACITY && !clients.contains_key(&client) {
@@ -64,6 +68,17 @@ impl LoginThrottle {
     }
 }
 
+/// The address a client is counted under: IPv4 whole, IPv6 by its /64.
+fn bucket(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,20 +91,25 @@ mod tests {
         for _ in 0..2 {
             throttle.failed(client);
         }
-        assert_eq!(
-            throttle.wait(client),
-            None,
-            "two failures are under the limit"
-        );
+        assert_eq!(throttle.wait(client), None, "under the limit");
         throttle.failed(client);
-        let wait = throttle
-            .wait(client)
-            .expect("the third failure reaches the limit");
+        let wait = throttle.wait(client).expect("the limit is reached");
         assert!(
             wait <= WINDOW && wait > WINDOW - Duration::from_secs(5),
             "{wait:?}"
         );
         assert_eq!(throttle.wait(other), None);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let throttle = LoginThrottle::new(1);
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        throttle.failed(one);
+        assert!(throttle.wait(same_64).is_some());
+        assert_eq!(throttle.wait(other_64), None);
     }
 
     #[test]

@@ -88,11 +88,12 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: the
-        // server is shutting down or starting up), as PostgreSQL reports a stop.
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        // SQLSTATE class 08 (connection exception), 57P01–57P04 (the server shutting down,
+        // crashed, starting up, or its database dropped: how PostgreSQL reports a stop) and
+        // 53300 (too many connections). Not 57014: a cancelled statement is the statement's.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+        }),
         _ => false,
     }
 }

@@ -127,7 +127,9 @@ pub fn parse(fields: &[Field], params: &Params) -> Result<Vec<Condition>, ApiErr
             };
             let column = field.name;
             // Django's text fields refuse NUL, which PostgreSQL cannot store or compare.
-            if (lookup == Contains || field.kind == Text) && raw.contains('\0') {
+            if (lookup == Contains || (field.kind == Text && lookup != IsNull))
+                && raw.contains('\0')
+            {
                 errors.insert(param, json!([NULL_CHARACTERS]));
                 continue;
             }

@@ -122,20 +122,25 @@ pub fn client_address(state: &AppState, extensions: &Extensions, headers: &Heade
     if !proxies.trusts(peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = headers
+    let forwarded: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    let mut hops = forwarded.into_iter().rev();
-    let client = match proxies {
+    // From the right, as the proxies appended; an entry that is not an address ends the walk
+    // (the peer then stands for the client), so an entry the client wrote never moves up.
+    for hop in forwarded.into_iter().rev() {
+        let Ok(hop) = hop.parse::<IpAddr>() else {
+            return peer;
+        };
         // Behind a platform's router that trusts all, the router's own entry is the client.
-        TrustedProxies::All => hops.next(),
-        TrustedProxies::Only(_) => hops.find(|hop| !proxies.trusts(*hop)),
-    };
-    client.unwrap_or(peer)
+        if matches!(proxies, TrustedProxies::All) || !proxies.trusts(hop) {
+            return hop;
+        }
+    }
+    peer
 }
 
 /// A host name or address with an optional port: what Django's host validation accepts.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::filter::{Cmp, Condition};
-use crate::db::listing::{AnyRow, Listing};
+use crate::db::listing::{AnyRow, DEEP_OFFSET, Listing};
 use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed};
@@ -45,7 +45,9 @@ pub async fn list<R: Resource>(
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
     let filter = state.db.where_clause(&conditions);
-    let (count, page, rows) = match PageNumber::requested(request.params.get("page"))? {
+    let requested = PageNumber::requested(request.params.get("page"))?;
+    let shallow = requested.filter(|&number| PageNumber::offset_of(number) < DEEP_OFFSET);
+    let (count, page, rows) = match shallow {
         // The usual case costs one statement: the page's rows carry the total.
         Some(number) => {
             let offset = PageNumber::offset_of(number);
@@ -59,9 +61,11 @@ pub async fn list<R: Resource>(
             let page = PageNumber::check(Some(number), count)?;
             (count, page, counted.into_iter().map(|c| c.row).collect())
         }
+        // The last page, or a deep one: counted first, so a page past the end is refused
+        // before its rows are skipped.
         None => {
             let count = state.db.count(R::LISTING, &filter).await?;
-            let page = PageNumber::check(None, count)?;
+            let page = PageNumber::check(requested, count)?;
             let rows = state
                 .db
                 .page(R::LISTING, &filter, PAGE_SIZE, page.offset())

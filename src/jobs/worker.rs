@@ -15,6 +15,7 @@ use crate::sync::{Steps, SyncError, Syncer};
 
 /// A postponed job waits past the reset by up to this much, so that many do not all wake at once.
 const POSTPONE_JITTER_SECONDS: u64 = 30;
+const OUTAGE_REQUEUE_DELAY: Duration = Duration::from_secs(5);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
 #[derive(Clone, Debug)]
@@ -178,13 +179,14 @@ impl Worker {
     }
 
     /// The database went away mid-job, which is no fault of the job: once it answers again
-    /// the job is queued to run at once, its attempts untouched. Its steps are already in the
+    /// the job is queued to run shortly, its attempts untouched. Its steps are already in the
     /// database, each written with its page. Should this worker stop first, the lease runs
     /// out and another worker takes the job up, as after a crash.
     async fn requeue_when_back(&self, job: &JobRow, stop: &CancellationToken) -> sqlx::Result<()> {
+        // A few seconds on, so that an error taken for an outage by mistake cannot spin.
         let end = RunEnd {
             status: "queued",
-            run_at: Timestamp::now(),
+            run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),
             attempts: job.attempts,
             last_error: job.last_error.clone(),
         };

@@ -230,7 +230,10 @@ async fn read_fields(request: Request) -> Result<Vec<(String, String)>, ApiError
                 .map_err(|err| body_error(err.status(), multipart_error(err.body_text())))?
             {
                 let name = field.name().unwrap_or("").to_owned();
-                let value = field.text().await.unwrap_or_default();
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|err| body_error(err.status(), multipart_error(err.body_text())))?;
                 fields.push((name, value));
             }
             Ok(fields)
