@@ -148,30 +148,37 @@ impl Db {
         Ok(updated == 1)
     }
 
+    /// Saves `worker`'s progress on a job it still holds; a worker that lost the job to another
+    /// (its lease ran out) changes nothing, so it cannot overwrite the new holder's steps.
     pub async fn save_job_state(
         &self,
         id: Uuid,
-        checkpoint: &Value,
-        progress: &Value,
+        worker: &str,
+        state: &JobState,
     ) -> sqlx::Result<()> {
         with_pool!(self, |pool| sqlx::query(
-            "UPDATE jobs SET checkpoint = $1, progress = $2 WHERE id = $3"
+            "UPDATE jobs SET checkpoint = $1, progress = $2 WHERE id = $3 AND locked_by = $4"
         )
-        .bind(sqlx::types::Json(checkpoint))
-        .bind(sqlx::types::Json(progress))
+        .bind(sqlx::types::Json(&state.checkpoint))
+        .bind(sqlx::types::Json(&state.progress))
         .bind(id)
+        .bind(worker)
         .execute(pool)
         .await
         .map(|_| ()))
     }
 
-    /// Ends `worker`'s run: `status` with `run_at`, the attempts and error to keep, and the
-    /// lease let go. A worker whose lease another has taken over changes nothing.
+    /// Ends `worker`'s run: `status` with `run_at`, the attempts and error to keep, the run's
+    /// final state when it has one, and the lease let go, all in one statement. A worker whose
+    /// lease another has taken over changes nothing.
     pub async fn end_run(&self, id: Uuid, worker: &str, end: &RunEnd) -> sqlx::Result<()> {
         let finished = matches!(end.status, "succeeded" | "failed").then(Timestamp::now);
+        let checkpoint = end.state.as_ref().map(|s| sqlx::types::Json(&s.checkpoint));
+        let progress = end.state.as_ref().map(|s| sqlx::types::Json(&s.progress));
         with_pool!(self, |pool| sqlx::query(
             "UPDATE jobs SET status = $1, run_at = $2, attempts = $3, last_error = $4, \
-             finished_at = $5, locked_by = NULL, locked_until = NULL \
+             finished_at = $5, locked_by = NULL, locked_until = NULL, \
+             checkpoint = COALESCE($8, checkpoint), progress = COALESCE($9, progress) \
              WHERE id = $6 AND locked_by = $7"
         )
         .bind(end.status)
@@ -181,6 +188,8 @@ impl Db {
         .bind(finished)
         .bind(id)
         .bind(worker)
+        .bind(checkpoint)
+        .bind(progress)
         .execute(pool)
         .await
         .map(|_| ()))
@@ -208,4 +217,13 @@ pub struct RunEnd {
     pub run_at: Timestamp,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// What the run did, when it got far enough to say.
+    pub state: Option<JobState>,
+}
+
+/// A job's saved state: the steps done (its checkpoint) and the progress the jobs API shows.
+#[derive(Clone, Debug)]
+pub struct JobState {
+    pub checkpoint: Value,
+    pub progress: Value,
 }

@@ -111,15 +111,16 @@ impl Worker {
                 run_at: job.run_at,
                 attempts: job.attempts,
                 last_error: Some(format!("unknown job kind {:?}", job.name)),
+                state: None,
             };
-            return self.db.end_run(job.id, &self.name, &end).await;
+            return self.end_run(job.id, &end, stop).await;
         };
         let done: Vec<String> = job
             .checkpoint
             .as_ref()
             .and_then(|c| serde_json::from_value(c.0.clone()).ok())
             .unwrap_or_default();
-        let steps = Steps::for_job(self.db.clone(), job.id, done);
+        let steps = Steps::for_job(self.db.clone(), job.id, &self.name, done);
         let lost = CancellationToken::new();
         let keeper = tokio::spawn(self.clone().keep_lease(job.id, lost.clone()));
         tracing::info!("job started");
@@ -133,16 +134,21 @@ impl Worker {
             }
         };
         keeper.abort();
-        if let Some(Err(SyncError::Database(err))) = &outcome
-            && is_unavailable(err)
-        {
-            tracing::warn!(error = %err, "the database went away: the job waits for it");
-            return self.requeue_when_back(&job, stop).await;
-        }
-        self.db
-            .save_job_state(job.id, &serde_json::json!(steps.done()), &steps.progress())
-            .await?;
+        let state = Some(steps.state());
         let end = match outcome {
+            Some(Err(SyncError::Database(err))) if is_unavailable(&err) => {
+                // No fault of the job: once the database answers again it is queued to run
+                // shortly, its attempts untouched; a few seconds on, so that an error taken
+                // for an outage by mistake cannot spin.
+                tracing::warn!(error = %err, "the database went away: the job waits for it");
+                RunEnd {
+                    status: "queued",
+                    run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),
+                    attempts: job.attempts,
+                    last_error: job.last_error,
+                    state,
+                }
+            }
             None => {
                 tracing::info!("stopping: job released, its steps kept");
                 RunEnd {
@@ -150,6 +156,7 @@ impl Worker {
                     run_at: Timestamp::now(),
                     attempts: job.attempts,
                     last_error: job.last_error,
+                    state,
                 }
             }
             Some(Ok(())) => {
@@ -159,6 +166,7 @@ impl Worker {
                     run_at: job.run_at,
                     attempts: job.attempts,
                     last_error: None,
+                    state,
                 }
             }
             Some(Err(SyncError::Postpone { until })) => {
@@ -171,32 +179,35 @@ impl Worker {
                     run_at: Timestamp(run_at),
                     attempts: job.attempts,
                     last_error: job.last_error,
+                    state,
                 }
             }
-            Some(Err(err)) => self.failed(&job, &err),
+            Some(Err(err)) => RunEnd {
+                state,
+                ..self.failed(&job, &err)
+            },
         };
-        self.db.end_run(job.id, &self.name, &end).await
+        self.end_run(job.id, &end, stop).await
     }
 
-    /// The database went away mid-job, which is no fault of the job: once it answers again
-    /// the job is queued to run shortly, its attempts untouched. Its steps are already in the
-    /// database, each written with its page. Should this worker stop first, the lease runs
-    /// out and another worker takes the job up, as after a crash.
-    async fn requeue_when_back(&self, job: &JobRow, stop: &CancellationToken) -> sqlx::Result<()> {
-        // A few seconds on, so that an error taken for an outage by mistake cannot spin.
-        let end = RunEnd {
-            status: "queued",
-            run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),
-            attempts: job.attempts,
-            last_error: job.last_error.clone(),
-        };
+    /// Ends the run, waiting out a database outage: the end (and the steps with it) is only
+    /// lost if this worker stops first, and then the lease runs out and another worker takes
+    /// the job up from its last saved steps, as after a crash.
+    async fn end_run(
+        &self,
+        id: uuid::Uuid,
+        end: &RunEnd,
+        stop: &CancellationToken,
+    ) -> sqlx::Result<()> {
         loop {
-            match self.db.end_run(job.id, &self.name, &end).await {
-                Err(err) if is_unavailable(&err) => {}
+            match self.db.end_run(id, &self.name, end).await {
+                Err(err) if is_unavailable(&err) && !stop.is_cancelled() => {
+                    tracing::warn!(error = %err, "cannot end the run yet: the database is away");
+                }
                 done => return done,
             }
             tokio::select! {
-                () = stop.cancelled() => return Ok(()),
+                () = stop.cancelled() => {}
                 () = tokio::time::sleep(self.settings.poll.max(Duration::from_millis(500))) => {}
             }
         }
@@ -213,6 +224,7 @@ impl Worker {
                 run_at: job.run_at,
                 attempts,
                 last_error: Some(error),
+                state: None,
             };
         }
         let exponent = u32::try_from(attempts - 1).unwrap_or(u32::MAX).min(16);
@@ -223,6 +235,7 @@ impl Worker {
             run_at: Timestamp(chrono::Utc::now() + delay),
             attempts,
             last_error: Some(error),
+            state: None,
         }
     }
 

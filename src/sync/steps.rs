@@ -10,13 +10,21 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Db;
+use crate::db::jobs::JobState;
 
 #[derive(Default)]
 pub struct Steps {
     done: Mutex<BTreeSet<String>>,
     pages: AtomicU64,
     records: AtomicU64,
-    job: Option<(Db, Uuid)>,
+    job: Option<JobRun>,
+}
+
+/// The job run whose steps these are: saved under the worker holding its lease.
+struct JobRun {
+    db: Db,
+    id: Uuid,
+    worker: String,
 }
 
 impl Steps {
@@ -25,17 +33,21 @@ impl Steps {
         Self::default()
     }
 
-    /// The steps of job `id`, of which `done` were done before.
-    pub fn for_job(db: Db, id: Uuid, done: Vec<String>) -> Self {
+    /// The steps of job `id`, run by `worker`, of which `done` were done before.
+    pub fn for_job(db: Db, id: Uuid, worker: &str, done: Vec<String>) -> Self {
         Self {
             done: Mutex::new(done.into_iter().collect()),
-            job: Some((db, id)),
+            job: Some(JobRun {
+                db,
+                id,
+                worker: worker.to_owned(),
+            }),
             ..Self::default()
         }
     }
 
     /// The steps done, in a stable order: what a job's checkpoint holds.
-    pub fn done(&self) -> Vec<String> {
+    fn done(&self) -> Vec<String> {
         self.lock().iter().cloned().collect()
     }
 
@@ -46,10 +58,21 @@ impl Steps {
     /// Records `step` as done (saved, for a job) once its writes are committed.
     pub async fn complete(&self, step: &str) -> sqlx::Result<()> {
         self.lock().insert(step.to_owned());
-        let done = self.done();
         match &self.job {
-            Some((db, id)) => db.save_job_state(*id, &json!(done), &self.progress()).await,
+            Some(run) => {
+                run.db
+                    .save_job_state(run.id, &run.worker, &self.state())
+                    .await
+            }
             None => Ok(()),
+        }
+    }
+
+    /// What a job's row keeps of these steps.
+    pub fn state(&self) -> JobState {
+        JobState {
+            checkpoint: json!(self.done()),
+            progress: self.progress(),
         }
     }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use gitomatic::config::Config;
 use gitomatic::db::Timestamp;
+use gitomatic::db::jobs::{JobState, RunEnd};
 use gitomatic::jobs::worker::{Worker, WorkerSettings};
 use gitomatic::jobs::{Task, scheduler};
 use gitomatic::with_pool;
@@ -38,6 +39,17 @@ async fn job_state(s: &Setup, name: &str) -> (String, i64, Timestamp, Option<Str
     .fetch_one(pool)
     .await
     .unwrap())
+}
+
+/// (status, checkpoint) of the only job.
+async fn status_and_checkpoint(s: &Setup) -> (String, Value) {
+    let (status, checkpoint): (String, sqlx::types::Json<Value>) = with_pool!(&s.db, |pool| {
+        sqlx::query_as("SELECT status, checkpoint FROM jobs")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    (status, checkpoint.0)
 }
 
 /// Time passes: every waiting job is due now.
@@ -182,6 +194,26 @@ backend_tests! {
         assert!(checkpoint.unwrap().as_array().unwrap().iter().any(|step| step == "profile"), "its steps are kept");
         assert_eq!(worker(&s, "next").run_until_idle().await.unwrap(), 1);
         assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
+    }
+
+    async fn a_worker_that_lost_its_job_cannot_overwrite_the_new_holders_state(db: TestDb) {
+        let s = setup(db, SMALL).await;
+        let id = Task::FullProfileSync { username: "center".into() }.enqueue(&s.db).await.unwrap().id();
+        let gone = Timestamp(chrono::Utc::now() - chrono::Duration::seconds(1));
+        assert!(s.db.claim("stalled", gone).await.unwrap().is_some());
+        let later = Timestamp(chrono::Utc::now() + chrono::Duration::minutes(5));
+        assert!(s.db.claim("heir", later).await.unwrap().is_some(), "the lapsed lease is taken over");
+        let state = |step: &str| JobState { checkpoint: json!([step]), progress: json!({"steps_done": 1}) };
+        s.db.save_job_state(id, "heir", &state("profile")).await.unwrap();
+
+        s.db.save_job_state(id, "stalled", &state("stale")).await.unwrap();
+        let stale_end = RunEnd { status: "succeeded", run_at: later, attempts: 0, last_error: None, state: Some(state("stale")) };
+        s.db.end_run(id, "stalled", &stale_end).await.unwrap();
+        assert_eq!(status_and_checkpoint(&s).await, ("running".into(), json!(["profile"])), "the heir's run is untouched");
+
+        let end = RunEnd { status: "succeeded", run_at: later, attempts: 0, last_error: None, state: Some(state("repositories")) };
+        s.db.end_run(id, "heir", &end).await.unwrap();
+        assert_eq!(status_and_checkpoint(&s).await, ("succeeded".into(), json!(["repositories"])), "the holder ends it with its final steps");
     }
 
     async fn a_quota_spent_mid_list_postpones_the_job_until_the_reset(db: TestDb) {
