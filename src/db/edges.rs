@@ -88,7 +88,7 @@ pub fn link(
         .iter()
         .map(|(github_id, starred_at)| {
             format!(
-                "SELECT {} AS github_id, {} AS starred_at",
+                "({}, {})",
                 sql.bind(SqlValue::Int(*github_id)),
                 sql.bind(SqlValue::time(*starred_at))
             )
@@ -101,7 +101,7 @@ pub fn link(
     let (extra_column, extra_value, extra_update) = if edge.has_starred_at() {
         (
             "starred_at, ",
-            "v.starred_at, ",
+            "v.column2, ",
             ", starred_at = COALESCE(excluded.starred_at, stars.starred_at)",
         )
     } else {
@@ -109,8 +109,8 @@ pub fn link(
     };
     sql.sql = format!(
         "INSERT INTO {table} ({subject_column}, {item_column}, {extra_column}seen_at) \
-         SELECT s.id, i.id, {extra_value}{seen} FROM ({rows}) v \
-         JOIN {item_table} i ON i.github_id = v.github_id \
+         SELECT s.id, i.id, {extra_value}{seen} FROM (VALUES {rows}) v \
+         JOIN {item_table} i ON i.github_id = v.column1 \
          JOIN {subject_table} s ON s.github_id = {subject} \
          WHERE TRUE \
          ON CONFLICT ({subject_column}, {item_column}) DO UPDATE SET seen_at = excluded.seen_at{extra_update}",
@@ -119,7 +119,7 @@ pub fn link(
         item_column = shape.item_column,
         item_table = shape.item_table,
         subject_table = shape.subject_table,
-        rows = rows.join(" UNION ALL "),
+        rows = rows.join(", "),
     );
     Some(sql)
 }

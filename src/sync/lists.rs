@@ -146,10 +146,8 @@ impl Syncer {
             Some(progress) => (progress.next_url, progress.pass_started),
             None => (self.github.list_url(&list.path), Timestamp::now()),
         };
+        let (mut cached, mut fetched) = self.fetch(list, &url).await?;
         loop {
-            let cached = self.db.cached(&url).await?;
-            let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
-            let fetched = self.github.get(&url, etag, list.kind.accept()).await;
             let now = Timestamp::now();
             let mut statements = self.quota_statements(now);
             let next = match fetched {
@@ -200,7 +198,15 @@ impl Syncer {
                         pass_started: pass,
                     };
                     statements.push(list_progress::save(name, list.subject, &progress));
-                    self.db.run_in_transaction(&statements).await?;
+                    // The page is stored while the next one is fetched: GitHub still sees one
+                    // request at a time and pages are written in order. Should the write fail,
+                    // the page fetched meanwhile is asked for again on resuming: one request.
+                    let (stored, upcoming) = tokio::join!(
+                        self.db.run_in_transaction(&statements),
+                        self.fetch(list, &next_url)
+                    );
+                    stored?;
+                    (cached, fetched) = upcoming?;
                     url = next_url;
                 }
                 None => {
@@ -212,5 +218,17 @@ impl Syncer {
                 }
             }
         }
+    }
+
+    /// The page at `url`, asked for with the validator of the copy stored, and that copy.
+    async fn fetch(
+        &self,
+        list: &List,
+        url: &str,
+    ) -> sqlx::Result<(Option<Cached>, Result<Fetched, GitHubError>)> {
+        let cached = self.db.cached(url).await?;
+        let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
+        let fetched = self.github.get(url, etag, list.kind.accept()).await;
+        Ok((cached, fetched))
     }
 }

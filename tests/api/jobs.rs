@@ -171,7 +171,8 @@ backend_tests! {
             *fetched.entry(request.path_and_query.clone()).or_default() += 1;
         }
         let twice: Vec<_> = fetched.iter().filter(|(_, n)| **n > 1).collect();
-        assert!(twice.len() <= 1 && twice.iter().all(|(_, n)| **n == 2), "only the page in flight is fetched again: {twice:?}");
+        // In flight at the kill: at most the page being stored and the next one being fetched.
+        assert!(twice.len() <= 2 && twice.iter().all(|(_, n)| **n == 2), "only the pages in flight are fetched again: {twice:?}");
     }
 
     async fn a_stopped_worker_lets_go_of_its_job_keeping_what_is_done(db: TestDb) {
