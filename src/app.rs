@@ -39,8 +39,9 @@ impl App {
                  create one with: gitomatic create-user NAME"
             );
         }
-        // A connection for each worker, one for the lease keepers and one for the scheduler.
-        let work_db = Db::connect(&config.database_url, config.workers + 2).await?;
+        // Two connections for each worker (a list page is written while the next page's
+        // stored validators are read), one for the lease keepers and one for the scheduler.
+        let work_db = Db::connect(&config.database_url, 2 * config.workers + 2).await?;
         let syncer = syncer(&work_db, &config)?;
         let listener = TcpListener::bind(config.bind)
             .await

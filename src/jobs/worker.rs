@@ -133,7 +133,6 @@ impl Worker {
                 return Ok(());
             }
         };
-        keeper.abort();
         let state = Some(steps.state());
         let end = match outcome {
             Some(Err(SyncError::Database(err))) if is_unavailable(&err) => {
@@ -187,27 +186,37 @@ impl Worker {
                 ..self.failed(&job, &err)
             },
         };
-        self.end_run(job.id, &end, stop).await
+        // The lease is kept while the end waits out an outage, so that no other worker takes
+        // the job up meanwhile.
+        let ended = self.end_run(job.id, &end, stop).await;
+        keeper.abort();
+        ended
     }
 
-    /// Ends the run, waiting out a database outage: the end (and the steps with it) is only
-    /// lost if this worker stops first, and then the lease runs out and another worker takes
-    /// the job up from its last saved steps, as after a crash.
+    /// Ends the run, waiting out a database outage. Should this worker stop first, the end
+    /// is given up: the lease runs out and another worker takes the job up from its last
+    /// saved steps, as after a crash.
     async fn end_run(
         &self,
         id: uuid::Uuid,
         end: &RunEnd,
         stop: &CancellationToken,
     ) -> sqlx::Result<()> {
+        let mut warned = false;
         loop {
             match self.db.end_run(id, &self.name, end).await {
-                Err(err) if is_unavailable(&err) && !stop.is_cancelled() => {
-                    tracing::warn!(error = %err, "cannot end the run yet: the database is away");
+                Err(err) if is_unavailable(&err) => {
+                    if !std::mem::replace(&mut warned, true) {
+                        tracing::warn!(error = %err, "cannot end the run yet: the database is away");
+                    }
                 }
                 done => return done,
             }
             tokio::select! {
-                () = stop.cancelled() => {}
+                () = stop.cancelled() => {
+                    tracing::info!("stopping: the run's end is left to the lease's expiry");
+                    return Ok(());
+                }
                 () = tokio::time::sleep(self.settings.poll.max(Duration::from_millis(500))) => {}
             }
         }

@@ -212,9 +212,14 @@ backend_tests! {
         s.db.end_run(id, "stalled", &stale_end).await.unwrap();
         assert_eq!(status_and_checkpoint(&s).await, ("running".into(), json!(["profile"])), "the heir's run is untouched");
 
-        let end = RunEnd { status: "succeeded", run_at: later, attempts: 0, last_error: None, state: Some(state("repositories")) };
-        s.db.end_run(id, "heir", &end).await.unwrap();
-        assert_eq!(status_and_checkpoint(&s).await, ("succeeded".into(), json!(["repositories"])), "the holder ends it with its final steps");
+        let released = RunEnd { status: "queued", run_at: Timestamp::now(), attempts: 0, last_error: None, state: Some(state("repositories")) };
+        s.db.end_run(id, "heir", &released).await.unwrap();
+        assert_eq!(status_and_checkpoint(&s).await, ("queued".into(), json!(["repositories"])), "the holder ends its run with its final steps");
+
+        assert!(s.db.claim("third", later).await.unwrap().is_some());
+        let stateless = RunEnd { status: "failed", run_at: later, attempts: 3, last_error: Some("unknown job kind".into()), state: None };
+        s.db.end_run(id, "third", &stateless).await.unwrap();
+        assert_eq!(status_and_checkpoint(&s).await, ("failed".into(), json!(["repositories"])), "an end without steps keeps the saved ones");
     }
 
     async fn a_quota_spent_mid_list_postpones_the_job_until_the_reset(db: TestDb) {
