@@ -169,12 +169,19 @@ impl Db {
     }
 
     /// Ends `worker`'s run: `status` with `run_at`, the attempts and error to keep, the run's
-    /// final state when it has one, and the lease let go, all in one statement. A worker whose
-    /// lease another has taken over changes nothing.
-    pub async fn end_run(&self, id: Uuid, worker: &str, end: &RunEnd) -> sqlx::Result<()> {
+    /// final `state` when it got far enough to have one (else the saved one stays), and the
+    /// lease let go, all in one statement. A worker whose lease another has taken over changes
+    /// nothing.
+    pub async fn end_run(
+        &self,
+        id: Uuid,
+        worker: &str,
+        end: &RunEnd,
+        state: Option<&JobState>,
+    ) -> sqlx::Result<()> {
         let finished = matches!(end.status, "succeeded" | "failed").then(Timestamp::now);
-        let checkpoint = end.state.as_ref().map(|s| sqlx::types::Json(&s.checkpoint));
-        let progress = end.state.as_ref().map(|s| sqlx::types::Json(&s.progress));
+        let checkpoint = state.map(|s| sqlx::types::Json(&s.checkpoint));
+        let progress = state.map(|s| sqlx::types::Json(&s.progress));
         with_pool!(self, |pool| sqlx::query(
             "UPDATE jobs SET status = $1, run_at = $2, attempts = $3, last_error = $4, \
              finished_at = $5, locked_by = NULL, locked_until = NULL, \
@@ -217,8 +224,6 @@ pub struct RunEnd {
     pub run_at: Timestamp,
     pub attempts: i64,
     pub last_error: Option<String>,
-    /// What the run did, when it got far enough to say.
-    pub state: Option<JobState>,
 }
 
 /// A job's saved state: the steps done (its checkpoint) and the progress the jobs API shows.

@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use super::{Task, execute};
 use crate::config::Config;
-use crate::db::jobs::{JobRow, RunEnd};
+use crate::db::jobs::{JobRow, JobState, RunEnd};
 use crate::db::{Db, Timestamp, is_unavailable};
 use crate::sync::{Steps, SyncError, Syncer};
 
@@ -111,9 +111,8 @@ impl Worker {
                 run_at: job.run_at,
                 attempts: job.attempts,
                 last_error: Some(format!("unknown job kind {:?}", job.name)),
-                state: None,
             };
-            return self.end_run(job.id, &end, stop).await;
+            return self.end_run(job.id, &end, None, stop).await;
         };
         let done: Vec<String> = job
             .checkpoint
@@ -133,7 +132,6 @@ impl Worker {
                 return Ok(());
             }
         };
-        let state = Some(steps.state());
         let end = match outcome {
             Some(Err(SyncError::Database(err))) if is_unavailable(&err) => {
                 // No fault of the job: once the database answers again it is queued to run
@@ -145,7 +143,6 @@ impl Worker {
                     run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),
                     attempts: job.attempts,
                     last_error: job.last_error,
-                    state,
                 }
             }
             None => {
@@ -155,7 +152,6 @@ impl Worker {
                     run_at: Timestamp::now(),
                     attempts: job.attempts,
                     last_error: job.last_error,
-                    state,
                 }
             }
             Some(Ok(())) => {
@@ -165,7 +161,6 @@ impl Worker {
                     run_at: job.run_at,
                     attempts: job.attempts,
                     last_error: None,
-                    state,
                 }
             }
             Some(Err(SyncError::Postpone { until })) => {
@@ -178,17 +173,13 @@ impl Worker {
                     run_at: Timestamp(run_at),
                     attempts: job.attempts,
                     last_error: job.last_error,
-                    state,
                 }
             }
-            Some(Err(err)) => RunEnd {
-                state,
-                ..self.failed(&job, &err)
-            },
+            Some(Err(err)) => self.failed(&job, &err),
         };
         // The lease is kept while the end waits out an outage, so that no other worker takes
         // the job up meanwhile.
-        let ended = self.end_run(job.id, &end, stop).await;
+        let ended = self.end_run(job.id, &end, Some(&steps.state()), stop).await;
         keeper.abort();
         ended
     }
@@ -200,11 +191,12 @@ impl Worker {
         &self,
         id: uuid::Uuid,
         end: &RunEnd,
+        state: Option<&JobState>,
         stop: &CancellationToken,
     ) -> sqlx::Result<()> {
         let mut warned = false;
         loop {
-            match self.db.end_run(id, &self.name, end).await {
+            match self.db.end_run(id, &self.name, end, state).await {
                 Err(err) if is_unavailable(&err) => {
                     if !std::mem::replace(&mut warned, true) {
                         tracing::warn!(error = %err, "cannot end the run yet: the database is away");
@@ -233,7 +225,6 @@ impl Worker {
                 run_at: job.run_at,
                 attempts,
                 last_error: Some(error),
-                state: None,
             };
         }
         let exponent = u32::try_from(attempts - 1).unwrap_or(u32::MAX).min(16);
@@ -244,7 +235,6 @@ impl Worker {
             run_at: Timestamp(chrono::Utc::now() + delay),
             attempts,
             last_error: Some(error),
-            state: None,
         }
     }
 

@@ -208,17 +208,17 @@ backend_tests! {
         s.db.save_job_state(id, "heir", &state("profile")).await.unwrap();
 
         s.db.save_job_state(id, "stalled", &state("stale")).await.unwrap();
-        let stale_end = RunEnd { status: "succeeded", run_at: later, attempts: 0, last_error: None, state: Some(state("stale")) };
-        s.db.end_run(id, "stalled", &stale_end).await.unwrap();
+        let stale_end = RunEnd { status: "succeeded", run_at: later, attempts: 0, last_error: None };
+        s.db.end_run(id, "stalled", &stale_end, Some(&state("stale"))).await.unwrap();
         assert_eq!(status_and_checkpoint(&s).await, ("running".into(), json!(["profile"])), "the heir's run is untouched");
 
-        let released = RunEnd { status: "queued", run_at: Timestamp::now(), attempts: 0, last_error: None, state: Some(state("repositories")) };
-        s.db.end_run(id, "heir", &released).await.unwrap();
+        let released = RunEnd { status: "queued", run_at: Timestamp::now(), attempts: 0, last_error: None };
+        s.db.end_run(id, "heir", &released, Some(&state("repositories"))).await.unwrap();
         assert_eq!(status_and_checkpoint(&s).await, ("queued".into(), json!(["repositories"])), "the holder ends its run with its final steps");
 
         assert!(s.db.claim("third", later).await.unwrap().is_some());
-        let stateless = RunEnd { status: "failed", run_at: later, attempts: 3, last_error: Some("unknown job kind".into()), state: None };
-        s.db.end_run(id, "third", &stateless).await.unwrap();
+        let stateless = RunEnd { status: "failed", run_at: later, attempts: 3, last_error: Some("unknown job kind".into()) };
+        s.db.end_run(id, "third", &stateless, None).await.unwrap();
         assert_eq!(status_and_checkpoint(&s).await, ("failed".into(), json!(["repositories"])), "an end without steps keeps the saved ones");
     }
 
