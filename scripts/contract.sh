@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# Contract fuzzing: installs schemathesis (pinned, from PyPI) into target/st-venv when missing,
-# then runs the ignored contract tests, which start the real app on generated data (SQLite,
-# and PostgreSQL when TEST_DATABASE_URL is set) and point schemathesis at its OpenAPI
-# document. SCHEMATHESIS_EXAMPLES sets the examples per operation (default 25).
+# Checks the API against its OpenAPI document with other people's tools, installed (pinned,
+# from PyPI) into target/ when missing:
+# - schemathesis fuzzes the real app on generated data (SQLite, and PostgreSQL when
+#   TEST_DATABASE_URL is set) from the document; SCHEMATHESIS_EXAMPLES sets the examples per
+#   operation (default 25);
+# - openapi-python-client (with ruff, which it formats with) generates a client from the
+#   document, which must come out without a warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VERSION=4.32.5
-VENV=target/st-venv
-if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$VERSION"; then
-    echo "installing schemathesis $VERSION"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "schemathesis==$VERSION"
-fi
+
+install() { # VENV BINARY PACKAGE==VERSION…
+    local venv=$1 binary=$2
+    shift 2
+    if ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "$1"; then
+        echo "installing $*"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet "$@"
+    fi
+    [ -x "$venv/bin/$binary" ]
+}
+install target/st-venv st "schemathesis==4.32.5"
+install target/opc-venv openapi-python-client "openapi-python-client==0.29.1" "ruff==0.17.6"
+
 mkdir -p target/schemathesis
-SCHEMATHESIS="$PWD/$VENV/bin/st" exec cargo test --locked --test api contract -- --ignored --nocapture "$@"
+export SCHEMATHESIS="$PWD/target/st-venv/bin/st"
+export OPENAPI_PYTHON_CLIENT="$PWD/target/opc-venv/bin/openapi-python-client"
+# The generator runs ruff from PATH.
+export PATH="$PWD/target/opc-venv/bin:$PATH"
+exec cargo test --locked --test api -- --ignored --nocapture contract a_python_client "$@"

@@ -170,6 +170,42 @@ pub struct Config {
     pub job_poll_ms: u64,
 }
 
+/// The environment as `Config::load` reads it: an empty variable counts as unset, as shells
+/// and PaaS dashboards often leave them.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    /// Variable `name` parsed, when set; a value that does not parse is an error naming it.
+    fn parsed<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
+    where
+        T::Err: fmt::Display,
+    {
+        self.get(name)
+            .map(|value| {
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|err| anyhow!("invalid {name}={value:?}: {err}"))
+            })
+            .transpose()
+    }
+
+    /// Sets `target` from variable `name` when it is set.
+    fn set<T: std::str::FromStr>(&self, name: &str, target: &mut T) -> anyhow::Result<()>
+    where
+        T::Err: fmt::Display,
+    {
+        if let Some(value) = self.parsed(name)? {
+            *target = value;
+        }
+        Ok(())
+    }
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gitomatic.db";
 
 impl Default for Config {
@@ -237,70 +273,58 @@ impl Config {
     }
 
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        // An empty variable counts as unset, as shells and PaaS dashboards often leave them.
-        let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-        fn parse<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T>
-        where
-            T::Err: fmt::Display,
-        {
-            value
-                .trim()
-                .parse()
-                .map_err(|err| anyhow!("invalid {name}={value:?}: {err}"))
-        }
-
-        if let Some(url) = var("DATABASE_URL") {
+        let vars = Env(&env);
+        if let Some(url) = vars.get("DATABASE_URL") {
             self.database_url = DatabaseUrl::new(url);
         }
-        if let Some(value) = var("DATABASE_MAX_CONNECTIONS") {
-            self.database_max_connections = parse("DATABASE_MAX_CONNECTIONS", &value)?;
-        }
-        if let Some(port) = var("PORT") {
-            let port: u16 = parse("PORT", &port)?;
+        vars.set(
+            "DATABASE_MAX_CONNECTIONS",
+            &mut self.database_max_connections,
+        )?;
+        if let Some(port) = vars.parsed::<u16>("PORT")? {
             self.bind = SocketAddr::from(([0, 0, 0, 0], port));
         }
-        if let Some(value) = var("LOG_FORMAT") {
-            self.log_format = parse("LOG_FORMAT", &value)?;
-        }
-        if let Some(value) = var("FORWARDED_ALLOW_IPS") {
-            self.forwarded_allow_ips = parse("FORWARDED_ALLOW_IPS", &value)?;
-        }
-        if let Some(value) = var("TOKEN_LIFETIME_SECONDS") {
-            self.token_lifetime_seconds = parse("TOKEN_LIFETIME_SECONDS", &value)?;
-        }
-        if let Some(value) = var("LOGIN_FAILURES_PER_MINUTE") {
-            self.login_failures_per_minute = parse("LOGIN_FAILURES_PER_MINUTE", &value)?;
-        }
-        if let Some(key) = var("SECRET_KEY") {
+        vars.set("LOG_FORMAT", &mut self.log_format)?;
+        vars.set("FORWARDED_ALLOW_IPS", &mut self.forwarded_allow_ips)?;
+        vars.set("TOKEN_LIFETIME_SECONDS", &mut self.token_lifetime_seconds)?;
+        vars.set(
+            "LOGIN_FAILURES_PER_MINUTE",
+            &mut self.login_failures_per_minute,
+        )?;
+        if let Some(key) = vars.get("SECRET_KEY") {
             self.secret_key = Some(Secret::new(key));
         }
-        if let Some(url) = var("GITHUB_API_URL") {
+        if let Some(url) = vars.get("GITHUB_API_URL") {
             self.github_api_url = url;
         }
-        if let Some(token) = var("GITHUB_TOKEN").or_else(|| var("GITHUB_API_KEY")) {
+        if let Some(token) = vars
+            .get("GITHUB_TOKEN")
+            .or_else(|| vars.get("GITHUB_API_KEY"))
+        {
             self.github_token = Some(Secret::new(token));
         }
-        if let Some(user) = var("GITHUB_API_USER") {
+        if let Some(user) = vars.get("GITHUB_API_USER") {
             self.github_api_user = Some(user);
         }
-        if let Some(value) = var("RATE_LIMIT_STOP_THRESHOLD") {
-            self.rate_limit_stop_threshold = parse("RATE_LIMIT_STOP_THRESHOLD", &value)?;
-        }
-        if let Some(value) = var("GITHUB_QUOTA_SHARE") {
-            self.github_quota_share = parse("GITHUB_QUOTA_SHARE", &value)?;
-        }
-        if let Some(value) = var("GITHUB_MAX_IN_FLIGHT") {
-            self.github_max_in_flight = parse("GITHUB_MAX_IN_FLIGHT", &value)?;
-        }
-        if let Some(value) = var("WORKERS") {
-            self.workers = parse("WORKERS", &value)?;
-        }
+        vars.set(
+            "RATE_LIMIT_STOP_THRESHOLD",
+            &mut self.rate_limit_stop_threshold,
+        )?;
+        vars.set("GITHUB_QUOTA_SHARE", &mut self.github_quota_share)?;
+        vars.set("GITHUB_MAX_IN_FLIGHT", &mut self.github_max_in_flight)?;
+        vars.set("WORKERS", &mut self.workers)?;
+        // An empty schedule is meaningful here: it disables the entry.
         if let Some(value) = env("DISCOVERY_SCHEDULE") {
             self.discovery_schedule = value;
         }
         if let Some(value) = env("HEARTBEAT_SCHEDULE") {
             self.heartbeat_schedule = value;
         }
+        self.validate()
+    }
+
+    /// The rules no single value can break on its own.
+    fn validate(&self) -> anyhow::Result<()> {
         if self.job_lease_seconds < 3 {
             return Err(anyhow!("job_lease_seconds must be at least 3"));
         }

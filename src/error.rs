@@ -105,3 +105,16 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// An error and its causes on one line, `outer: inner: innermost`: what logs and a job's
+/// `last_error` show, since an error's own message rarely says why.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -3,8 +3,13 @@
 
 use std::time::Instant;
 
-use gitomatic::db::edges::{self, Edge};
-use gitomatic::db::records::{self, ListedDeveloper, Profile, RepositoryRecord};
+use gitomatic::db::developers::{
+    DeveloperProfile, ListedDeveloper, ProfileRecord, upsert_listed_stmt, upsert_profiles_stmt,
+};
+use gitomatic::db::edges::{Edge, link_stmt};
+use gitomatic::db::repositories::{
+    RepositoryCounts, RepositoryDetails, RepositoryRecord, upsert_repositories_stmts,
+};
 use gitomatic::db::sql::Sql;
 use gitomatic::db::{Db, Pool, Timestamp};
 use gitomatic::with_pool;
@@ -92,25 +97,27 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
                 login: login(index),
                 raw: json!({"id": github_id, "login": login(index)}),
             };
-            batch.extend(records::upsert_listed(&[listed], now));
+            batch.extend(upsert_listed_stmt(&[listed], now));
         } else {
-            let profile = Profile {
+            let record = ProfileRecord {
                 github_id,
                 login: login(index),
-                name: Some(format!("Developer {index}")),
-                company: (index % 3 == 0).then(|| "Acme".to_owned()),
-                location: Some(["Lisbon", "Osaka", "Lagos", "Recife"][index % 4].to_owned()),
-                email: None,
-                bio: (index % 2 == 0).then(|| format!("Writes code, number {index}")),
-                public_repos: Some(0),
-                public_gists: Some((index % 7) as i64),
-                followers_count: Some(0),
-                following_count: Some(0),
-                created_at: time(&mut rng, 1_201_824_000, 12 * 365 * 86_400),
-                updated_at: time(&mut rng, 1_577_836_800, 365 * 86_400),
+                profile: DeveloperProfile {
+                    name: Some(format!("Developer {index}")),
+                    company: (index % 3 == 0).then(|| "Acme".to_owned()),
+                    location: Some(["Lisbon", "Osaka", "Lagos", "Recife"][index % 4].to_owned()),
+                    email: None,
+                    bio: (index % 2 == 0).then(|| format!("Writes code, number {index}")),
+                    public_repos: Some(0),
+                    public_gists: Some((index % 7) as i64),
+                    followers_count: Some(0),
+                    following_count: Some(0),
+                    created_at: time(&mut rng, 1_201_824_000, 12 * 365 * 86_400),
+                    updated_at: time(&mut rng, 1_577_836_800, 365 * 86_400),
+                },
                 raw: json!({"id": github_id, "login": login(index)}),
             };
-            batch.push(records::upsert_profile(&profile, now));
+            batch.extend(upsert_profiles_stmt(&[record], now));
         }
         if batch.len() >= 1_000 {
             db.run_in_transaction(&std::mem::take(&mut batch)).await?;
@@ -129,37 +136,38 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
                 login: login(owner),
                 raw: json!({"id": owner + 1}),
             },
-            name: format!("repo-{index}"),
-            full_name: format!("{}/repo-{index}", login(owner)),
-            description: Some(format!("Project number {index}")),
-            homepage: None,
-            language: Some(["Rust", "Python", "Go", "TypeScript", "C"][index % 5].to_owned()),
-            created_at: time(&mut rng, 1_325_376_000, 8 * 365 * 86_400),
-            updated_at: time(&mut rng, 1_577_836_800, 365 * 86_400),
-            has_downloads: Some(true),
-            has_issues: Some(true),
-            has_pages: Some(index % 9 == 0),
-            has_projects: Some(true),
-            has_wiki: Some(index % 2 == 0),
-            private: Some(false),
-            archived: Some(index % 13 == 0),
-            disabled: Some(false),
-            stargazers_count: Some(0),
-            subscribers_count: None,
-            watchers_count: Some(0),
-            open_issues_count: Some((index % 11) as i64),
+            details: RepositoryDetails {
+                name: format!("repo-{index}"),
+                full_name: format!("{}/repo-{index}", login(owner)),
+                description: Some(format!("Project number {index}")),
+                homepage: None,
+                language: Some(["Rust", "Python", "Go", "TypeScript", "C"][index % 5].to_owned()),
+                created_at: time(&mut rng, 1_325_376_000, 8 * 365 * 86_400),
+                updated_at: time(&mut rng, 1_577_836_800, 365 * 86_400),
+                has_downloads: Some(true),
+                has_issues: Some(true),
+                has_pages: Some(index % 9 == 0),
+                has_projects: Some(true),
+                has_wiki: Some(index % 2 == 0),
+                private: Some(false),
+                archived: Some(index % 13 == 0),
+                disabled: Some(false),
+            },
+            counts: RepositoryCounts {
+                stargazers_count: Some(0),
+                subscribers_count: None,
+                watchers_count: Some(0),
+                open_issues_count: Some((index % 11) as i64),
+            },
             full: false,
             raw: json!({"id": github_id}),
         });
         if repos.len() == 500 {
-            db.run_in_transaction(&records::upsert_repositories(
-                &std::mem::take(&mut repos),
-                now,
-            ))
-            .await?;
+            db.run_in_transaction(&upsert_repositories_stmts(&std::mem::take(&mut repos), now))
+                .await?;
         }
     }
-    db.run_in_transaction(&records::upsert_repositories(&repos, now))
+    db.run_in_transaction(&upsert_repositories_stmts(&repos, now))
         .await?;
     // Follows: popular developers gather most followers. Grouped by followee, as pages are.
     let mut followers: Vec<Vec<(i64, Option<Timestamp>)>> = vec![Vec::new(); scale.developers];
@@ -232,7 +240,7 @@ async fn write_edges(
         items.sort_by_key(|(id, _)| *id);
         items.dedup_by_key(|(id, _)| *id);
         for page in items.chunks(100) {
-            batch.extend(edges::link(edge, subject_id(index), page, now));
+            batch.extend(link_stmt(edge, subject_id(index), page, now));
         }
         if batch.len() >= 200 {
             db.run_in_transaction(&std::mem::take(&mut batch)).await?;

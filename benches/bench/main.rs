@@ -18,6 +18,7 @@ mod load;
 
 use std::time::Duration;
 
+use clap::Parser;
 use gitomatic::app::App;
 use gitomatic::auth::password;
 use gitomatic::config::{Config, DatabaseUrl};
@@ -31,65 +32,55 @@ use generate::Scale;
 pub const USER: &str = "bench";
 pub const PASSWORD: &str = "bench-password";
 
+/// The benchmarks' options.
+#[derive(Debug, Parser)]
+#[command(name = "bench")]
 struct Options {
+    /// Size of the generated graph the API is measured on: small or large.
+    #[arg(long, default_value = "small", value_parser = ["small", "large"])]
     scale: String,
-    backends: Vec<String>,
+    /// Database(s) to measure: sqlite, postgres or both.
+    #[arg(long, default_value = "both", value_parser = ["sqlite", "postgres", "both"])]
+    backend: String,
+    /// Seconds of wrk per endpoint.
+    #[arg(long, default_value_t = 5)]
     seconds: u32,
+    /// Followers of the user whose full sync is measured; 0 skips it.
+    #[arg(long, default_value_t = 50_000)]
     ingest_followers: usize,
+    /// Seconds of API load while the app's worker syncs; 0 skips it.
+    #[arg(long, default_value_t = 0)]
     load_seconds: u32,
+    /// Reuse a complete PostgreSQL graph from an earlier run.
+    #[arg(long)]
     keep: bool,
+    /// Where the figures are written as JSON.
+    #[arg(long, default_value = "target/bench/results.json")]
     out: String,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
-fn options() -> anyhow::Result<Options> {
-    let mut options = Options {
-        scale: "small".into(),
-        backends: vec!["sqlite".into(), "postgres".into()],
-        seconds: 5,
-        ingest_followers: 50_000,
-        load_seconds: 0,
-        keep: false,
-        out: "target/bench/results.json".into(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| anyhow::anyhow!("{arg} needs a value"))
-        };
-        match arg.as_str() {
-            "--scale" => options.scale = value()?,
-            "--backend" => {
-                let backend = value()?;
-                options.backends = if backend == "both" {
-                    options.backends.clone()
-                } else {
-                    vec![backend]
-                };
-            }
-            "--seconds" => options.seconds = value()?.parse()?,
-            "--ingest-followers" => options.ingest_followers = value()?.parse()?,
-            "--load-seconds" => options.load_seconds = value()?.parse()?,
-            "--keep" => options.keep = true,
-            "--out" => options.out = value()?,
-            // cargo bench passes --bench; nothing else is ours.
-            "--bench" => {}
-            other => anyhow::bail!("unknown argument {other}"),
+impl Options {
+    fn backends(&self) -> Vec<String> {
+        match self.backend.as_str() {
+            "both" => vec!["sqlite".into(), "postgres".into()],
+            one => vec![one.to_owned()],
         }
     }
-    Ok(options)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let options = options()?;
+    let options = Options::parse();
     let scale =
         Scale::named(&options.scale).ok_or_else(|| anyhow::anyhow!("--scale is small or large"))?;
     let mut results: Vec<Measured> = Vec::new();
     let mut notes = Vec::new();
     let mut ingested = Vec::new();
     let mut loaded = Vec::new();
-    for backend in &options.backends {
+    for backend in &options.backends() {
         let keep = options.keep && backend == "postgres";
         let (url, _guard) = if keep {
             (bench_database_url(&options.scale)?, None)

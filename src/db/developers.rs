@@ -1,37 +1,61 @@
-//! Developers as the API lists them, and the relations of a page of them, loaded at once.
+//! Developers: the one list of their profile fields, how they are stored (from a list or from
+//! their own profile), listed, and found again by the sync.
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
+use super::columns::{Fields, bind_all, insert_rows, take_offered, unique_by};
 use super::listing::{Listing, in_list};
 use super::related::Relation;
+use super::sql::{Sql, SqlValue};
 use super::{Db, Timestamp};
+
+crate::columns! {
+    /// A developer's profile as GitHub's `GET /users/{login}` gives it: the one list of these
+    /// fields. The names are the columns' and the API's; GitHub's, where they differ, are
+    /// serde renames. A new field goes here (and into the migrations).
+    #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+    pub struct DeveloperProfile {
+        pub name: Option<String>,
+        pub location: Option<String>,
+        pub bio: Option<String>,
+        pub company: Option<String>,
+        pub email: Option<String>,
+        /// When the account was created on GitHub (UTC, ISO 8601).
+        #[schema(value_type = Option<String>)]
+        pub created_at: Option<Timestamp>,
+        #[schema(value_type = Option<String>)]
+        pub updated_at: Option<Timestamp>,
+        #[serde(rename(deserialize = "followers"))]
+        pub followers_count: Option<i64>,
+        #[serde(rename(deserialize = "following"))]
+        pub following_count: Option<i64>,
+        pub public_gists: Option<i64>,
+        pub public_repos: Option<i64>,
+    }
+}
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DeveloperRow {
     pub id: Uuid,
     pub github_id: i64,
     pub login: String,
-    pub name: Option<String>,
-    pub location: Option<String>,
-    pub bio: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub created_at: Option<Timestamp>,
-    pub updated_at: Option<Timestamp>,
-    pub followers_count: Option<i64>,
-    pub following_count: Option<i64>,
-    pub public_gists: Option<i64>,
-    pub public_repos: Option<i64>,
+    #[sqlx(flatten)]
+    pub profile: DeveloperProfile,
     pub synced_at: Option<Timestamp>,
     pub gone_at: Option<Timestamp>,
 }
 
 pub const DEVELOPERS: Listing = Listing {
     table: "developers",
-    columns: "id, github_id, login, name, location, bio, company, email, created_at, updated_at, \
-              followers_count, following_count, public_gists, public_repos, synced_at, gone_at",
+    columns: &[
+        &["id", "github_id", "login"],
+        DeveloperProfile::COLUMNS,
+        &["synced_at", "gone_at"],
+    ],
     order_by: "created_at DESC NULLS LAST, id",
     counted: true,
 };
@@ -64,6 +88,118 @@ pub const OWNER: Relation = Relation {
     target: &DEVELOPERS,
 };
 
+/// A developer as a list shows them: identity only.
+#[derive(Clone, Debug)]
+pub struct ListedDeveloper {
+    pub github_id: i64,
+    pub login: String,
+    pub raw: Value,
+}
+
+/// A developer's own profile, with the JSON it was read from.
+#[derive(Clone, Debug)]
+pub struct ProfileRecord {
+    pub github_id: i64,
+    pub login: String,
+    pub profile: DeveloperProfile,
+    pub raw: Value,
+}
+
+/// Upserts developers seen in a list. A profile already fetched keeps its raw payload;
+/// the login always follows GitHub (it can change, the id cannot).
+pub fn upsert_listed_stmt(developers: &[ListedDeveloper], now: Timestamp) -> Option<Sql> {
+    let unique = unique_by(developers, |d| d.github_id);
+    if unique.is_empty() {
+        return None;
+    }
+    let columns = ["id", "github_id", "login", "raw", "inserted_at"];
+    let mut sql = insert_rows("developers", &columns, &unique, |sql, developer| {
+        let values = vec![
+            SqlValue::Id(Uuid::new_v4()),
+            SqlValue::Int(developer.github_id),
+            SqlValue::Text(developer.login.clone()),
+            SqlValue::Json(developer.raw.clone()),
+            SqlValue::Time(now),
+        ];
+        bind_all(sql, values)
+    });
+    sql.push(
+        " ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, \
+         raw = CASE WHEN developers.synced_at IS NULL THEN excluded.raw ELSE developers.raw END",
+    );
+    Some(sql)
+}
+
+/// Upserts developers' own profiles: every field, and `synced_at`.
+pub fn upsert_profiles_stmt(profiles: &[ProfileRecord], now: Timestamp) -> Option<Sql> {
+    let unique = unique_by(profiles, |p| p.github_id);
+    if unique.is_empty() {
+        return None;
+    }
+    let columns = [
+        &["id", "github_id", "login"][..],
+        DeveloperProfile::COLUMNS,
+        &["raw", "synced_at", "inserted_at"],
+    ]
+    .concat();
+    let mut sql = insert_rows("developers", &columns, &unique, |sql, record| {
+        let mut values = vec![
+            SqlValue::Id(Uuid::new_v4()),
+            SqlValue::Int(record.github_id),
+            SqlValue::Text(record.login.clone()),
+        ];
+        values.extend(record.profile.values());
+        values.extend([
+            SqlValue::Json(record.raw.clone()),
+            SqlValue::Time(now),
+            SqlValue::Time(now),
+        ]);
+        bind_all(sql, values)
+    });
+    sql.push(&format!(
+        " ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, {}, raw = excluded.raw, \
+         synced_at = excluded.synced_at, gone_at = NULL",
+        take_offered(DeveloperProfile::COLUMNS)
+    ));
+    Some(sql)
+}
+
+/// Marks a developer GitHub no longer knows (404/410); what we stored stays.
+pub fn mark_gone_stmt(login: &str, now: Timestamp) -> Sql {
+    let mut sql = Sql::default();
+    let (at, login) = (
+        sql.bind(SqlValue::Time(now)),
+        sql.bind(SqlValue::Text(login.to_owned())),
+    );
+    sql.sql = format!("UPDATE developers SET gone_at = {at} WHERE lower(login) = lower({login})");
+    sql
+}
+
+/// What sync needs to know of a stored developer.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct KnownDeveloper {
+    pub github_id: i64,
+    pub login: String,
+    pub followers_count: Option<i64>,
+    pub following_count: Option<i64>,
+    pub public_repos: Option<i64>,
+    /// Whether the stored record came from its own page (not only from someone's list).
+    pub synced: bool,
+}
+
+const KNOWN_DEVELOPER: &str = "SELECT github_id, login, followers_count, following_count, public_repos, \
+     synced_at IS NOT NULL AS synced \
+     FROM developers WHERE lower(login) = lower($1) ORDER BY synced_at DESC NULLS LAST LIMIT 1";
+
+/// Developers linked to `subject` (its followers, those it follows, the stargazers of its
+/// repositories) or to repository `repository`, known only from lists.
+const TO_HYDRATE: &str = "SELECT github_id, login FROM developers WHERE synced_at IS NULL AND gone_at IS NULL AND id IN (\
+     SELECT f.follower_id FROM follows f JOIN developers s ON s.id = f.followee_id WHERE s.github_id = $1 \
+     UNION SELECT f.followee_id FROM follows f JOIN developers s ON s.id = f.follower_id WHERE s.github_id = $1 \
+     UNION SELECT st.developer_id FROM stars st JOIN repositories r ON r.id = st.repository_id \
+         WHERE r.owner_github_id = $1 OR r.github_id = $2) \
+     ORDER BY github_id";
+
 /// Developers whose stored edges disagree with the counts GitHub gave, or whose profile was
 /// never fetched: least recently synced first. The correlated counts run only until enough
 /// rows are found, walking the `synced_at` index.
@@ -84,6 +220,27 @@ pub struct DeveloperRelations {
 }
 
 impl Db {
+    pub async fn known_developer(&self, login: &str) -> sqlx::Result<Option<KnownDeveloper>> {
+        with_pool!(self, |pool| sqlx::query_as(KNOWN_DEVELOPER)
+            .bind(login)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// (github id, login) of developers to fetch profiles for, linked to developer
+    /// `developer` or repository `repository` (either may be a github id no row has).
+    pub async fn developers_to_hydrate(
+        &self,
+        developer: i64,
+        repository: i64,
+    ) -> sqlx::Result<Vec<(i64, String)>> {
+        with_pool!(self, |pool| sqlx::query_as(TO_HYDRATE)
+            .bind(developer)
+            .bind(repository)
+            .fetch_all(pool)
+            .await)
+    }
+
     /// Up to `limit` logins the discovery scraper should sync in full.
     pub async fn out_of_step_developers(&self, limit: i64) -> sqlx::Result<Vec<String>> {
         with_pool!(self, |pool| sqlx::query_scalar(OUT_OF_STEP)

@@ -73,7 +73,7 @@ impl Edge {
 
 /// Links `subject` to each item (by GitHub ids, with `starred_at` for stars), marking the
 /// edges seen by the pass that began at `pass`. Items must already be stored.
-pub fn link(
+pub fn link_stmt(
     edge: Edge,
     subject: i64,
     items: &[(i64, Option<Timestamp>)],
@@ -125,7 +125,7 @@ pub fn link(
 }
 
 /// Marks the edges to these items seen by pass `pass`, for a page GitHub said is unchanged.
-pub fn touch(edge: Edge, subject: i64, item_ids: &[i64], pass: Timestamp) -> Option<Sql> {
+pub fn touch_stmt(edge: Edge, subject: i64, item_ids: &[i64], pass: Timestamp) -> Option<Sql> {
     if item_ids.is_empty() {
         return None;
     }
@@ -152,7 +152,7 @@ pub fn touch(edge: Edge, subject: i64, item_ids: &[i64], pass: Timestamp) -> Opt
 }
 
 /// Drops the subject's edges that the complete pass begun at `pass` did not see.
-pub fn sweep(edge: Edge, subject: i64, pass: Timestamp) -> Sql {
+pub fn sweep_stmt(edge: Edge, subject: i64, pass: Timestamp) -> Sql {
     let shape = edge.shape();
     let mut sql = Sql::default();
     let (subject, pass) = (

@@ -41,7 +41,7 @@ impl Db {
 }
 
 /// Stores what `url` answered, replacing what was known of it.
-pub fn remember(url: &str, cached: &Cached, now: Timestamp) -> Sql {
+pub fn remember_stmt(url: &str, cached: &Cached, now: Timestamp) -> Sql {
     let mut sql = Sql::default();
     let item_ids = serde_json::to_string(&cached.item_ids).unwrap_or_else(|_| "[]".to_owned());
     let values = [
@@ -58,5 +58,13 @@ pub fn remember(url: &str, cached: &Cached, now: Timestamp) -> Sql {
          next_url = excluded.next_url, item_ids = excluded.item_ids, updated_at = excluded.updated_at",
         values.join(", ")
     );
+    sql
+}
+
+/// Drops what is known of `url`, so that the next GET of it is unconditional.
+pub fn forget_stmt(url: &str) -> Sql {
+    let mut sql = Sql::default();
+    let url = sql.bind(SqlValue::Text(url.to_owned()));
+    sql.sql = format!("DELETE FROM http_cache WHERE url = {url}");
     sql
 }

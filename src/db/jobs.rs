@@ -1,18 +1,108 @@
 //! The durable job queue: enqueue once, claim atomically, lease, and end each run as
 //! succeeded, postponed, retried or failed.
 
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
 use serde_json::Value;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Decode, Encode, Type};
 use uuid::Uuid;
 
 use super::listing::Listing;
 use super::{Db, Pool, Timestamp};
+
+/// Where a job stands. Stored as its text, which the queue's SQL also names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    /// Waiting for GitHub's quota to reset.
+    Postponed,
+    Succeeded,
+    Failed,
+}
+
+impl JobStatus {
+    const ALL: [Self; 5] = [
+        Self::Queued,
+        Self::Running,
+        Self::Postponed,
+        Self::Succeeded,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Postponed => "postponed",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Whether a run that ends so is over for good.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed)
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| format!("unknown job status {text:?}"))
+    }
+}
+
+impl Serialize for JobStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<DB: Database> Type<DB> for JobStatus
+where
+    String: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for JobStatus
+where
+    String: Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(String::decode(value)?.parse()?)
+    }
+}
+
+impl<'q, DB: Database> Encode<'q, DB> for JobStatus
+where
+    &'q str: Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <&str as Encode<'q, DB>>::encode(self.as_str(), buf)
+    }
+}
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct JobRow {
     pub id: Uuid,
     pub name: String,
     pub args: sqlx::types::Json<Value>,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i64,
     pub run_at: Timestamp,
     pub checkpoint: Option<sqlx::types::Json<Value>>,
@@ -25,8 +115,20 @@ pub struct JobRow {
 
 pub const JOBS: Listing = Listing {
     table: "jobs",
-    columns: "id, name, args, status, attempts, run_at, checkpoint, progress, last_error, \
-              created_at, started_at, finished_at",
+    columns: &[&[
+        "id",
+        "name",
+        "args",
+        "status",
+        "attempts",
+        "run_at",
+        "checkpoint",
+        "progress",
+        "last_error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]],
     order_by: "created_at DESC, id",
     counted: false,
 };
@@ -179,7 +281,7 @@ impl Db {
         end: &RunEnd,
         state: Option<&JobState>,
     ) -> sqlx::Result<()> {
-        let finished = matches!(end.status, "succeeded" | "failed").then(Timestamp::now);
+        let finished = end.status.is_final().then(Timestamp::now);
         let checkpoint = state.map(|s| sqlx::types::Json(&s.checkpoint));
         let progress = state.map(|s| sqlx::types::Json(&s.progress));
         with_pool!(self, |pool| sqlx::query(
@@ -220,7 +322,7 @@ impl Db {
 /// How a run of a job ended.
 #[derive(Clone, Debug)]
 pub struct RunEnd {
-    pub status: &'static str,
+    pub status: JobStatus,
     pub run_at: Timestamp,
     pub attempts: i64,
     pub last_error: Option<String>,

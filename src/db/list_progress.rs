@@ -24,7 +24,7 @@ impl Db {
 }
 
 /// Records that the pass over `list` of `subject` goes on at `progress.next_url`.
-pub fn save(list: &str, subject: i64, progress: &Progress) -> Sql {
+pub fn save_stmt(list: &str, subject: i64, progress: &Progress) -> Sql {
     let mut sql = Sql::default();
     let values = [
         sql.bind(SqlValue::Text(list.to_owned())),
@@ -42,7 +42,7 @@ pub fn save(list: &str, subject: i64, progress: &Progress) -> Sql {
 }
 
 /// The pass over `list` of `subject` is over.
-pub fn clear(list: &str, subject: i64) -> Sql {
+pub fn clear_stmt(list: &str, subject: i64) -> Sql {
     let mut sql = Sql::default();
     let (list, subject) = (
         sql.bind(SqlValue::Text(list.to_owned())),

@@ -23,7 +23,8 @@ impl<T> AnyRow for T where
 /// What the list routes need to know of a table.
 pub struct Listing {
     pub table: &'static str,
-    pub columns: &'static str,
+    /// The row's columns, in groups (a `columns!` struct's list is one group).
+    pub columns: &'static [&'static [&'static str]],
     pub order_by: &'static str,
     /// Whether `row_counts` keeps this table's total, so an unfiltered count reads one row.
     pub counted: bool,
@@ -51,6 +52,16 @@ where
 }
 
 impl Listing {
+    /// The row's columns, each prefixed with `prefix` (for queries that join other tables).
+    pub fn column_list(&self, prefix: &str) -> String {
+        self.columns
+            .iter()
+            .flat_map(|group| group.iter())
+            .map(|column| format!("{prefix}{column}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// An expression for how many rows `filter` matches: the kept total when nothing filters.
     fn total(&self, filter: &Sql) -> String {
         if self.counted && filter.sql.is_empty() {
@@ -66,7 +77,7 @@ impl Listing {
     /// reads only its own rows in full; a shallow page is cheaper read directly.
     fn page_sql(&self, filter: &Sql, extra: &str, offset: i64) -> String {
         let (limit, skip) = (filter.next_placeholder(0), filter.next_placeholder(1));
-        let (columns, table, order) = (self.columns, self.table, self.order_by);
+        let (columns, table, order) = (self.column_list(""), self.table, self.order_by);
         let filter = &filter.sql;
         if offset < DEEP_OFFSET {
             format!(
@@ -83,8 +94,8 @@ impl Listing {
     }
 }
 
-/// From how many skipped rows a page finds its rows by id first (measured on a million
-/// developers: the join costs page 1 about a tenth, and saves page 1,000 two thirds).
+/// From how many skipped rows a page finds its rows by id first: below it, the join costs
+/// more than the rows it saves reading (docs/PERFORMANCE.md).
 pub const DEEP_OFFSET: i64 = 1_000;
 
 impl Db {

@@ -27,6 +27,7 @@ macro_rules! with_pool {
     }};
 }
 
+pub mod columns;
 pub mod developers;
 pub mod edges;
 pub mod filter;
@@ -35,7 +36,6 @@ pub mod jobs;
 pub mod list_progress;
 pub mod listing;
 pub mod rate_limits;
-pub mod records;
 pub mod related;
 pub mod repositories;
 pub mod sql;
@@ -70,10 +70,9 @@ pub enum ConnectError {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a statement waits for a pooled connection before the request gets 503. A dead
-/// connection fails at once; this bounds the wait while the pool keeps trying to reconnect,
-/// and is long enough that a pool queue under heavy load (100 connections on pages of
-/// tens of thousands of URLs, measured) never turns into 503s.
+/// How long a statement waits for a pooled connection before the request gets 503: a dead
+/// connection fails at once, so this bounds the wait while the pool reconnects. It is
+/// generous so that a long queue for the pool under load is not mistaken for an outage.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether `err` says the database is away (down, restarting, unreachable) rather than that

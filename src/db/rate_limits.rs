@@ -16,7 +16,14 @@ pub struct RateLimitRow {
 
 pub const RATE_LIMITS: Listing = Listing {
     table: "rate_limits",
-    columns: "id, resource, rate_limit, rate_remaining, rate_reset_raw, rate_reset",
+    columns: &[&[
+        "id",
+        "resource",
+        "rate_limit",
+        "rate_remaining",
+        "rate_reset_raw",
+        "rate_reset",
+    ]],
     order_by: "id",
     counted: false,
 };
@@ -31,7 +38,7 @@ pub struct QuotaRecord {
 }
 
 /// Stores a quota; `core` is always row 1, the original API's contract.
-pub fn store(quota: &QuotaRecord, now: Timestamp) -> Sql {
+pub fn store_stmt(quota: &QuotaRecord, now: Timestamp) -> Sql {
     let mut sql = Sql::default();
     let reset_at = chrono::DateTime::from_timestamp(quota.reset, 0).map(Timestamp);
     let values = [

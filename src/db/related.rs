@@ -41,10 +41,11 @@ ranked_from_row!(SqliteRow);
 ranked_from_row!(PgRow);
 
 impl Listing {
-    /// `a, b` → `table.a, table.b`, for queries that join another table with the same names.
-    fn qualified(&self, list: &str) -> String {
-        list.split(',')
-            .map(|item| format!("{}.{}", self.table, item.trim()))
+    /// The order, each term prefixed with the table, for queries that join other tables.
+    fn qualified_order(&self) -> String {
+        self.order_by
+            .split(',')
+            .map(|term| format!("{}.{}", self.table, term.trim()))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -73,8 +74,8 @@ impl Db {
                  {columns} \
              FROM {from} WHERE {subject} {within}) ranked \
              WHERE position <= ${limit_at} ORDER BY subject, position",
-            order = target.qualified(target.order_by),
-            columns = target.qualified(target.columns),
+            order = target.qualified_order(),
+            columns = target.column_list(&format!("{}.", target.table)),
             from = relation.from,
             within = in_list(subjects.len()),
             limit_at = subjects.len() + 1,

@@ -1,12 +1,54 @@
-//! Repositories as the API lists them, and the stargazers of a page of them, loaded at once.
+//! Repositories: the one list of their fields, how they are stored (from a list or from their
+//! own page), listed, and found again by the sync.
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
+use super::columns::{Fields, bind_all, insert_rows, take_offered, unique_by};
+use super::developers::{ListedDeveloper, upsert_listed_stmt};
 use super::listing::{Listing, in_list};
 use super::related::Relation;
+use super::sql::{Kind, Sql, SqlValue};
 use super::{Db, Timestamp};
+
+crate::columns! {
+    /// What GitHub says of a repository, before its stargazers in the API's order: with
+    /// `RepositoryCounts`, the one list of a repository's fields (names as GitHub's).
+    #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+    pub struct RepositoryDetails {
+        pub name: String,
+        pub full_name: String,
+        pub description: Option<String>,
+        pub homepage: Option<String>,
+        pub language: Option<String>,
+        #[schema(value_type = Option<String>)]
+        pub created_at: Option<Timestamp>,
+        #[schema(value_type = Option<String>)]
+        pub updated_at: Option<Timestamp>,
+        pub has_downloads: Option<bool>,
+        pub has_issues: Option<bool>,
+        pub has_pages: Option<bool>,
+        pub has_projects: Option<bool>,
+        pub has_wiki: Option<bool>,
+        pub private: Option<bool>,
+        pub archived: Option<bool>,
+        pub disabled: Option<bool>,
+    }
+}
+
+crate::columns! {
+    /// A repository's counts, after its stargazers in the API's order.
+    #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+    pub struct RepositoryCounts {
+        pub stargazers_count: Option<i64>,
+        pub subscribers_count: Option<i64>,
+        pub watchers_count: Option<i64>,
+        pub open_issues_count: Option<i64>,
+    }
+}
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct RepositoryRow {
@@ -14,25 +56,10 @@ pub struct RepositoryRow {
     pub owner_id: Option<Uuid>,
     pub github_id: i64,
     pub owner_github_id: i64,
-    pub name: String,
-    pub full_name: String,
-    pub description: Option<String>,
-    pub homepage: Option<String>,
-    pub language: Option<String>,
-    pub created_at: Option<Timestamp>,
-    pub updated_at: Option<Timestamp>,
-    pub has_downloads: Option<bool>,
-    pub has_issues: Option<bool>,
-    pub has_pages: Option<bool>,
-    pub has_projects: Option<bool>,
-    pub has_wiki: Option<bool>,
-    pub private: Option<bool>,
-    pub archived: Option<bool>,
-    pub disabled: Option<bool>,
-    pub stargazers_count: Option<i64>,
-    pub subscribers_count: Option<i64>,
-    pub watchers_count: Option<i64>,
-    pub open_issues_count: Option<i64>,
+    #[sqlx(flatten)]
+    pub details: RepositoryDetails,
+    #[sqlx(flatten)]
+    pub counts: RepositoryCounts,
     pub synced_at: Option<Timestamp>,
     pub gone_at: Option<Timestamp>,
     pub blocked_at: Option<Timestamp>,
@@ -41,11 +68,12 @@ pub struct RepositoryRow {
 
 pub const REPOSITORIES: Listing = Listing {
     table: "repositories",
-    columns: "id, owner_id, github_id, owner_github_id, name, full_name, description, homepage, \
-              language, created_at, updated_at, has_downloads, has_issues, has_pages, \
-              has_projects, has_wiki, private, archived, disabled, stargazers_count, \
-              subscribers_count, watchers_count, open_issues_count, synced_at, gone_at, blocked_at, \
-              stargazers_truncated",
+    columns: &[
+        &["id", "owner_id", "github_id", "owner_github_id"],
+        RepositoryDetails::COLUMNS,
+        RepositoryCounts::COLUMNS,
+        &["synced_at", "gone_at", "blocked_at", "stargazers_truncated"],
+    ],
     order_by: "created_at DESC NULLS LAST, id",
     counted: true,
 };
@@ -65,7 +93,142 @@ pub const OWNED: Relation = Relation {
     target: &REPOSITORIES,
 };
 
+/// A repository, from a list (`full` false: no `subscribers_count`) or its own page.
+#[derive(Clone, Debug)]
+pub struct RepositoryRecord {
+    pub github_id: i64,
+    pub owner: ListedDeveloper,
+    pub details: RepositoryDetails,
+    pub counts: RepositoryCounts,
+    pub full: bool,
+    pub raw: Value,
+}
+
+/// Upserts repositories, their owners first (as listed developers) so the owner link holds.
+pub fn upsert_repositories_stmts(repositories: &[RepositoryRecord], now: Timestamp) -> Vec<Sql> {
+    let unique = unique_by(repositories, |r| r.github_id);
+    if unique.is_empty() {
+        return Vec::new();
+    }
+    let owners: Vec<ListedDeveloper> = unique.iter().map(|r| r.owner.clone()).collect();
+    let columns = [
+        &["id", "github_id", "owner_id", "owner_github_id"][..],
+        RepositoryDetails::COLUMNS,
+        RepositoryCounts::COLUMNS,
+        &["raw", "synced_at", "inserted_at"],
+    ]
+    .concat();
+    let mut sql = insert_rows("repositories", &columns, &unique, |sql, r| {
+        let owner_github_id = sql.bind(SqlValue::Int(r.owner.github_id));
+        let mut cells = vec![
+            sql.bind(SqlValue::Id(Uuid::new_v4())),
+            sql.bind(SqlValue::Int(r.github_id)),
+            format!("(SELECT id FROM developers WHERE github_id = {owner_github_id})"),
+            owner_github_id,
+        ];
+        let mut values = r.details.values();
+        values.extend(r.counts.values());
+        values.extend([
+            SqlValue::Json(r.raw.clone()),
+            if r.full {
+                SqlValue::Time(now)
+            } else {
+                SqlValue::Null(Kind::Time)
+            },
+            SqlValue::Time(now),
+        ]);
+        cells.extend(bind_all(sql, values));
+        cells
+    });
+    // A list item lacks subscribers_count and is less than the repository's own page: it
+    // refreshes what it carries and keeps the rest.
+    let counts: Vec<&str> = RepositoryCounts::COLUMNS
+        .iter()
+        .copied()
+        .filter(|column| *column != "subscribers_count")
+        .collect();
+    sql.push(&format!(
+        " ON CONFLICT (github_id) DO UPDATE SET owner_id = excluded.owner_id, \
+         owner_github_id = excluded.owner_github_id, {}, {}, \
+         subscribers_count = COALESCE(excluded.subscribers_count, repositories.subscribers_count), \
+         raw = CASE WHEN excluded.synced_at IS NOT NULL OR repositories.synced_at IS NULL \
+               THEN excluded.raw ELSE repositories.raw END, \
+         synced_at = COALESCE(excluded.synced_at, repositories.synced_at), gone_at = NULL",
+        take_offered(RepositoryDetails::COLUMNS),
+        take_offered(&counts),
+    ));
+    let mut statements: Vec<Sql> = upsert_listed_stmt(&owners, now).into_iter().collect();
+    statements.push(sql);
+    statements
+}
+
+/// What GitHub said of a repository it would not serve.
+#[derive(Clone, Copy, Debug)]
+pub enum RepositoryMark {
+    /// 404 or 410.
+    Gone,
+    /// 451.
+    Blocked,
+}
+
+/// Marks a repository gone or blocked; what we stored stays.
+pub fn mark_stmt(full_name: &str, mark: RepositoryMark, now: Timestamp) -> Sql {
+    let mut sql = Sql::default();
+    let (at, name) = (
+        sql.bind(SqlValue::Time(now)),
+        sql.bind(SqlValue::Text(full_name.to_owned())),
+    );
+    let column = match mark {
+        RepositoryMark::Gone => "gone_at",
+        RepositoryMark::Blocked => "blocked_at",
+    };
+    sql.sql =
+        format!("UPDATE repositories SET {column} = {at} WHERE lower(full_name) = lower({name})");
+    sql
+}
+
+/// Records that GitHub would not page a repository's stargazers to the end.
+pub fn mark_stargazers_truncated_stmt(github_id: i64) -> Sql {
+    let mut sql = Sql::default();
+    let id = sql.bind(SqlValue::Int(github_id));
+    sql.sql = format!("UPDATE repositories SET stargazers_truncated = TRUE WHERE github_id = {id}");
+    sql
+}
+
+/// What sync needs to know of a stored repository.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct KnownRepository {
+    pub github_id: i64,
+    pub full_name: String,
+    pub stargazers_count: Option<i64>,
+    pub blocked_at: Option<Timestamp>,
+    pub gone_at: Option<Timestamp>,
+    pub synced: bool,
+}
+
+const KNOWN: &str = "SELECT github_id, full_name, stargazers_count, blocked_at, gone_at, \
+     synced_at IS NOT NULL AS synced FROM repositories";
+
 impl Db {
+    pub async fn known_repository(&self, full_name: &str) -> sqlx::Result<Option<KnownRepository>> {
+        let sql = format!("{KNOWN} WHERE lower(full_name) = lower($1)");
+        with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(full_name)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    pub async fn owned_repositories(
+        &self,
+        owner_github_id: i64,
+    ) -> sqlx::Result<Vec<KnownRepository>> {
+        let sql = format!("{KNOWN} WHERE owner_github_id = $1 ORDER BY github_id");
+        with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(owner_github_id)
+            .fetch_all(pool)
+            .await)
+    }
+
     /// The stargazers of every repository in `ids`, in one query whatever their number.
     pub async fn stargazers(&self, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Vec<Uuid>>> {
         let mut stargazers: HashMap<Uuid, Vec<Uuid>> =

@@ -45,7 +45,9 @@ impl SqlValue {
     }
 }
 
-/// SQL text and the values its `$N` placeholders stand for.
+/// SQL text and the values its `$N` placeholders stand for: a statement to run, which does
+/// nothing until it is.
+#[must_use = "a statement does nothing until it is run"]
 #[derive(Clone, Debug, Default)]
 pub struct Sql {
     pub sql: String,

@@ -6,6 +6,7 @@
 //! indexes on the text agree with time.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueRef};
@@ -35,6 +36,20 @@ impl Timestamp {
 
     fn sqlite_text(&self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+}
+
+/// In the API's JSON, as DRF writes datetimes.
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_iso())
+    }
+}
+
+/// From GitHub's JSON (RFC 3339).
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        DateTime::<Utc>::deserialize(deserializer).map(Self)
     }
 }
 

@@ -8,7 +8,7 @@ pub mod models;
 mod quota;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -29,8 +29,11 @@ const JSON: &str = "application/vnd.github+json";
 /// Secondary limits in a row before a request is given up.
 const MAX_SECONDARY_WAITS: u32 = 6;
 
+/// What made a request fail, kept so that logs show why.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
 /// Why a request produced no answer to use.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum GitHubError {
     /// The quota left cannot afford the request; try again after `until`.
     #[error("GitHub quota exhausted until {until}")]
@@ -45,8 +48,31 @@ pub enum GitHubError {
     #[error("GitHub limits how far this list can be paged")]
     PaginationLimited,
     /// Faults persisted past the retries, or GitHub answered something unexpected.
-    #[error("GitHub request failed: {cause}")]
-    Failed { cause: String },
+    #[error("GitHub request failed: {what}")]
+    Failed {
+        what: String,
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+impl GitHubError {
+    pub fn failed(
+        what: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Failed {
+            what: what.into(),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    fn failed_because(what: impl Into<String>) -> Self {
+        Self::Failed {
+            what: what.into(),
+            cause: None,
+        }
+    }
 }
 
 /// What a GET brought back.
@@ -80,7 +106,8 @@ pub struct GitHub {
 
 enum Attempt {
     Done(Result<Fetched, GitHubError>),
-    Transient(String),
+    /// A fault worth another try: what failed, and why when something said.
+    Transient(String, Option<Cause>),
     Secondary(Option<Duration>),
 }
 
@@ -139,29 +166,32 @@ impl GitHub {
                 .in_flight
                 .acquire()
                 .await
-                .map_err(|_| GitHubError::Failed {
-                    cause: "the client is shutting down".into(),
-                })?;
+                .map_err(|_| GitHubError::failed_because("the client is shutting down"))?;
             self.ensure_quota().await?;
             match self.attempt(url, etag, accept).await {
                 Attempt::Done(result) => return result,
-                Attempt::Transient(cause) => {
+                Attempt::Transient(what, cause) => {
                     transient += 1;
                     if transient > self.max_retries {
                         return Err(GitHubError::Failed {
-                            cause: format!("{cause} (after {} retries)", self.max_retries),
+                            what: format!("{what} (after {} retries)", self.max_retries),
+                            cause,
                         });
                     }
                     let delay = jittered(self.retry_base * 2u32.saturating_pow(transient - 1));
-                    tracing::warn!(%url, %cause, retry_in = ?delay, "transient GitHub fault");
+                    let why = cause
+                        .as_deref()
+                        .map(|cause| crate::error::chain(cause))
+                        .unwrap_or_default();
+                    tracing::warn!(%url, %what, %why, retry_in = ?delay, "transient GitHub fault");
                     tokio::time::sleep(delay).await;
                 }
                 Attempt::Secondary(retry_after) => {
                     secondary += 1;
                     if secondary > MAX_SECONDARY_WAITS {
-                        return Err(GitHubError::Failed {
-                            cause: "secondary rate limit persisted".into(),
-                        });
+                        return Err(GitHubError::failed_because(
+                            "secondary rate limit persisted",
+                        ));
                     }
                     let wait = retry_after
                         .unwrap_or(self.secondary_wait * 2u32.saturating_pow(secondary - 1));
@@ -263,7 +293,9 @@ impl GitHub {
     async fn attempt(&self, url: &str, etag: Option<&str>, accept: Option<&str>) -> Attempt {
         let response = match self.request(url, etag, accept).send().await {
             Ok(response) => response,
-            Err(err) => return Attempt::Transient(describe(&err)),
+            Err(err) => {
+                return Attempt::Transient("sending the request".into(), Some(Arc::new(err)));
+            }
         };
         let status = response.status();
         let headers = response.headers().clone();
@@ -276,7 +308,7 @@ impl GitHub {
         }
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(err) => return Attempt::Transient(format!("reading the body: {}", describe(&err))),
+            Err(err) => return Attempt::Transient("reading the body".into(), Some(Arc::new(err))),
         };
         if status.is_success() {
             return match serde_json::from_slice(&bytes) {
@@ -286,7 +318,7 @@ impl GitHub {
                     last_modified: header(&headers, LAST_MODIFIED),
                     next: header(&headers, LINK).and_then(|link| link::next_url(&link)),
                 })),
-                Err(err) => Attempt::Transient(format!("invalid JSON: {err}")),
+                Err(err) => Attempt::Transient("invalid JSON".into(), Some(Arc::new(err))),
             };
         }
         let message = serde_json::from_slice::<Value>(&bytes)
@@ -321,10 +353,10 @@ impl GitHub {
             422 if message.contains("pagination is limited") => {
                 Attempt::Done(Err(GitHubError::PaginationLimited))
             }
-            500..=599 => Attempt::Transient(format!("GitHub answered {status}")),
-            _ => Attempt::Done(Err(GitHubError::Failed {
-                cause: format!("GitHub answered {status}: {message}"),
-            })),
+            500..=599 => Attempt::Transient(format!("GitHub answered {status}"), None),
+            _ => Attempt::Done(Err(GitHubError::failed_because(format!(
+                "GitHub answered {status}: {message}"
+            )))),
         }
     }
 }
@@ -333,21 +365,7 @@ fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<Stri
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
 
-/// The error and its causes on one line: reqwest's own message alone says little.
-fn describe(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// `delay` plus up to half as much again, so that retries from many places spread out.
 fn jittered(delay: Duration) -> Duration {
-    let random = uuid::Uuid::new_v4().as_u128() as u64;
-    let spread = delay.as_millis() as u64 / 2;
-    delay + Duration::from_millis(if spread == 0 { 0 } else { random % spread })
+    delay + delay.mul_f64(fastrand::f64() / 2.0)
 }

@@ -15,11 +15,24 @@ use crate::error::ApiError;
 use crate::http::pagination::{PAGE_SIZE, Page};
 use crate::http::params::Params;
 use crate::http::request::ApiRequest;
-use crate::http::resource::Resource;
+use crate::http::resource::{Collection, Resource};
 use crate::state::AppState;
 
-/// Per relation, one page per subject, in the subjects' order.
-pub type Pages<R> = Vec<std::vec::IntoIter<Page<R>>>;
+/// Per relation (by name), one page per subject, in the subjects' order.
+pub struct Pages<R>(HashMap<&'static str, std::vec::IntoIter<Page<R>>>);
+
+impl<R> Pages<R> {
+    /// The `relation` page of the next subject.
+    pub fn next(&mut self, relation: &str) -> Page<R> {
+        self.0
+            .get_mut(relation)
+            .and_then(Iterator::next)
+            .unwrap_or_default()
+    }
+}
+
+/// The first records of one relation of each subject, and the relation's name.
+pub type Related<Row> = (&'static str, Vec<Ranked<Row>>);
 
 /// Embedding recurses (developers embed repositories, which embed developers), so the
 /// futures that load it are boxed.
@@ -79,25 +92,25 @@ struct Found<Row> {
     rows: Vec<Row>,
 }
 
-/// The first pages of several relations for each of `subjects` (the records being rendered,
-/// in order, a record that appears twice counted twice), rendered in one batch: a constant
-/// number of queries. `pages[relation]` yields one page per subject, in order. `None` when
-/// the response's budget cannot take them all.
-/// `path_of(relation, subject)` is the sub-collection each page's `next` points into.
+/// The first pages of several relations for each of `subjects` (records of `parent` being
+/// rendered, in order, a record that appears twice counted twice), rendered in one batch: a
+/// constant number of queries. `None` when the response's budget cannot take them all. Each
+/// page's `next` is page 2 of the relation's sub-collection.
 pub async fn pages<R: Resource>(
     state: &AppState,
     request: &ApiRequest,
+    parent: &Collection,
     subjects: &[Uuid],
-    relations: Vec<Vec<Ranked<R::Row>>>,
+    relations: Vec<Related<R::Row>>,
     next: Embed<'_>,
-    path_of: impl Fn(usize, Uuid) -> String,
 ) -> Result<Option<Pages<R>>, ApiError>
 where
     R::Row: Clone,
 {
+    let names: Vec<&'static str> = relations.iter().map(|(name, _)| *name).collect();
     let found: Vec<HashMap<Uuid, Found<R::Row>>> = relations
         .into_iter()
-        .map(|ranked| {
+        .map(|(_, ranked)| {
             let mut by_subject: HashMap<Uuid, Found<R::Row>> = HashMap::new();
             for related in ranked {
                 let found = by_subject.entry(related.subject).or_insert(Found {
@@ -125,8 +138,8 @@ where
     let rendered = R::render(state, request, rows, next).await?;
     let mut pages: Vec<Vec<Page<R>>> = found
         .iter()
-        .enumerate()
-        .map(|(relation, by_subject)| {
+        .zip(&names)
+        .map(|(by_subject, name)| {
             subjects
                 .iter()
                 .map(|subject| {
@@ -134,7 +147,7 @@ where
                     Page {
                         count,
                         next: (count > LIST_CAP as i64)
-                            .then(|| request.page_of(&path_of(relation, *subject), 2)),
+                            .then(|| request.page_of(&parent.relation_path(*subject, name), 2)),
                         previous: None,
                         results: Vec::new(),
                     }
@@ -145,5 +158,10 @@ where
     for ((relation, position), record) in slots.into_iter().zip(rendered) {
         pages[relation][position].results.push(record);
     }
-    Ok(Some(pages.into_iter().map(Vec::into_iter).collect()))
+    Ok(Some(Pages(
+        names
+            .into_iter()
+            .zip(pages.into_iter().map(Vec::into_iter))
+            .collect(),
+    )))
 }

@@ -1,21 +1,23 @@
 //! The OpenAPI 3.1 document: handlers register their own paths (utoipa-axum), and this adds
-//! what every route shares — security schemes, the filter and page parameters, the error
-//! answers — from the same tables the code runs on, so the document cannot drift from it.
+//! what routes share — security schemes, the shared error bodies, and on each resource's list,
+//! record and relation paths their filter, page, `links` and `embed` parameters — from the
+//! declarations the code runs on (each resource's `Collection`, the filter tables), so the
+//! document cannot drift from them.
 
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{
-    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type,
+    AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, Object, ObjectBuilder, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::security::{
     Http, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema};
 
-use crate::http::filters::{
-    DEVELOPER_FILTERS, Field, JOB_FILTERS, Kind, Lookup, RATE_LIMIT_FILTERS, REPOSITORY_FILTERS,
-};
-use crate::http::routes::{ErrorDetail, tasks};
+use crate::http::filters::{Field, Kind, Lookup};
+use crate::http::resource::{Collection, Documented};
+use crate::http::routes::{ErrorDetail, developers, jobs, rate_limits, repositories, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,157 +41,232 @@ use crate::http::routes::{ErrorDetail, tasks};
 )]
 pub struct ApiDoc;
 
-/// The filters each path takes, and whether it is a paginated list.
-const PATHS: &[(&str, &[Field], bool)] = &[
-    ("/github/developers/", DEVELOPER_FILTERS, true),
-    ("/github/developers/{id}/", DEVELOPER_FILTERS, false),
-    (
-        "/github/developers/{id}/followers/",
-        DEVELOPER_FILTERS,
-        true,
-    ),
-    (
-        "/github/developers/{id}/following/",
-        DEVELOPER_FILTERS,
-        true,
-    ),
-    (
-        "/github/developers/{id}/starred_repositories/",
-        REPOSITORY_FILTERS,
-        true,
-    ),
-    (
-        "/github/developers/{id}/repositories/",
-        REPOSITORY_FILTERS,
-        true,
-    ),
-    ("/github/repositories/", REPOSITORY_FILTERS, true),
-    ("/github/repositories/{id}/", REPOSITORY_FILTERS, false),
-    (
-        "/github/repositories/{id}/stargazers/",
-        DEVELOPER_FILTERS,
-        true,
-    ),
-    ("/github/rate_limit/", RATE_LIMIT_FILTERS, true),
-    ("/github/rate_limit/{id}/", RATE_LIMIT_FILTERS, false),
-    ("/github/jobs/", JOB_FILTERS, true),
-    ("/github/jobs/{id}/", JOB_FILTERS, false),
+/// The resources the document describes the paths of.
+pub const RESOURCES: [Documented; 4] = [
+    Documented::of::<developers::Developer>(),
+    Documented::of::<repositories::Repository>(),
+    Documented::of::<rate_limits::RateLimit>(),
+    Documented::of::<jobs::Job>(),
 ];
+
+/// The shared body of a 400 for bad query parameters.
+const FIELD_ERRORS: &str = "FieldErrors";
+
+/// A path a resource serves: what it lists (or shows), and whether it is a page of them.
+pub struct ResourcePath {
+    pub path: String,
+    pub listed: &'static Collection,
+    pub is_list: bool,
+}
+
+/// Every path of every resource: its list, its records, and the lists hanging off a record.
+pub fn resource_paths() -> Vec<ResourcePath> {
+    let mut paths = Vec::new();
+    for resource in &RESOURCES {
+        let collection = resource.collection;
+        let record = format!("{}{{id}}/", collection.path);
+        paths.push(ResourcePath {
+            path: collection.path.to_owned(),
+            listed: collection,
+            is_list: true,
+        });
+        for relation in collection.relations {
+            paths.push(ResourcePath {
+                path: format!("{record}{}/", relation.name),
+                listed: relation.of,
+                is_list: true,
+            });
+        }
+        paths.push(ResourcePath {
+            path: record,
+            listed: collection,
+            is_list: false,
+        });
+    }
+    paths
+}
 
 /// Adds what every route shares, once all routes have registered their paths.
 pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
-    {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "basic",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
-        );
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            if path == "/github/tasks/"
-                && let Some(post) = item.post.as_mut()
-            {
-                post.request_body = Some(tasks::request_body());
-            }
-            let shape = PATHS.iter().find(|(p, _, _)| p == path);
-            for operation in [item.get.as_mut(), item.post.as_mut()]
-                .into_iter()
-                .flatten()
-            {
-                respond(
-                    operation,
-                    "406",
-                    "The Accept header asks for nothing this API serves",
-                    detail(),
-                );
-                // The root is public and touches no database; everything else may meet either.
-                let public = path == "/github/";
-                if !public {
-                    respond(
-                        operation,
-                        "503",
-                        "The database is unavailable; try again shortly",
-                        detail(),
-                    );
-                }
-                if !public && operation.security.is_none() {
-                    operation.security = Some(vec![
-                        SecurityRequirement::new("basic", Vec::<String>::new()),
-                        SecurityRequirement::new("bearer", Vec::<String>::new()),
-                    ]);
-                }
-                if !public {
-                    respond(
-                        operation,
-                        "403",
-                        "Missing, malformed or wrong credentials",
-                        detail(),
-                    );
-                    respond(
-                        operation,
-                        "429",
-                        "Too many failed Basic logins from this client in the last minute; \
-                         `Retry-After` says when to try again",
-                        detail(),
-                    );
-                    respond(
-                        operation,
-                        "401",
-                        "A browser (HTML negotiated) without valid credentials is asked for them \
-                         with `WWW-Authenticate: Basic`",
-                        detail(),
-                    );
-                }
-                if let Some((_, fields, is_list)) = shape {
-                    document_filters(operation, fields);
-                    // Ours, opt-in: `_links` where records link elsewhere, `_embedded` where
-                    // they have relations.
-                    if !path.starts_with("/github/jobs/") {
-                        document_links(operation);
-                    }
-                    if !path.starts_with("/github/jobs/")
-                        && !path.starts_with("/github/rate_limit/")
-                    {
-                        document_embed(operation);
-                    }
-                    let not_found = if *is_list {
-                        document_page(operation);
-                        "No such record (for the lists hanging off one), or an invalid page"
-                    } else {
-                        "No such record, a malformed id, or the record does not match the filters"
-                    };
-                    respond(operation, "404", not_found, detail());
-                    respond(
-                        operation,
-                        "400",
-                        "A malformed number or date/time in a filter",
-                        field_errors(),
-                    );
-                }
+    add_shared_components(openapi);
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if path == "/github/tasks/"
+            && let Some(post) = item.post.as_mut()
+        {
+            post.request_body = Some(tasks::request_body());
+        }
+        // The root is public and touches no database; everything else may meet either.
+        let public = path == "/github/";
+        for operation in [item.get.as_mut(), item.post.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            document_shared_answers(operation, public);
+        }
+    }
+    for shape in resource_paths() {
+        let operation = openapi
+            .paths
+            .paths
+            .get_mut(&shape.path)
+            .and_then(|item| item.get.as_mut());
+        if let Some(operation) = operation {
+            document_resource_path(operation, &shape);
+        }
+    }
+    splice_flattened_parts(openapi);
+}
+
+fn add_shared_components(openapi: &mut utoipa::openapi::OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "basic",
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+    );
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    // `{"param": ["message", …], …}`
+    let field_errors = ObjectBuilder::new()
+        .description(Some("What is wrong with each named query parameter"))
+        .additional_properties(Some(
+            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
+        ));
+    components
+        .schemas
+        .insert(FIELD_ERRORS.to_owned(), field_errors.into());
+}
+
+/// The answers any operation may give: 406, and unless public, those of authentication and
+/// of a database outage.
+fn document_shared_answers(operation: &mut Operation, public: bool) {
+    respond(
+        operation,
+        "406",
+        "The Accept header asks for nothing this API serves",
+        detail(),
+    );
+    if public {
+        return;
+    }
+    respond(
+        operation,
+        "503",
+        "The database is unavailable; try again shortly",
+        detail(),
+    );
+    if operation.security.is_none() {
+        operation.security = Some(vec![
+            SecurityRequirement::new("basic", Vec::<String>::new()),
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+        ]);
+    }
+    respond(
+        operation,
+        "403",
+        "Missing, malformed or wrong credentials",
+        detail(),
+    );
+    respond(
+        operation,
+        "429",
+        "Too many failed Basic logins from this client in the last minute; \
+         `Retry-After` says when to try again",
+        detail(),
+    );
+    respond(
+        operation,
+        "401",
+        "A browser (HTML negotiated) without valid credentials is asked for them \
+         with `WWW-Authenticate: Basic`",
+        detail(),
+    );
+}
+
+/// A resource's path: its filters, the opt-in `links` and `embed`, paging, and its 404 and 400.
+fn document_resource_path(operation: &mut Operation, shape: &ResourcePath) {
+    let listed = shape.listed;
+    document_filters(operation, listed.filters);
+    if listed.links {
+        document_links(operation);
+    }
+    if listed.embeds {
+        document_embed(operation);
+    }
+    let not_found = if shape.is_list {
+        document_page(operation);
+        "No such record (for the lists hanging off one), or an invalid page"
+    } else {
+        "No such record, a malformed id, or the record does not match the filters"
+    };
+    respond(operation, "404", not_found, detail());
+    respond(
+        operation,
+        "400",
+        "A malformed number or date/time in a filter",
+        Ref::from_schema_name(FIELD_ERRORS).into(),
+    );
+}
+
+/// Puts each resource's `#[serde(flatten)]` parts into its schema where the JSON has them:
+/// in its component, and in the copy of it that `Page<R>`'s component holds.
+fn splice_flattened_parts(openapi: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    for resource in &RESOURCES {
+        let name = (resource.schema_name)();
+        let parts = (resource.flattened)();
+        if parts.is_empty() {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name.as_ref()) {
+            splice(object, &parts);
+        }
+        let page = components.schemas.get_mut(&format!("Page_{name}"));
+        if let Some(RefOr::T(Schema::Object(page))) = page
+            && let Some(RefOr::T(Schema::Array(results))) = page.properties.get_mut("results")
+            && let ArrayItems::RefOrSchema(item) = &mut results.items
+            && let RefOr::T(Schema::Object(object)) = item.as_mut()
+        {
+            splice(object, &parts);
+        }
+    }
+}
+
+/// Inserts each part's properties after the property it follows; `required` keeps the
+/// properties' order, as the derive writes it.
+fn splice(object: &mut Object, parts: &[(&str, RefOr<Schema>)]) {
+    for (after, part) in parts {
+        let RefOr::T(Schema::Object(part)) = part else {
+            continue;
+        };
+        let properties = std::mem::take(&mut object.properties);
+        for (key, value) in properties {
+            let here = key == *after;
+            object.properties.insert(key, value);
+            if here {
+                object.properties.extend(part.properties.clone());
             }
         }
+        let required: Vec<String> = object
+            .properties
+            .keys()
+            .filter(|key| object.required.contains(key) || part.required.contains(key))
+            .cloned()
+            .collect();
+        object.required = required;
     }
 }
 
 fn detail() -> RefOr<Schema> {
     Ref::from_schema_name("ErrorDetail").into()
-}
-
-/// `{"param": ["message", …], …}`
-fn field_errors() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .additional_properties(Some(
-            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
-        ))
-        .into()
 }
 
 fn respond(operation: &mut Operation, status: &str, description: &str, schema: RefOr<Schema>) {

@@ -1,5 +1,7 @@
 //! Query strings as Django reads them, and written back as Django's `urlencode` writes them.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 /// The decoded `key=value` pairs of a query string, in order. Malformed percent-escapes and
 /// non-UTF-8 bytes are decoded lossily, never refused.
 #[derive(Clone, Debug, Default)]
@@ -68,20 +70,21 @@ impl Params {
     }
 }
 
+/// What Python's `quote_plus` leaves as it is: letters, digits, `_.-~`, and the space it
+/// writes as `+`.
+const QUOTE_PLUS_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~')
+    .remove(b' ');
+
 /// Python's `urllib.parse.quote_plus`: letters, digits and `_.-~` stay, space becomes `+`,
 /// every other byte is `%XX`.
 pub fn quote_plus(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(text, QUOTE_PLUS_SAFE)
+        .to_string()
+        .replace(' ', "+")
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the origin (scheme and host, from proxy headers when the peer is trusted), the path,
 //! the query, and the `format` to carry into every link.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -13,6 +14,8 @@ use uuid::Uuid;
 use crate::config::TrustedProxies;
 use crate::error::ApiError;
 use crate::http::params::{Params, quote_plus};
+use crate::http::resource::Collection;
+use crate::http::routes::{developers, repositories};
 use crate::state::AppState;
 
 pub struct ApiRequest {
@@ -31,16 +34,17 @@ impl ApiRequest {
         }
     }
 
+    /// The URL of record `id` of `collection`.
+    pub fn record(&self, collection: &Collection, id: impl fmt::Display) -> String {
+        self.link(&format!("{}{id}/", collection.path))
+    }
+
     pub fn developer(&self, id: Uuid) -> String {
-        self.link(&format!("/github/developers/{id}/"))
+        self.record(&developers::COLLECTION, id)
     }
 
     pub fn repository(&self, id: Uuid) -> String {
-        self.link(&format!("/github/repositories/{id}/"))
-    }
-
-    pub fn rate_limit(&self, id: i64) -> String {
-        self.link(&format!("/github/rate_limit/{id}/"))
+        self.record(&repositories::COLLECTION, id)
     }
 
     /// Page `page` of the collection at `path`, with the request's `format` carried.

@@ -1,12 +1,14 @@
-//! What the three listed resources share: filters, counting, paging, detail lookup.
-//! Each resource says how its rows become JSON; this does the rest once.
+//! What the listed resources share: where each lives, filters, counting, paging, detail
+//! lookup. Each resource says how its rows become JSON; this does the rest once.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::atomic::AtomicUsize;
 
 use axum::Json;
 use serde::Serialize;
-
+use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use crate::db::filter::{Cmp, Condition};
@@ -19,10 +21,44 @@ use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
 use crate::http::request::ApiRequest;
 use crate::state::AppState;
 
-pub trait Resource: Serialize + Sized + Send {
+/// A resource as the API serves it, declared once: the routes' OpenAPI parts and the root's
+/// links are derived from it.
+pub struct Collection {
+    /// The list's path; a record's is `{path}{id}/`.
+    pub path: &'static str,
+    pub filters: &'static [Field],
+    /// The lists hanging off a record.
+    pub relations: &'static [Relation],
+    /// Whether records take `?links=` (`_links`) and `?embed=` (`_embedded`).
+    pub links: bool,
+    pub embeds: bool,
+}
+
+/// A list hanging off each record of a collection, at `{path}{id}/{name}/`.
+pub struct Relation {
+    pub name: &'static str,
+    /// What it lists.
+    pub of: &'static Collection,
+}
+
+impl Collection {
+    /// Where the `name` list of record `id` lives.
+    pub fn relation_path(&self, id: Uuid, name: &str) -> String {
+        format!("{}{id}/{name}/", self.path)
+    }
+}
+
+pub trait Resource: Serialize + ToSchema + Sized + Send {
     type Row: AnyRow;
     const LISTING: &'static Listing;
-    const FILTERS: &'static [Field];
+    const COLLECTION: &'static Collection;
+
+    /// The `#[serde(flatten)]` parts of the record and the property each follows. utoipa
+    /// documents such a part as `allOf`, so its field is `#[schema(ignore)]`d and the
+    /// document splices its properties in where the JSON has them.
+    fn flattened() -> Vec<(&'static str, RefOr<Schema>)> {
+        Vec::new()
+    }
 
     /// Renders rows in their order, loading what they link to (and embed) in a constant
     /// number of queries.
@@ -40,7 +76,7 @@ pub async fn list<R: Resource>(
     request: &ApiRequest,
     scope: Option<Condition>,
 ) -> Result<Json<Page<R>>, ApiError> {
-    let mut conditions = filters::parse(R::FILTERS, &request.params)?;
+    let mut conditions = filters::parse(R::COLLECTION.filters, &request.params)?;
     let budget = AtomicUsize::new(embed::BUDGET);
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
@@ -83,7 +119,7 @@ pub async fn detail<R: Resource>(
     request: &ApiRequest,
     identity: Condition,
 ) -> Result<Json<R>, ApiError> {
-    let mut conditions = filters::parse(R::FILTERS, &request.params)?;
+    let mut conditions = filters::parse(R::COLLECTION.filters, &request.params)?;
     let budget = AtomicUsize::new(embed::BUDGET);
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.push(identity);
@@ -117,5 +153,22 @@ pub fn id_is(id: Uuid) -> Condition {
         column: "id",
         cmp: Cmp::Eq,
         value: SqlValue::Id(id),
+    }
+}
+
+/// A resource's documentation parts, type-erased so that the document can walk them all.
+pub struct Documented {
+    pub collection: &'static Collection,
+    pub schema_name: fn() -> Cow<'static, str>,
+    pub flattened: fn() -> Vec<(&'static str, RefOr<Schema>)>,
+}
+
+impl Documented {
+    pub const fn of<R: Resource>() -> Self {
+        Self {
+            collection: R::COLLECTION,
+            schema_name: <R as ToSchema>::name,
+            flattened: R::flattened,
+        }
     }
 }

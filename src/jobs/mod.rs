@@ -7,14 +7,16 @@ pub mod worker;
 
 pub use background::Background;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::db::jobs::Enqueued;
 use crate::db::{Db, Timestamp};
 use crate::sync::{Steps, SyncError, Syncer};
 
-/// A kind of job and its arguments.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A kind of job and its arguments, stored as the job's `name` and its `args` object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
 pub enum Task {
     FullProfileSync { username: String },
     FullRepositorySync { username: String, repo_name: String },
@@ -23,59 +25,45 @@ pub enum Task {
 }
 
 impl Task {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::FullProfileSync { .. } => "full_profile_sync",
-            Self::FullRepositorySync { .. } => "full_repository_sync",
-            Self::DiscoveryScraper => "discovery_scraper",
-            Self::Heartbeat => "heartbeat",
-        }
+    /// The job's name and its arguments, as stored.
+    fn stored(&self) -> (String, Value) {
+        let mut object = match serde_json::to_value(self) {
+            Ok(Value::Object(object)) => object,
+            _ => unreachable!("an internally tagged enum serializes to an object"),
+        };
+        let name = match object.remove("name") {
+            Some(Value::String(name)) => name,
+            _ => unreachable!("the tag is the variant's name"),
+        };
+        (name, Value::Object(object))
+    }
+
+    pub fn name(&self) -> String {
+        self.stored().0
     }
 
     pub fn args(&self) -> Value {
-        match self {
-            Self::FullProfileSync { username } => json!({"username": username}),
-            Self::FullRepositorySync {
-                username,
-                repo_name,
-            } => {
-                json!({"username": username, "repo_name": repo_name})
-            }
-            Self::DiscoveryScraper | Self::Heartbeat => json!({}),
-        }
-    }
-
-    /// GitHub's names are case-insensitive, so `Octocat` and `octocat` are one job.
-    fn args_key(&self) -> String {
-        self.args().to_string().to_lowercase()
+        self.stored().1
     }
 
     pub fn from_stored(name: &str, args: &Value) -> Option<Self> {
-        let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_owned);
-        match name {
-            "full_profile_sync" => Some(Self::FullProfileSync {
-                username: text("username")?,
-            }),
-            "full_repository_sync" => Some(Self::FullRepositorySync {
-                username: text("username")?,
-                repo_name: text("repo_name")?,
-            }),
-            "discovery_scraper" => Some(Self::DiscoveryScraper),
-            "heartbeat" => Some(Self::Heartbeat),
-            _ => None,
-        }
+        let mut object = args.as_object()?.clone();
+        object.insert("name".to_owned(), Value::String(name.to_owned()));
+        serde_json::from_value(Value::Object(object)).ok()
     }
 
     /// Queues the task now, unless the same one is pending.
     pub async fn enqueue(&self, db: &Db) -> sqlx::Result<Enqueued> {
-        db.enqueue(
-            self.name(),
-            &self.args(),
-            &self.args_key(),
-            Timestamp::now(),
-        )
-        .await
+        let (name, args) = self.stored();
+        db.enqueue(&name, &args, &args_key(&args), Timestamp::now())
+            .await
     }
+}
+
+/// What makes two jobs of a kind the same job. GitHub's names are case-insensitive, so
+/// `Octocat` and `octocat` are one job.
+fn args_key(args: &Value) -> String {
+    args.to_string().to_lowercase()
 }
 
 /// A GitHub login: letters, digits and single hyphens, at most 39 characters.
@@ -134,6 +122,8 @@ pub async fn execute(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -155,14 +145,14 @@ mod tests {
             repo_name: "Repo".into(),
         };
         assert_eq!(
-            Task::from_stored(task.name(), &task.args()),
+            Task::from_stored(&task.name(), &task.args()),
             Some(task.clone())
         );
         let lower = Task::FullRepositorySync {
             username: "octo".into(),
             repo_name: "repo".into(),
         };
-        assert_eq!(task.args_key(), lower.args_key());
+        assert_eq!(args_key(&task.args()), args_key(&lower.args()));
         assert_eq!(Task::from_stored("nope", &json!({})), None);
     }
 }

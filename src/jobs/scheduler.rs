@@ -32,8 +32,8 @@ pub async fn start(db: &Db, config: &Config) -> anyhow::Result<Option<JobSchedul
             let (db, task) = (db.clone(), task.clone());
             Box::pin(async move {
                 match task.enqueue(&db).await {
-                    Ok(enqueued) => tracing::debug!(job = %enqueued.id(), name = task.name(), "scheduled job queued"),
-                    Err(err) => tracing::warn!(error = %err, name = task.name(), "cannot queue a scheduled job"),
+                    Ok(enqueued) => tracing::debug!(job = %enqueued.id(), name = %task.name(), "scheduled job queued"),
+                    Err(err) => tracing::warn!(error = %err, name = %task.name(), "cannot queue a scheduled job"),
                 }
             })
         })
@@ -42,7 +42,7 @@ pub async fn start(db: &Db, config: &Config) -> anyhow::Result<Option<JobSchedul
             .add(job)
             .await
             .with_context(|| format!("cannot schedule {name}"))?;
-        tracing::info!(name, schedule, "scheduled");
+        tracing::info!(%name, schedule, "scheduled");
     }
     scheduler
         .start()

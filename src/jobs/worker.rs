@@ -9,12 +9,12 @@ use tracing::Instrument;
 
 use super::{Task, execute};
 use crate::config::Config;
-use crate::db::jobs::{JobRow, JobState, RunEnd};
+use crate::db::jobs::{JobRow, JobState, JobStatus, RunEnd};
 use crate::db::{Db, Timestamp, is_unavailable};
 use crate::sync::{Steps, SyncError, Syncer};
 
 /// A postponed job waits past the reset by up to this much, so that many do not all wake at once.
-const POSTPONE_JITTER_SECONDS: u64 = 30;
+const POSTPONE_JITTER_SECONDS: i64 = 30;
 const OUTAGE_REQUEUE_DELAY: Duration = Duration::from_secs(5);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
@@ -107,7 +107,7 @@ impl Worker {
     async fn run_job(&self, job: JobRow, stop: &CancellationToken) -> sqlx::Result<()> {
         let Some(task) = Task::from_stored(&job.name, &job.args.0) else {
             let end = RunEnd {
-                status: "failed",
+                status: JobStatus::Failed,
                 run_at: job.run_at,
                 attempts: job.attempts,
                 last_error: Some(format!("unknown job kind {:?}", job.name)),
@@ -119,7 +119,7 @@ impl Worker {
             .as_ref()
             .and_then(|c| serde_json::from_value(c.0.clone()).ok())
             .unwrap_or_default();
-        let steps = Steps::for_job(self.db.clone(), job.id, &self.name, done);
+        let steps = Steps::for_job(self.db.clone(), job.id, &self.name, &done);
         let lost = CancellationToken::new();
         let keeper = tokio::spawn(self.clone().keep_lease(job.id, lost.clone()));
         tracing::info!("job started");
@@ -139,7 +139,7 @@ impl Worker {
                 // for an outage by mistake cannot spin.
                 tracing::warn!(error = %err, "the database went away: the job waits for it");
                 RunEnd {
-                    status: "queued",
+                    status: JobStatus::Queued,
                     run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),
                     attempts: job.attempts,
                     last_error: job.last_error,
@@ -148,7 +148,7 @@ impl Worker {
             None => {
                 tracing::info!("stopping: job released, its steps kept");
                 RunEnd {
-                    status: "queued",
+                    status: JobStatus::Queued,
                     run_at: Timestamp::now(),
                     attempts: job.attempts,
                     last_error: job.last_error,
@@ -157,19 +157,18 @@ impl Worker {
             Some(Ok(())) => {
                 tracing::info!("job succeeded");
                 RunEnd {
-                    status: "succeeded",
+                    status: JobStatus::Succeeded,
                     run_at: job.run_at,
                     attempts: job.attempts,
                     last_error: None,
                 }
             }
             Some(Err(SyncError::Postpone { until })) => {
-                let jitter =
-                    uuid::Uuid::new_v4().as_u128() as u64 % (POSTPONE_JITTER_SECONDS * 1000);
-                let run_at = until + chrono::Duration::milliseconds(jitter as i64);
+                let jitter = fastrand::i64(0..POSTPONE_JITTER_SECONDS * 1000);
+                let run_at = until + chrono::Duration::milliseconds(jitter);
                 tracing::info!(%run_at, "GitHub's quota is spent: job postponed");
                 RunEnd {
-                    status: "postponed",
+                    status: JobStatus::Postponed,
                     run_at: Timestamp(run_at),
                     attempts: job.attempts,
                     last_error: job.last_error,
@@ -217,11 +216,11 @@ impl Worker {
     /// Another try later, backing off; or, with the attempts used up, failed for good.
     fn failed(&self, job: &JobRow, err: &SyncError) -> RunEnd {
         let attempts = job.attempts + 1;
-        let error = err.to_string();
+        let error = crate::error::chain(err);
         if attempts >= self.settings.max_attempts {
             tracing::error!(%error, attempts, "job failed for good");
             return RunEnd {
-                status: "failed",
+                status: JobStatus::Failed,
                 run_at: job.run_at,
                 attempts,
                 last_error: Some(error),
@@ -231,7 +230,7 @@ impl Worker {
         let delay = (self.settings.retry_base * 2u32.pow(exponent)).min(MAX_RETRY_DELAY);
         tracing::warn!(%error, attempts, retry_in = ?delay, "job failed; it will be retried");
         RunEnd {
-            status: "queued",
+            status: JobStatus::Queued,
             run_at: Timestamp(chrono::Utc::now() + delay),
             attempts,
             last_error: Some(error),

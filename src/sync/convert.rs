@@ -1,10 +1,12 @@
-//! GitHub's models turned into the records the database stores.
+//! GitHub's JSON turned into the records the database stores.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::db::Timestamp;
-use crate::db::records::{ListedDeveloper, Profile, RepositoryRecord};
-use crate::github::models::{Repository, SimpleUser, User};
+use crate::db::developers::{DeveloperProfile, ListedDeveloper, ProfileRecord};
+use crate::db::repositories::{RepositoryCounts, RepositoryDetails, RepositoryRecord};
+use crate::github::models::{Repository, SimpleUser};
 
 pub fn listed(user: &SimpleUser, raw: Value) -> ListedDeveloper {
     ListedDeveloper {
@@ -14,66 +16,40 @@ pub fn listed(user: &SimpleUser, raw: Value) -> ListedDeveloper {
     }
 }
 
-pub fn profile(user: User, raw: Value) -> Profile {
-    Profile {
+/// A developer's own profile (`GET /users/{login}`).
+pub fn profile(raw: Value) -> serde_json::Result<ProfileRecord> {
+    let user = SimpleUser::deserialize(&raw)?;
+    Ok(ProfileRecord {
         github_id: user.id,
         login: user.login,
-        name: user.name,
-        company: user.company,
-        location: user.location,
-        email: user.email,
-        bio: user.bio,
-        public_repos: user.public_repos,
-        public_gists: user.public_gists,
-        followers_count: user.followers,
-        following_count: user.following,
-        created_at: user.created_at.map(Timestamp),
-        updated_at: user.updated_at.map(Timestamp),
+        profile: DeveloperProfile::deserialize(&raw)?,
         raw,
-    }
+    })
 }
 
-/// `full` when `raw` is the repository's own page rather than a list item.
-pub fn repository(repo: Repository, raw: Value, full: bool) -> RepositoryRecord {
+/// A repository; `full` when `raw` is its own page rather than a list item.
+pub fn repository(raw: Value, full: bool) -> serde_json::Result<RepositoryRecord> {
+    let repository = Repository::deserialize(&raw)?;
     let owner_raw = raw.get("owner").cloned().unwrap_or(Value::Null);
-    RepositoryRecord {
-        github_id: repo.id,
-        owner: listed(&repo.owner, owner_raw),
-        name: repo.name,
-        full_name: repo.full_name,
-        description: repo.description,
-        homepage: repo.homepage,
-        language: repo.language,
-        created_at: repo.created_at.map(Timestamp),
-        updated_at: repo.updated_at.map(Timestamp),
-        has_downloads: repo.has_downloads,
-        has_issues: repo.has_issues,
-        has_pages: repo.has_pages,
-        has_projects: repo.has_projects,
-        has_wiki: repo.has_wiki,
-        private: repo.private,
-        archived: repo.archived,
-        disabled: repo.disabled,
-        stargazers_count: repo.stargazers_count,
-        subscribers_count: repo.subscribers_count,
-        watchers_count: repo.watchers_count,
-        open_issues_count: repo.open_issues_count,
+    Ok(RepositoryRecord {
+        github_id: repository.id,
+        owner: listed(&repository.owner, owner_raw),
+        details: RepositoryDetails::deserialize(&raw)?,
+        counts: RepositoryCounts::deserialize(&raw)?,
         full,
         raw,
-    }
+    })
 }
+
+/// What a path segment keeps unescaped: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A path segment with everything but unreserved characters escaped: logins and repository
 /// names are safe already, this keeps a bad one from changing the request.
 pub fn segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }

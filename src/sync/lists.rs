@@ -5,14 +5,17 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Steps, SyncError, Syncer, convert};
+use super::{Step, Steps, SyncError, Syncer, convert};
 use crate::db::Timestamp;
-use crate::db::edges::{self, Edge};
-use crate::db::http_cache::{self, Cached};
-use crate::db::list_progress::{self, Progress};
-use crate::db::records::{self, ListedDeveloper, RepositoryRecord};
+use crate::db::developers::{ListedDeveloper, upsert_listed_stmt};
+use crate::db::edges::{Edge, link_stmt, sweep_stmt, touch_stmt};
+use crate::db::http_cache::{Cached, remember_stmt};
+use crate::db::list_progress::{Progress, clear_stmt, save_stmt};
+use crate::db::repositories::{
+    RepositoryRecord, mark_stargazers_truncated_stmt, upsert_repositories_stmts,
+};
 use crate::db::sql::Sql;
-use crate::github::models::{Repository, STAR_JSON, SimpleUser, Stargazer, StarredRepository};
+use crate::github::models::{STAR_JSON, SimpleUser, Stargazer, StarredRepository};
 use crate::github::{Fetched, GitHubError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +35,7 @@ pub struct List {
 }
 
 impl Kind {
+    /// How `list_progress` names the list.
     fn name(self) -> &'static str {
         match self {
             Self::Repositories => "repositories",
@@ -42,7 +46,18 @@ impl Kind {
         }
     }
 
-    fn edge(self) -> Option<Edge> {
+    /// A developer's list as a step of a full profile sync, and its URL's last segment.
+    pub fn of_developer(self) -> Option<(Step, &'static str)> {
+        match self {
+            Self::Repositories => Some((Step::Repositories, "repos")),
+            Self::Followers => Some((Step::Followers, "followers")),
+            Self::Following => Some((Step::Following, "following")),
+            Self::Starred => Some((Step::Starred, "starred")),
+            Self::Stargazers => None,
+        }
+    }
+
+    pub fn edge(self) -> Option<Edge> {
         match self {
             Self::Repositories => None,
             Self::Followers => Some(Edge::Followers),
@@ -86,19 +101,17 @@ impl PageItems {
                     }
                 }
                 Kind::Starred => {
-                    if let Some(star) = parse::<StarredRepository>(item) {
-                        page.links
-                            .push((star.repo.id, star.starred_at.map(Timestamp)));
-                        let raw = item.get("repo").cloned().unwrap_or(Value::Null);
-                        page.repositories
-                            .push(convert::repository(star.repo, raw, false));
+                    let starred = parse::<StarredRepository>(item)
+                        .and_then(|star| Some((repository(star.repo)?, star.starred_at)));
+                    if let Some((repo, starred_at)) = starred {
+                        page.links.push((repo.github_id, starred_at.map(Timestamp)));
+                        page.repositories.push(repo);
                     }
                 }
                 Kind::Repositories => {
-                    if let Some(repo) = parse::<Repository>(item) {
-                        page.links.push((repo.id, None));
-                        page.repositories
-                            .push(convert::repository(repo, item.clone(), false));
+                    if let Some(repo) = repository(item.clone()) {
+                        page.links.push((repo.github_id, None));
+                        page.repositories.push(repo);
                     }
                 }
             }
@@ -107,10 +120,10 @@ impl PageItems {
     }
 
     fn statements(&self, list: &List, pass: Timestamp, now: Timestamp) -> Vec<Sql> {
-        let mut statements: Vec<Sql> = records::upsert_listed(&self.developers, now)
+        let mut statements: Vec<Sql> = upsert_listed_stmt(&self.developers, now)
             .into_iter()
             .collect();
-        statements.extend(records::upsert_repositories(&self.repositories, now));
+        statements.extend(upsert_repositories_stmts(&self.repositories, now));
         if let Some(edge) = list.kind.edge() {
             let mut seen = std::collections::HashSet::new();
             let unique: Vec<_> = self
@@ -119,7 +132,7 @@ impl PageItems {
                 .copied()
                 .filter(|(id, _)| seen.insert(*id))
                 .collect();
-            statements.extend(edges::link(edge, list.subject, &unique, pass));
+            statements.extend(link_stmt(edge, list.subject, &unique, pass));
         }
         statements
     }
@@ -128,13 +141,20 @@ impl PageItems {
 /// One item; an item GitHub shaped unexpectedly is logged and left out rather than failing
 /// the whole list for ever.
 fn parse<T: DeserializeOwned>(item: &Value) -> Option<T> {
-    match serde_json::from_value(item.clone()) {
-        Ok(value) => Some(value),
-        Err(err) => {
+    skip_unexpected(T::deserialize(item))
+}
+
+/// A repository as a list shows it, or nothing (logged) when it is shaped unexpectedly.
+fn repository(raw: Value) -> Option<RepositoryRecord> {
+    skip_unexpected(convert::repository(raw, false))
+}
+
+fn skip_unexpected<T>(parsed: serde_json::Result<T>) -> Option<T> {
+    parsed
+        .inspect_err(|err| {
             tracing::warn!(error = %err, "skipping a list item GitHub shaped unexpectedly");
-            None
-        }
-    }
+        })
+        .ok()
 }
 
 impl Syncer {
@@ -166,13 +186,13 @@ impl Syncer {
                         next_url: next.clone(),
                         item_ids: page.links.iter().map(|(id, _)| *id).collect(),
                     };
-                    statements.push(http_cache::remember(&url, &remembered, now));
+                    statements.push(remember_stmt(&url, &remembered, now));
                     next
                 }
                 Ok(Fetched::NotModified) => {
                     let cached = cached.unwrap_or_default();
                     if let Some(edge) = list.kind.edge() {
-                        statements.extend(edges::touch(edge, list.subject, &cached.item_ids, pass));
+                        statements.extend(touch_stmt(edge, list.subject, &cached.item_ids, pass));
                     }
                     cached.next_url
                 }
@@ -181,8 +201,8 @@ impl Syncer {
                         repository = list.subject,
                         "GitHub stops this stargazer list here"
                     );
-                    statements.push(records::mark_stargazers_truncated(list.subject));
-                    statements.push(list_progress::clear(name, list.subject));
+                    statements.push(mark_stargazers_truncated_stmt(list.subject));
+                    statements.push(clear_stmt(name, list.subject));
                     self.db.run_in_transaction(&statements).await?;
                     return Ok(());
                 }
@@ -197,7 +217,7 @@ impl Syncer {
                         next_url: next_url.clone(),
                         pass_started: pass,
                     };
-                    statements.push(list_progress::save(name, list.subject, &progress));
+                    statements.push(save_stmt(name, list.subject, &progress));
                     // The page is stored while the next one is fetched: GitHub still sees one
                     // request at a time and pages are written in order. Should the write fail,
                     // the page fetched meanwhile is asked for again on resuming: one request.
@@ -211,9 +231,9 @@ impl Syncer {
                 }
                 None => {
                     if let Some(edge) = list.kind.edge() {
-                        statements.push(edges::sweep(edge, list.subject, pass));
+                        statements.push(sweep_stmt(edge, list.subject, pass));
                     }
-                    statements.push(list_progress::clear(name, list.subject));
+                    statements.push(clear_stmt(name, list.subject));
                     return Ok(self.db.run_in_transaction(&statements).await?);
                 }
             }

@@ -5,20 +5,22 @@ mod convert;
 mod lists;
 mod steps;
 
-pub use steps::Steps;
+pub use steps::{Step, Steps};
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::db::edges::{self, Edge};
-use crate::db::http_cache::{self, Cached};
-use crate::db::rate_limits::{self, QuotaRecord};
-use crate::db::records::{self, KnownDeveloper, KnownRepository, RepositoryMark};
+use crate::db::developers::{KnownDeveloper, mark_gone_stmt, upsert_profiles_stmt};
+use crate::db::edges::{Edge, sweep_stmt};
+use crate::db::http_cache::{Cached, forget_stmt, remember_stmt};
+use crate::db::rate_limits::{QuotaRecord, store_stmt};
+use crate::db::repositories::{
+    KnownRepository, RepositoryMark, mark_stmt, upsert_repositories_stmts,
+};
 use crate::db::sql::Sql;
 use crate::db::{Db, Timestamp};
-use crate::github::models::{Repository, User};
 use crate::github::{Fetched, GitHub, GitHubError};
 use convert::segment;
 use lists::{Kind, List};
@@ -66,7 +68,7 @@ impl Syncer {
     /// and starred repositories; then the profiles of every follower, followee and
     /// stargazer known only from those lists. Steps already in `steps` are skipped.
     pub async fn full_profile_sync(&self, login: &str, steps: &Steps) -> Result<(), SyncError> {
-        let user = if steps.is_done("profile") {
+        let user = if steps.is_done(Step::Profile) {
             self.db.known_developer(login).await?
         } else {
             None
@@ -78,63 +80,66 @@ impl Syncer {
                 None => return Ok(()),
             },
         };
-        steps.complete("profile").await?;
+        steps.complete(Step::Profile).await?;
         let subject = user.github_id;
-        let user_path = |list: &str| format!("/users/{}/{list}", segment(&user.login));
-        if user.public_repos.unwrap_or(1) > 0 && !steps.is_done("repositories") {
-            let list = List {
-                kind: Kind::Repositories,
-                subject,
-                path: user_path("repos"),
-            };
-            if !self.walk_or_mark_gone(&list, &user.login, steps).await? {
+        if !self
+            .developer_list(&user, Kind::Repositories, user.public_repos, steps)
+            .await?
+        {
+            return Ok(());
+        }
+        for repository in self.db.owned_repositories(subject).await? {
+            let step = Step::StargazersOf(repository.github_id);
+            if !steps.is_done(step) {
+                self.sync_stargazers(&repository, steps).await?;
+                steps.complete(step).await?;
+            }
+        }
+        for (kind, count) in [
+            (Kind::Followers, user.followers_count),
+            (Kind::Following, user.following_count),
+            (Kind::Starred, None),
+        ] {
+            if !self.developer_list(&user, kind, count, steps).await? {
                 return Ok(());
             }
         }
-        steps.complete("repositories").await?;
-        for repository in self.db.owned_repositories(subject).await? {
-            let step = format!("stargazers:{}", repository.github_id);
-            if !steps.is_done(&step) {
-                self.sync_stargazers(&repository, steps).await?;
-                steps.complete(&step).await?;
-            }
-        }
-        for (kind, edge, count, path) in [
-            (
-                Kind::Followers,
-                Edge::Followers,
-                user.followers_count,
-                "followers",
-            ),
-            (
-                Kind::Following,
-                Edge::Following,
-                user.following_count,
-                "following",
-            ),
-            (Kind::Starred, Edge::Starred, None, "starred"),
-        ] {
-            if steps.is_done(path) {
-                continue;
-            }
-            // A count of zero from the profile is a complete answer: no request needed.
-            if count == Some(0) {
-                self.db
-                    .run_in_transaction(&[edges::sweep(edge, subject, Timestamp::now())])
-                    .await?;
-            } else {
-                let list = List {
-                    kind,
-                    subject,
-                    path: user_path(path),
-                };
-                if !self.walk_or_mark_gone(&list, &user.login, steps).await? {
-                    return Ok(());
-                }
-            }
-            steps.complete(path).await?;
-        }
         self.hydrate(subject, 0, steps).await
+    }
+
+    /// One of a developer's lists, as a step of a full profile sync; `count` is how many items
+    /// the profile says it has. False when the developer turned out to be gone (then marked).
+    async fn developer_list(
+        &self,
+        user: &KnownDeveloper,
+        kind: Kind,
+        count: Option<i64>,
+        steps: &Steps,
+    ) -> Result<bool, SyncError> {
+        let Some((step, segment_name)) = kind.of_developer() else {
+            return Ok(true);
+        };
+        if steps.is_done(step) {
+            return Ok(true);
+        }
+        // A count of zero from the profile is a complete answer: no request needed.
+        if count == Some(0) {
+            if let Some(edge) = kind.edge() {
+                let sweep = sweep_stmt(edge, user.github_id, Timestamp::now());
+                self.db.run_in_transaction(&[sweep]).await?;
+            }
+        } else {
+            let list = List {
+                kind,
+                subject: user.github_id,
+                path: format!("/users/{}/{segment_name}", segment(&user.login)),
+            };
+            if !self.walk_or_mark_gone(&list, &user.login, steps).await? {
+                return Ok(false);
+            }
+        }
+        steps.complete(step).await?;
+        Ok(true)
     }
 
     /// The repository, its owner's profile and its stargazers; then the stargazers' profiles.
@@ -147,13 +152,13 @@ impl Syncer {
         let Some((repository, owner_login)) = self.sync_repository(owner, name).await? else {
             return Ok(());
         };
-        if !steps.is_done("owner") {
+        if !steps.is_done(Step::Owner) {
             self.sync_user(&owner_login).await?;
-            steps.complete("owner").await?;
+            steps.complete(Step::Owner).await?;
         }
-        if !steps.is_done("stargazers") {
+        if !steps.is_done(Step::Stargazers) {
             self.sync_stargazers(&repository, steps).await?;
-            steps.complete("stargazers").await?;
+            steps.complete(Step::Stargazers).await?;
         }
         self.hydrate(0, repository.github_id, steps).await
     }
@@ -165,16 +170,16 @@ impl Syncer {
             Answer::Fresh { body, remember } => (body, remember),
             Answer::Unchanged => return self.stored_or_refetch(login, &url).await,
             Answer::Refused(_) => {
-                let gone = records::mark_developer_gone(login, Timestamp::now());
+                let gone = mark_gone_stmt(login, Timestamp::now());
                 self.db.run_in_transaction(&[gone]).await?;
                 return Ok(None);
             }
         };
-        let (user, raw) = decode::<User>(body)?;
-        let login = user.login.clone();
+        let record = convert::profile(body).map_err(unexpected_shape)?;
+        let login = record.login.clone();
         let now = Timestamp::now();
         let mut statements = self.quota_statements(now);
-        statements.push(records::upsert_profile(&convert::profile(user, raw), now));
+        statements.extend(upsert_profiles_stmt(&[record], now));
         // The validator goes with the record: a 304 later must mean "what is stored is current".
         statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
@@ -195,13 +200,8 @@ impl Syncer {
         let (body, remember) = match self.fetch_record(&url).await? {
             Answer::Fresh { body, remember } => (body, remember),
             Answer::Refused(mark) => {
-                self.db
-                    .run_in_transaction(&[records::mark_repository(
-                        &full_name,
-                        mark,
-                        Timestamp::now(),
-                    )])
-                    .await?;
+                let marked = mark_stmt(&full_name, mark, Timestamp::now());
+                self.db.run_in_transaction(&[marked]).await?;
                 return Ok(None);
             }
             Answer::Unchanged => match self.db.known_repository(&full_name).await? {
@@ -212,15 +212,12 @@ impl Syncer {
                 }
             },
         };
-        let (repository, raw) = decode::<Repository>(body)?;
-        let (full_name, owner_login) =
-            (repository.full_name.clone(), repository.owner.login.clone());
+        let record = convert::repository(body, true).map_err(unexpected_shape)?;
+        let full_name = record.details.full_name.clone();
+        let owner_login = record.owner.login.clone();
         let now = Timestamp::now();
         let mut statements = self.quota_statements(now);
-        statements.extend(records::upsert_repositories(
-            &[convert::repository(repository, raw, true)],
-            now,
-        ));
+        statements.extend(upsert_repositories_stmts(&[record], now));
         statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
         Ok(self
@@ -240,7 +237,7 @@ impl Syncer {
             return Ok(());
         }
         if repository.stargazers_count == Some(0) {
-            let sweep = edges::sweep(Edge::Stargazers, repository.github_id, Timestamp::now());
+            let sweep = sweep_stmt(Edge::Stargazers, repository.github_id, Timestamp::now());
             return Ok(self.db.run_in_transaction(&[sweep]).await?);
         }
         let (owner, name) = repository
@@ -256,8 +253,7 @@ impl Syncer {
             Ok(()) => Ok(()),
             Err(err) => match record_answer(&err) {
                 Some(mark) => {
-                    let marked =
-                        records::mark_repository(&repository.full_name, mark, Timestamp::now());
+                    let marked = mark_stmt(&repository.full_name, mark, Timestamp::now());
                     Ok(self.db.run_in_transaction(&[marked]).await?)
                 }
                 None => Err(err),
@@ -291,9 +287,8 @@ impl Syncer {
         match self.walk(list, steps).await {
             Ok(()) => Ok(true),
             Err(err) if record_answer(&err).is_some() => {
-                self.db
-                    .run_in_transaction(&[records::mark_developer_gone(login, Timestamp::now())])
-                    .await?;
+                let gone = mark_gone_stmt(login, Timestamp::now());
+                self.db.run_in_transaction(&[gone]).await?;
                 Ok(false)
             }
             Err(err) => Err(err),
@@ -317,7 +312,7 @@ impl Syncer {
                     last_modified,
                     ..Cached::default()
                 };
-                let remember = http_cache::remember(url, &remembered, Timestamp::now());
+                let remember = remember_stmt(url, &remembered, Timestamp::now());
                 return Ok(Answer::Fresh { body, remember });
             }
             Ok(Fetched::NotModified) => Ok(Answer::Unchanged),
@@ -349,8 +344,7 @@ impl Syncer {
 
     /// Drops the validator of `url`, so that the next GET brings a body.
     async fn forget(&self, url: &str) -> Result<(), SyncError> {
-        let forgotten = http_cache::remember(url, &Cached::default(), Timestamp::now());
-        Ok(self.db.run_in_transaction(&[forgotten]).await?)
+        Ok(self.db.run_in_transaction(&[forget_stmt(url)]).await?)
     }
 
     /// The quotas GitHub reported, as statements to store with whatever else is written.
@@ -365,7 +359,7 @@ impl Syncer {
                     remaining: q.remaining,
                     reset: q.reset,
                 };
-                rate_limits::store(&record, now)
+                store_stmt(&record, now)
             })
             .collect()
     }
@@ -390,12 +384,10 @@ fn record_answer(err: &SyncError) -> Option<RepositoryMark> {
     }
 }
 
-/// A record's typed view and its raw JSON; a body that does not fit is a GitHub fault.
-fn decode<T: serde::de::DeserializeOwned>(body: Value) -> Result<(T, Value), SyncError> {
-    let typed = serde_json::from_value(body.clone()).map_err(|err| {
-        SyncError::GitHub(GitHubError::Failed {
-            cause: format!("GitHub answered an unexpected shape: {err}"),
-        })
-    })?;
-    Ok((typed, body))
+/// A record GitHub shaped unexpectedly: a fault on GitHub's side.
+fn unexpected_shape(err: serde_json::Error) -> SyncError {
+    SyncError::GitHub(GitHubError::failed(
+        "GitHub answered an unexpected shape",
+        err,
+    ))
 }

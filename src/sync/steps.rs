@@ -3,6 +3,8 @@
 //! asking GitHub again; the counts feed progress reports.
 
 use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -12,9 +14,64 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::db::jobs::JobState;
 
+/// A part of a sync that is not done again once done. Saved as text: `profile`,
+/// `stargazers:{repository's GitHub id}`, …
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Profile,
+    /// A repository's owner, in a repository sync.
+    Owner,
+    Repositories,
+    Followers,
+    Following,
+    Starred,
+    /// The stargazers of the repository a repository sync is about.
+    Stargazers,
+    /// The stargazers of one of a developer's repositories, by its GitHub id.
+    StargazersOf(i64),
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Profile => f.write_str("profile"),
+            Self::Owner => f.write_str("owner"),
+            Self::Repositories => f.write_str("repositories"),
+            Self::Followers => f.write_str("followers"),
+            Self::Following => f.write_str("following"),
+            Self::Starred => f.write_str("starred"),
+            Self::Stargazers => f.write_str("stargazers"),
+            Self::StargazersOf(id) => write!(f, "stargazers:{id}"),
+        }
+    }
+}
+
+impl FromStr for Step {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text {
+            "profile" => Self::Profile,
+            "owner" => Self::Owner,
+            "repositories" => Self::Repositories,
+            "followers" => Self::Followers,
+            "following" => Self::Following,
+            "starred" => Self::Starred,
+            "stargazers" => Self::Stargazers,
+            other => {
+                let id = other
+                    .strip_prefix("stargazers:")
+                    .and_then(|id| id.parse().ok())
+                    .ok_or_else(|| format!("unknown step {other:?}"))?;
+                Self::StargazersOf(id)
+            }
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct Steps {
-    done: Mutex<BTreeSet<String>>,
+    done: Mutex<BTreeSet<Step>>,
     pages: AtomicU64,
     records: AtomicU64,
     job: Option<JobRun>,
@@ -33,10 +90,11 @@ impl Steps {
         Self::default()
     }
 
-    /// The steps of job `id`, run by `worker`, of which `done` were done before.
-    pub fn for_job(db: Db, id: Uuid, worker: &str, done: Vec<String>) -> Self {
+    /// The steps of job `id`, run by `worker`, of which `done` were done before (steps it
+    /// does not know, from another version, are done again).
+    pub fn for_job(db: Db, id: Uuid, worker: &str, done: &[String]) -> Self {
         Self {
-            done: Mutex::new(done.into_iter().collect()),
+            done: Mutex::new(done.iter().filter_map(|step| step.parse().ok()).collect()),
             job: Some(JobRun {
                 db,
                 id,
@@ -48,16 +106,16 @@ impl Steps {
 
     /// The steps done, in a stable order: what a job's checkpoint holds.
     fn done(&self) -> Vec<String> {
-        self.lock().iter().cloned().collect()
+        self.lock().iter().map(Step::to_string).collect()
     }
 
-    pub fn is_done(&self, step: &str) -> bool {
-        self.lock().contains(step)
+    pub fn is_done(&self, step: Step) -> bool {
+        self.lock().contains(&step)
     }
 
     /// Records `step` as done (saved, for a job) once its writes are committed.
-    pub async fn complete(&self, step: &str) -> sqlx::Result<()> {
-        self.lock().insert(step.to_owned());
+    pub async fn complete(&self, step: Step) -> sqlx::Result<()> {
+        self.lock().insert(step);
         match &self.job {
             Some(run) => {
                 run.db
@@ -95,7 +153,32 @@ impl Steps {
         json!({"steps_done": self.lock().len(), "pages": self.pages(), "records": self.records()})
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<Step>> {
         self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_read_back_from_their_text() {
+        for step in [
+            Step::Profile,
+            Step::Owner,
+            Step::Repositories,
+            Step::Followers,
+            Step::Following,
+            Step::Starred,
+            Step::Stargazers,
+            Step::StargazersOf(42),
+        ] {
+            assert_eq!(step.to_string().parse::<Step>(), Ok(step));
+        }
+        assert_eq!(Step::StargazersOf(7).to_string(), "stargazers:7");
+        assert!("stargazers:x".parse::<Step>().is_err());
+        let steps = Steps::new();
+        assert!(!steps.is_done(Step::Profile));
     }
 }

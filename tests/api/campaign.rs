@@ -13,56 +13,95 @@ use crate::fake_github::{FakeGitHub, Faults, Graph, Shape};
 use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests};
 use crate::sync::{expected, floor, stored};
 
-backend_tests! {
-    async fn syncs_under_every_fault_and_a_spent_quota_store_the_clean_graph(db: TestDb) {
-        let shape = Shape { followers: 260, following: 90, repos: 14, starred: 40, max_stargazers: 160, seed: 77 };
-        let graph = Graph::generate(shape);
-        let fake = FakeGitHub::start(graph.clone()).await;
-        fake.set_faults(Faults { server_error: 0.10, reset: 0.02, truncated: 0.02, secondary_limit: 0.02, seed: 5 });
-        // Enough quota for part of the sync; the rest waits for the reset.
-        let quota_left = floor(&graph, "center") as i64 / 4;
-        fake.set_quota(5000, quota_left, chrono::Utc::now().timestamp() + 6);
-        let github = fake.url.clone();
-        let app = TestApp::start(db, move |config| {
-            config.workers = 1;
-            config.job_poll_ms = 20;
-            config.github_api_url = github;
-            config.github_token = Some(Secret::new("fake-token"));
-            config.github_retry_base_ms = 2;
-            config.github_secondary_wait_seconds = 1;
-        })
-        .await;
-        let posted = app.client.post(app.url("/github/tasks/")).basic_auth(USER, Some(PASSWORD))
-            .form(&[("name", "full_profile_sync"), ("username", "center")]).send().await.unwrap();
-        assert_eq!(posted.status(), StatusCode::OK);
+async fn syncs_under_every_fault_and_a_spent_quota_store_the_clean_graph(db: TestDb) {
+    let shape = Shape {
+        followers: 260,
+        following: 90,
+        repos: 14,
+        starred: 40,
+        max_stargazers: 160,
+        seed: 77,
+    };
+    let graph = Graph::generate(shape);
+    let fake = FakeGitHub::start(graph.clone()).await;
+    fake.set_faults(Faults {
+        server_error: 0.10,
+        reset: 0.02,
+        truncated: 0.02,
+        secondary_limit: 0.02,
+        seed: 5,
+    });
+    // Enough quota for part of the sync; the rest waits for the reset.
+    let quota_left = floor(&graph, "center") as i64 / 4;
+    fake.set_quota(5000, quota_left, chrono::Utc::now().timestamp() + 6);
+    let github = fake.url.clone();
+    let app = TestApp::start(db, move |config| {
+        config.workers = 1;
+        config.job_poll_ms = 20;
+        config.github_api_url = github;
+        config.github_token = Some(Secret::new("fake-token"));
+        config.github_retry_base_ms = 2;
+        config.github_secondary_wait_seconds = 1;
+    })
+    .await;
+    let posted = app
+        .client
+        .post(app.url("/github/tasks/"))
+        .basic_auth(USER, Some(PASSWORD))
+        .form(&[("name", "full_profile_sync"), ("username", "center")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::OK);
 
-        let started = Instant::now();
-        let mut postponed = false;
-        loop {
-            let jobs: Vec<String> = with_pool!(&app.db, |pool| sqlx::query_scalar("SELECT status FROM jobs")
-                .fetch_all(pool).await.unwrap());
-            postponed |= jobs.iter().any(|status| status == "postponed");
-            if jobs.iter().all(|status| status == "succeeded") {
-                break;
-            }
-            // A postponed job waits for the reset plus up to 30 s of jitter.
-            assert!(started.elapsed() < Duration::from_secs(90), "jobs did not settle: {jobs:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    let mut postponed = false;
+    loop {
+        let jobs: Vec<String> = with_pool!(&app.db, |pool| sqlx::query_scalar(
+            "SELECT status FROM jobs"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+        postponed |= jobs.iter().any(|status| status == "postponed");
+        if jobs.iter().all(|status| status == "succeeded") {
+            break;
         }
-        assert!(postponed, "the quota ran out mid-sync and the job was postponed");
-        assert_eq!(stored(&app.db).await, expected(&graph, "center"), "every record and edge");
-
-        let requests = fake.requests();
-        let count = |status: u16| requests.iter().filter(|r| r.status == status).count();
-        let secondary = requests.iter().filter(|r| r.status == 403 && !r.counted).count();
-        let (errors, dropped) = (count(502), count(0));
-        assert!(errors > 0 && dropped > 0 && secondary > 0, "every kind of fault struck");
-        eprintln!(
-            "fault campaign: {} requests, {errors} × 502, {dropped} dropped (resets and truncated bodies), \
-             {secondary} secondary limits, quota spent mid-sync ({quota_left} left); {} s to a clean graph",
-            requests.len(),
-            started.elapsed().as_secs(),
+        // A postponed job waits for the reset plus up to 30 s of jitter.
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "jobs did not settle: {jobs:?}"
         );
-        app.stop().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(
+        postponed,
+        "the quota ran out mid-sync and the job was postponed"
+    );
+    assert_eq!(
+        stored(&app.db).await,
+        expected(&graph, "center"),
+        "every record and edge"
+    );
+
+    let requests = fake.requests();
+    let count = |status: u16| requests.iter().filter(|r| r.status == status).count();
+    let secondary = requests
+        .iter()
+        .filter(|r| r.status == 403 && !r.counted)
+        .count();
+    let (errors, dropped) = (count(502), count(0));
+    assert!(
+        errors > 0 && dropped > 0 && secondary > 0,
+        "every kind of fault struck"
+    );
+    eprintln!(
+        "fault campaign: {} requests, {errors} × 502, {dropped} dropped (resets and truncated bodies), \
+         {secondary} secondary limits, quota spent mid-sync ({quota_left} left); {} s to a clean graph",
+        requests.len(),
+        started.elapsed().as_secs(),
+    );
+    app.stop().await.unwrap();
 }
+
+backend_tests!(syncs_under_every_fault_and_a_spent_quota_store_the_clean_graph,);

@@ -44,110 +44,161 @@ fn create_user(db: &TestDb, dir: &std::path::Path, name: &str, password: &str) -
     child.wait_with_output().unwrap()
 }
 
-backend_tests! {
-    async fn migrate_creates_the_schema_and_a_second_run_changes_nothing(db: TestDb) {
-        let dir = tempfile::tempdir().unwrap();
-        for _ in 0..2 {
-            let output = gitomatic(dir.path()).arg("migrate").env("DATABASE_URL", &db.url).output().unwrap();
-            assert!(output.status.success(), "{}", stderr_of(&output));
-        }
-        let conn = db.connect().await;
-        let applied: i64 = with_pool!(&conn, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success"
-        )
+async fn migrate_creates_the_schema_and_a_second_run_changes_nothing(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = gitomatic(dir.path())
+            .arg("migrate")
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    }
+    let conn = db.connect().await;
+    let applied: i64 = with_pool!(&conn, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM _sqlx_migrations WHERE success"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(
+        applied as usize,
+        gitomatic::db::Db::migration_versions()[0].len()
+    );
+    for table in [
+        "developers",
+        "repositories",
+        "follows",
+        "stars",
+        "rate_limits",
+        "api_users",
+    ] {
+        let rows: i64 = with_pool!(&conn, |pool| sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {table}"
+        ))
         .fetch_one(pool)
         .await
         .unwrap());
-        assert_eq!(applied as usize, gitomatic::db::Db::migration_versions()[0].len());
-        for table in ["developers", "repositories", "follows", "stars", "rate_limits", "api_users"] {
-            let rows: i64 = with_pool!(&conn, |pool| sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(pool)
-                .await
-                .unwrap());
-            assert_eq!(rows, 0, "{table} exists and is empty");
-        }
-    }
-
-    async fn create_user_creates_then_updates_and_refuses_an_empty_password(db: TestDb) {
-        let dir = tempfile::tempdir().unwrap();
-        let first = create_user(&db, dir.path(), "alice", "wonderland\n");
-        assert!(first.status.success(), "{}", stderr_of(&first));
-        assert_eq!(String::from_utf8_lossy(&first.stdout), "created user alice\n");
-
-        let conn = db.connect().await;
-        let stored_hash = || async {
-            with_pool!(&conn, |pool| sqlx::query_scalar::<_, String>(
-                "SELECT password_hash FROM api_users WHERE username = 'alice'"
-            )
-            .fetch_one(pool)
-            .await
-            .unwrap())
-        };
-        let hash = stored_hash().await;
-        assert!(gitomatic::auth::password::verify("wonderland", &hash), "the line ending is not part of it");
-
-        let second = create_user(&db, dir.path(), "alice", "looking-glass");
-        assert!(second.status.success(), "{}", stderr_of(&second));
-        assert_eq!(String::from_utf8_lossy(&second.stdout), "updated the password of user alice\n");
-        let hash = stored_hash().await;
-        assert!(gitomatic::auth::password::verify("looking-glass", &hash));
-        assert!(!gitomatic::auth::password::verify("wonderland", &hash));
-        assert_eq!(conn.user_count().await.unwrap(), 1);
-
-        let empty = create_user(&db, dir.path(), "alice", "\n");
-        assert_fails_with_one_line(&empty, "the password must not be empty");
-        assert!(gitomatic::auth::password::verify("looking-glass", &stored_hash().await), "unchanged");
-    }
-
-    async fn serve_answers_health_hides_secrets_and_stops_on_sigterm(db: TestDb) {
-        let dir = tempfile::tempdir().unwrap();
-        // PostgreSQL here trusts local connections, so a password in the URL is accepted unused.
-        let mut database_url = url::Url::parse(&db.url).unwrap();
-        if database_url.scheme() == "postgres" && !database_url.username().is_empty() {
-            database_url.set_password(Some("hunter2-db-password")).unwrap();
-        }
-        let mut child = gitomatic(dir.path())
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env("DATABASE_URL", database_url.as_str())
-            .env("LOG_FORMAT", "json")
-            .env("SECRET_KEY", "s3cr3t-signing-key")
-            .env("GITHUB_TOKEN", "ghp_n0t4r34lt0k3n")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (lines_tx, lines) = mpsc::channel::<String>();
-        let stderr = child.stderr.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = lines_tx.send(line);
-            }
-        });
-        let mut seen = Vec::new();
-        let address = loop {
-            let line = lines.recv_timeout(Duration::from_secs(30)).expect("serve logs that it listens");
-            let event: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
-            seen.push(line);
-            if event["message"] == "listening" {
-                break event["address"].as_str().unwrap().to_owned();
-            }
-        };
-        let body = reqwest::get(format!("http://{address}/health/")).await.unwrap().text().await.unwrap();
-        assert_eq!(body, "ok");
-
-        let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-        assert!(killed.success());
-        let status = child.wait().unwrap();
-        assert!(status.success(), "a SIGTERM stop is a clean exit: {status}");
-        reader.join().unwrap();
-        seen.extend(lines.try_iter());
-        let log = seen.join("\n");
-        assert!(log.contains("gitomatic create-user"), "says how to create the first user: {log}");
-        assert!(log.contains("\"message\":\"stopped\""), "{log}");
-        for secret in ["hunter2-db-password", "s3cr3t-signing-key", "ghp_n0t4r34lt0k3n"] {
-            assert!(!log.contains(secret), "{secret} leaked into the log: {log}");
-        }
+        assert_eq!(rows, 0, "{table} exists and is empty");
     }
 }
+
+async fn create_user_creates_then_updates_and_refuses_an_empty_password(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let first = create_user(&db, dir.path(), "alice", "wonderland\n");
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        "created user alice\n"
+    );
+
+    let conn = db.connect().await;
+    let stored_hash = || async {
+        with_pool!(&conn, |pool| sqlx::query_scalar::<_, String>(
+            "SELECT password_hash FROM api_users WHERE username = 'alice'"
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap())
+    };
+    let hash = stored_hash().await;
+    assert!(
+        gitomatic::auth::password::verify("wonderland", &hash),
+        "the line ending is not part of it"
+    );
+
+    let second = create_user(&db, dir.path(), "alice", "looking-glass");
+    assert!(second.status.success(), "{}", stderr_of(&second));
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout),
+        "updated the password of user alice\n"
+    );
+    let hash = stored_hash().await;
+    assert!(gitomatic::auth::password::verify("looking-glass", &hash));
+    assert!(!gitomatic::auth::password::verify("wonderland", &hash));
+    assert_eq!(conn.user_count().await.unwrap(), 1);
+
+    let empty = create_user(&db, dir.path(), "alice", "\n");
+    assert_fails_with_one_line(&empty, "the password must not be empty");
+    assert!(
+        gitomatic::auth::password::verify("looking-glass", &stored_hash().await),
+        "unchanged"
+    );
+}
+
+async fn serve_answers_health_hides_secrets_and_stops_on_sigterm(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    // PostgreSQL here trusts local connections, so a password in the URL is accepted unused.
+    let mut database_url = url::Url::parse(&db.url).unwrap();
+    if database_url.scheme() == "postgres" && !database_url.username().is_empty() {
+        database_url
+            .set_password(Some("hunter2-db-password"))
+            .unwrap();
+    }
+    let mut child = gitomatic(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", database_url.as_str())
+        .env("LOG_FORMAT", "json")
+        .env("SECRET_KEY", "s3cr3t-signing-key")
+        .env("GITHUB_TOKEN", "ghp_n0t4r34lt0k3n")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let address = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("serve logs that it listens");
+        let event: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        seen.push(line);
+        if event["message"] == "listening" {
+            break event["address"].as_str().unwrap().to_owned();
+        }
+    };
+    let body = reqwest::get(format!("http://{address}/health/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "ok");
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a SIGTERM stop is a clean exit: {status}");
+    reader.join().unwrap();
+    seen.extend(lines.try_iter());
+    let log = seen.join("\n");
+    assert!(
+        log.contains("gitomatic create-user"),
+        "says how to create the first user: {log}"
+    );
+    assert!(log.contains("\"message\":\"stopped\""), "{log}");
+    for secret in [
+        "hunter2-db-password",
+        "s3cr3t-signing-key",
+        "ghp_n0t4r34lt0k3n",
+    ] {
+        assert!(!log.contains(secret), "{secret} leaked into the log: {log}");
+    }
+}
+
+backend_tests!(
+    migrate_creates_the_schema_and_a_second_run_changes_nothing,
+    create_user_creates_then_updates_and_refuses_an_empty_password,
+    serve_answers_health_hides_secrets_and_stops_on_sigterm,
+);
 
 #[test]
 fn a_bad_flag_is_refused_in_one_line() {

@@ -69,50 +69,80 @@ async fn job_status(db: &Db) -> Vec<(String, i64)> {
     .unwrap())
 }
 
-backend_tests! {
-    async fn a_sync_killed_five_times_ends_with_a_clean_runs_graph(test_db: TestDb) {
-        let shape = Shape { followers: 900, following: 120, repos: 20, starred: 60, max_stargazers: 160, seed: 41 };
-        let graph = Graph::generate(shape);
-        let cost = floor(&graph, "center");
-        let fake = FakeGitHub::start(graph.clone()).await;
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("gitomatic.toml"), CONFIG).unwrap();
-        let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()), 2).await.unwrap();
-        db.migrate().await.unwrap();
-        Task::FullProfileSync { username: "center".to_owned() }.enqueue(&db).await.unwrap();
+async fn a_sync_killed_five_times_ends_with_a_clean_runs_graph(test_db: TestDb) {
+    let shape = Shape {
+        followers: 900,
+        following: 120,
+        repos: 20,
+        starred: 60,
+        max_stargazers: 160,
+        seed: 41,
+    };
+    let graph = Graph::generate(shape);
+    let cost = floor(&graph, "center");
+    let fake = FakeGitHub::start(graph.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gitomatic.toml"), CONFIG).unwrap();
+    let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()), 2)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    Task::FullProfileSync {
+        username: "center".to_owned(),
+    }
+    .enqueue(&db)
+    .await
+    .unwrap();
 
-        // Kill points spread over the sync: after this many GitHub requests, each later
-        // than the one before.
-        let mut seed = 0x5EED;
-        let mut points: Vec<usize> = (0..KILLS).map(|_| 20 + (next(&mut seed) % (cost as u64 - 40)) as usize).collect();
-        points.sort_unstable();
-        for (run, &point) in points.iter().enumerate() {
-            let serve = Serve::start(dir.path(), &test_db.url, &fake.url, run);
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while fake.counted() < point {
-                assert!(Instant::now() < deadline, "run {run} never reached {point} requests");
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            serve.kill();
-            eprintln!("run {run}: killed after {} GitHub requests; job {:?}", fake.counted(), job_status(&db).await);
-        }
-
-        let serve = Serve::start(dir.path(), &test_db.url, &fake.url, KILLS);
-        let deadline = Instant::now() + Duration::from_secs(180);
-        loop {
-            let jobs = job_status(&db).await;
-            if jobs.iter().all(|(status, _)| status == "succeeded") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the job did not finish after the kills: {jobs:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    // Kill points spread over the sync: after this many GitHub requests, each later
+    // than the one before.
+    let mut seed = 0x5EED;
+    let mut points: Vec<usize> = (0..KILLS)
+        .map(|_| 20 + (next(&mut seed) % (cost as u64 - 40)) as usize)
+        .collect();
+    points.sort_unstable();
+    for (run, &point) in points.iter().enumerate() {
+        let serve = Serve::start(dir.path(), &test_db.url, &fake.url, run);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while fake.counted() < point {
+            assert!(
+                Instant::now() < deadline,
+                "run {run} never reached {point} requests"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
         serve.kill();
-        assert_eq!(job_status(&db).await, vec![("succeeded".to_owned(), 0)], "kills cost no attempt");
-        assert_eq!(stored(&db).await, expected(&graph, "center"));
         eprintln!(
-            "{KILLS} kills survived; {} GitHub requests for a sync whose floor is {cost}",
-            fake.counted()
+            "run {run}: killed after {} GitHub requests; job {:?}",
+            fake.counted(),
+            job_status(&db).await
         );
     }
+
+    let serve = Serve::start(dir.path(), &test_db.url, &fake.url, KILLS);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let jobs = job_status(&db).await;
+        if jobs.iter().all(|(status, _)| status == "succeeded") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job did not finish after the kills: {jobs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    serve.kill();
+    assert_eq!(
+        job_status(&db).await,
+        vec![("succeeded".to_owned(), 0)],
+        "kills cost no attempt"
+    );
+    assert_eq!(stored(&db).await, expected(&graph, "center"));
+    eprintln!(
+        "{KILLS} kills survived; {} GitHub requests for a sync whose floor is {cost}",
+        fake.counted()
+    );
 }
+
+backend_tests!(a_sync_killed_five_times_ends_with_a_clean_runs_graph,);

@@ -36,23 +36,19 @@ pub async fn run<F: Fixture, Fut: Future<Output = ()>>(
     }
 }
 
-/// Declares each test twice, as `<name>::sqlite` and `<name>::postgres`.
+/// Runs each named test twice, as `<name>::sqlite` and `<name>::postgres`: the test is an
+/// `async fn name(fixture: F)` written beside it, where rustfmt and clippy see it.
 macro_rules! backend_tests {
-    ($(async fn $name:ident($arg:ident: $fixture:ty) $body:block)+) => {$(
+    ($($name:ident),+ $(,)?) => {$(
         mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn test($arg: $fixture) $body
-
             #[tokio::test]
             async fn sqlite() {
-                $crate::helpers::run($crate::helpers::Backend::Sqlite, test).await
+                $crate::helpers::run($crate::helpers::Backend::Sqlite, super::$name).await
             }
 
             #[tokio::test]
             async fn postgres() {
-                $crate::helpers::run($crate::helpers::Backend::Postgres, test).await
+                $crate::helpers::run($crate::helpers::Backend::Postgres, super::$name).await
             }
         }
     )+};

@@ -25,62 +25,99 @@ async fn protected_operations(app: &TestApp) -> Vec<(String, String)> {
     operations
 }
 
-backend_tests! {
-    async fn every_protected_operation_refuses_anonymous_and_wrong_credentials(app: TestApp) {
-        let operations = protected_operations(&app).await;
-        assert!(operations.len() >= 17, "{operations:?}");
-        let forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0ZXIiLCJleHAiOjk5OTk5OTk5OTl9.bm9wZQ";
-        for (client, (method, path)) in operations.iter().enumerate() {
-            // One client per operation, so that the login throttle (tested in auth.rs) does
-            // not turn the later refusals into 429s.
-            let request = |auth: Option<&str>| {
-                let mut request = app.client.request(method.parse().unwrap(), app.url(path))
-                    .header("x-forwarded-for", format!("198.51.100.{client}"));
-                if let Some(auth) = auth {
-                    request = request.header("authorization", auth);
-                }
-                request
-            };
-            let wrong_basic = format!("Basic {}", base64_of(&format!("{USER}:wrong")));
-            for (who, auth) in [
-                ("anonymous", None),
-                ("wrong password", Some(wrong_basic.as_str())),
-                ("forged token", Some(&format!("Bearer {forged}"))),
-            ] {
-                let response = request(auth).send().await.unwrap();
-                assert_eq!(response.status(), StatusCode::FORBIDDEN, "{who}: {method} {path}");
+async fn every_protected_operation_refuses_anonymous_and_wrong_credentials(app: TestApp) {
+    let operations = protected_operations(&app).await;
+    assert!(operations.len() >= 17, "{operations:?}");
+    let forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0ZXIiLCJleHAiOjk5OTk5OTk5OTl9.bm9wZQ";
+    for (client, (method, path)) in operations.iter().enumerate() {
+        // One client per operation, so that the login throttle (tested in auth.rs) does
+        // not turn the later refusals into 429s.
+        let request = |auth: Option<&str>| {
+            let mut request = app
+                .client
+                .request(method.parse().unwrap(), app.url(path))
+                .header("x-forwarded-for", format!("198.51.100.{client}"));
+            if let Some(auth) = auth {
+                request = request.header("authorization", auth);
             }
+            request
+        };
+        let wrong_basic = format!("Basic {}", base64_of(&format!("{USER}:wrong")));
+        for (who, auth) in [
+            ("anonymous", None),
+            ("wrong password", Some(wrong_basic.as_str())),
+            ("forged token", Some(&format!("Bearer {forged}"))),
+        ] {
+            let response = request(auth).send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{who}: {method} {path}"
+            );
         }
     }
-
-    async fn filter_values_reach_sql_only_as_bound_parameters(app: TestApp) {
-        let hostile = "x' OR '1'='1'; DROP TABLE developers; --";
-        let conditions = [
-            Condition::Compare { column: "login", cmp: Cmp::Eq, value: SqlValue::Text(hostile.to_owned()) },
-            Condition::Contains { column: "bio", needle: hostile.to_owned() },
-        ];
-        let clause = app.db.where_clause(&conditions);
-        assert!(!clause.sql.contains("DROP") && !clause.sql.contains('\''), "{}", clause.sql);
-        assert_eq!(clause.values.len(), 2, "both values are bound");
-        let (status, body) = app.json(&format!("/github/developers/?login={}&bio__contains={}", urlencode(hostile), urlencode(hostile))).await;
-        assert_eq!((status, body["count"].clone()), (StatusCode::OK, json!(0)));
-        let (status, _) = app.json("/github/developers/").await;
-        assert_eq!(status, StatusCode::OK, "the table is still there");
-    }
-
-    async fn bodies_over_the_limit_are_refused_before_they_are_read(app: TestApp) {
-        let big = "name=discovery_scraper&pad=".to_owned() + &"x".repeat(70 * 1024);
-        let declared = app.client.post(app.url("/github/tasks/")).basic_auth(USER, Some(PASSWORD))
-            .header("content-type", "application/x-www-form-urlencoded").body(big.clone()).send().await.unwrap();
-        assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(declared.json::<Value>().await.unwrap(), json!({"detail": "Request body too large."}));
-        // Without a Content-Length (chunked), the body is cut off at the same size.
-        let status_line = chunked_post(&app, "/github/tasks/", big.as_bytes()).await;
-        assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
-        let (_, jobs) = app.json("/github/jobs/").await;
-        assert_eq!(jobs["count"], 0, "nothing was queued");
-    }
 }
+
+async fn filter_values_reach_sql_only_as_bound_parameters(app: TestApp) {
+    let hostile = "x' OR '1'='1'; DROP TABLE developers; --";
+    let conditions = [
+        Condition::Compare {
+            column: "login",
+            cmp: Cmp::Eq,
+            value: SqlValue::Text(hostile.to_owned()),
+        },
+        Condition::Contains {
+            column: "bio",
+            needle: hostile.to_owned(),
+        },
+    ];
+    let clause = app.db.where_clause(&conditions);
+    assert!(
+        !clause.sql.contains("DROP") && !clause.sql.contains('\''),
+        "{}",
+        clause.sql
+    );
+    assert_eq!(clause.values.len(), 2, "both values are bound");
+    let (status, body) = app
+        .json(&format!(
+            "/github/developers/?login={}&bio__contains={}",
+            urlencode(hostile),
+            urlencode(hostile)
+        ))
+        .await;
+    assert_eq!((status, body["count"].clone()), (StatusCode::OK, json!(0)));
+    let (status, _) = app.json("/github/developers/").await;
+    assert_eq!(status, StatusCode::OK, "the table is still there");
+}
+
+async fn bodies_over_the_limit_are_refused_before_they_are_read(app: TestApp) {
+    let big = "name=discovery_scraper&pad=".to_owned() + &"x".repeat(70 * 1024);
+    let declared = app
+        .client
+        .post(app.url("/github/tasks/"))
+        .basic_auth(USER, Some(PASSWORD))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        declared.json::<Value>().await.unwrap(),
+        json!({"detail": "Request body too large."})
+    );
+    // Without a Content-Length (chunked), the body is cut off at the same size.
+    let status_line = chunked_post(&app, "/github/tasks/", big.as_bytes()).await;
+    assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
+    let (_, jobs) = app.json("/github/jobs/").await;
+    assert_eq!(jobs["count"], 0, "nothing was queued");
+}
+
+backend_tests!(
+    every_protected_operation_refuses_anonymous_and_wrong_credentials,
+    filter_values_reach_sql_only_as_bound_parameters,
+    bodies_over_the_limit_are_refused_before_they_are_read,
+);
 
 /// POSTs `body` with `Transfer-Encoding: chunked` over a raw connection; the status line.
 async fn chunked_post(app: &TestApp, path: &str, body: &[u8]) -> String {

@@ -270,119 +270,237 @@ fn originals_cost(graph: &Graph, center: &str) -> usize {
         + stargazers.iter().sum::<usize>()
 }
 
-backend_tests! {
-    async fn a_full_profile_sync_stores_githubs_graph_at_the_floor_cost(db: TestDb) {
-        let s = setup(db, SHAPE).await;
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-        let graph = s.fake.graph();
-        assert_eq!(stored(&s.db).await, expected(&graph, "center"));
-        assert_eq!(s.fake.counted(), floor(&graph, "center"), "requests spent");
-        eprintln!(
-            "full profile sync: {} requests (the floor); the original's one GET per item at 30 a page: {}",
-            s.fake.counted(),
-            originals_cost(&graph, "center")
-        );
-        let requests = s.fake.requests();
-        assert!(requests.iter().filter(|r| r.path_and_query.contains("/followers")).all(|r| r.path_and_query.contains("per_page=100")));
-        assert!(requests.iter().all(|r| r.authorized), "the token goes with every request");
-        let core: (i64, i64) = with_pool!(&s.db, |pool| sqlx::query_as(
-            "SELECT id, rate_remaining FROM rate_limits WHERE resource = 'core'"
-        ).fetch_one(pool).await.unwrap());
-        assert_eq!(core, (1, s.fake.quota_remaining()), "core is row 1 and holds GitHub's last word");
-    }
-
-    async fn a_full_repository_sync_stores_the_repository_its_owner_and_stargazers(db: TestDb) {
-        let s = setup(db, SMALL).await;
-        let graph = s.fake.graph();
-        let center = graph.user("center").unwrap().id;
-        let repo = graph.repos_of(center).into_iter().max_by_key(|r| graph.stargazers_of(r.id).len()).unwrap().clone();
-        let stargazers = graph.stargazers_of(repo.id);
-        s.syncer.full_repository_sync("center", &repo.name, &Steps::new()).await.unwrap();
-        let stored = stored(&s.db).await;
-        let expected_stars: BTreeSet<(i64, i64, Option<String>)> =
-            stargazers.iter().map(|(user, at)| (*user, repo.id, Some(at.clone()))).collect();
-        assert_eq!(stored.stars, expected_stars);
-        assert_eq!(stored.repositories[&repo.id].2, Some(stargazers.len() as i64));
-        let synced = stored.developers.values().filter(|d| d.5).count();
-        assert_eq!(synced, stargazers.len() + 1, "every stargazer and the owner have profiles");
-        let floor = 1 + 1 + stargazers.len().div_ceil(100) + stargazers.len();
-        assert_eq!(s.fake.counted(), floor);
-    }
-
-    async fn a_second_sync_of_unchanged_data_spends_no_quota(db: TestDb) {
-        let s = setup(db, SMALL).await;
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-        let before = stored(&s.db).await;
-        s.fake.clear_requests();
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-        assert_eq!(s.fake.counted(), 0, "{:?}", s.fake.requests());
-        assert!(s.fake.requests().iter().all(|r| r.status == 304 || r.path_and_query == "/rate_limit"));
-        assert_eq!(stored(&s.db).await, before);
-    }
-
-    async fn an_unfollow_is_gone_after_the_next_full_sync(db: TestDb) {
-        let s = setup(db, SMALL).await;
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-        let graph = s.fake.graph();
-        let center = graph.user("center").unwrap().id;
-        let leaver = graph.followers_of(center)[0];
-        s.fake.update_graph(|g| g.follows.retain(|edge| *edge != (leaver, center)));
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-        let after = stored(&s.db).await;
-        assert!(!after.follows.contains(&(leaver, center)));
-        assert_eq!(after.follows, expected(&s.fake.graph(), "center").follows);
-    }
-
-    async fn every_fault_kind_ends_with_the_clean_graph(db: TestDb) {
-        let s = setup(db, SMALL).await;
-        s.fake.set_faults(Faults { server_error: 0.1, reset: 0.02, truncated: 0.02, secondary_limit: 0.02, seed: 11 });
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-        assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
-        let faulted = s.fake.requests().iter().filter(|r| !r.counted && r.status != 304).count();
-        assert!(faulted > 0, "faults were injected");
-    }
-
-    async fn a_quota_run_out_mid_sync_postpones_and_resumes(db: TestDb) {
-        let s = setup(db, SMALL).await;
-        let reset = chrono::Utc::now().timestamp() + 2;
-        s.fake.set_quota(5000, 40, reset);
-        let err = s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap_err();
-        let SyncError::Postpone { until } = err else { panic!("expected a postponement, got {err}") };
-        assert_eq!(until.timestamp(), reset);
-        let spent = s.fake.counted();
-        assert_eq!(spent, 40 - 25, "stops at the threshold of 25");
-        assert_eq!(s.fake.quota_remaining(), 25);
-        tokio::time::sleep_until(tokio::time::Instant::now() + std::time::Duration::from_millis(2_100)).await;
-        s.fake.set_quota(5000, 5000, chrono::Utc::now().timestamp() + 3600);
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-        assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
-    }
-
-    async fn gone_blocked_renamed_and_truncated_answers_are_recorded(db: TestDb) {
-        let s = setup(db, SMALL).await;
-        let graph = s.fake.graph();
-        let center = graph.user("center").unwrap().id;
-        let follower = graph.users.iter().find(|u| u.id == graph.followers_of(center)[0]).unwrap().login.clone();
-        let repos = graph.repos_of(center);
-        let blocked = repos.iter().find(|r| !graph.stargazers_of(r.id).is_empty()).unwrap().name.clone();
-        let big = repos.iter().find(|r| r.name != blocked && graph.stargazers_of(r.id).len() > 100).unwrap().name.clone();
-        s.fake.mark_gone(&follower);
-        s.fake.rename_user("center", "centre");
-        s.fake.mark_blocked(&format!("centre/{blocked}"));
-        s.fake.set_stargazer_page_limit(Some(1));
-        s.syncer.full_profile_sync("center", &Steps::new()).await.unwrap();
-
-        let marks: Vec<(String, bool)> = with_pool!(&s.db, |pool| sqlx::query_as(
-            "SELECT login, gone_at IS NOT NULL FROM developers WHERE login IN ($1, 'centre', 'center')"
-        ).bind(&follower).fetch_all(pool).await.unwrap());
-        assert!(marks.contains(&(follower.clone(), true)), "{marks:?}");
-        assert!(marks.contains(&("centre".to_owned(), false)), "the new login is stored: {marks:?}");
-        let repo_marks: Vec<(String, bool, bool)> = with_pool!(&s.db, |pool| sqlx::query_as(
-            "SELECT name, blocked_at IS NOT NULL, stargazers_truncated FROM repositories WHERE owner_github_id = $1"
-        ).bind(center).fetch_all(pool).await.unwrap());
-        assert!(repo_marks.contains(&(blocked.clone(), true, false)), "{repo_marks:?}");
-        assert!(repo_marks.contains(&(big.clone(), false, true)), "{repo_marks:?}");
-        let blocked_requests = s.fake.requests().iter().filter(|r| r.status == 451).count();
-        assert_eq!(blocked_requests, 1, "a blocked repository is asked once");
-    }
+async fn a_full_profile_sync_stores_githubs_graph_at_the_floor_cost(db: TestDb) {
+    let s = setup(db, SHAPE).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let graph = s.fake.graph();
+    assert_eq!(stored(&s.db).await, expected(&graph, "center"));
+    assert_eq!(s.fake.counted(), floor(&graph, "center"), "requests spent");
+    eprintln!(
+        "full profile sync: {} requests (the floor); the original's one GET per item at 30 a page: {}",
+        s.fake.counted(),
+        originals_cost(&graph, "center")
+    );
+    let requests = s.fake.requests();
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.path_and_query.contains("/followers"))
+            .all(|r| r.path_and_query.contains("per_page=100"))
+    );
+    assert!(
+        requests.iter().all(|r| r.authorized),
+        "the token goes with every request"
+    );
+    let core: (i64, i64) = with_pool!(&s.db, |pool| sqlx::query_as(
+        "SELECT id, rate_remaining FROM rate_limits WHERE resource = 'core'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(
+        core,
+        (1, s.fake.quota_remaining()),
+        "core is row 1 and holds GitHub's last word"
+    );
 }
+
+async fn a_full_repository_sync_stores_the_repository_its_owner_and_stargazers(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    let graph = s.fake.graph();
+    let center = graph.user("center").unwrap().id;
+    let repo = graph
+        .repos_of(center)
+        .into_iter()
+        .max_by_key(|r| graph.stargazers_of(r.id).len())
+        .unwrap()
+        .clone();
+    let stargazers = graph.stargazers_of(repo.id);
+    s.syncer
+        .full_repository_sync("center", &repo.name, &Steps::new())
+        .await
+        .unwrap();
+    let stored = stored(&s.db).await;
+    let expected_stars: BTreeSet<(i64, i64, Option<String>)> = stargazers
+        .iter()
+        .map(|(user, at)| (*user, repo.id, Some(at.clone())))
+        .collect();
+    assert_eq!(stored.stars, expected_stars);
+    assert_eq!(
+        stored.repositories[&repo.id].2,
+        Some(stargazers.len() as i64)
+    );
+    let synced = stored.developers.values().filter(|d| d.5).count();
+    assert_eq!(
+        synced,
+        stargazers.len() + 1,
+        "every stargazer and the owner have profiles"
+    );
+    let floor = 1 + 1 + stargazers.len().div_ceil(100) + stargazers.len();
+    assert_eq!(s.fake.counted(), floor);
+}
+
+async fn a_second_sync_of_unchanged_data_spends_no_quota(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let before = stored(&s.db).await;
+    s.fake.clear_requests();
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    assert_eq!(s.fake.counted(), 0, "{:?}", s.fake.requests());
+    assert!(
+        s.fake
+            .requests()
+            .iter()
+            .all(|r| r.status == 304 || r.path_and_query == "/rate_limit")
+    );
+    assert_eq!(stored(&s.db).await, before);
+}
+
+async fn an_unfollow_is_gone_after_the_next_full_sync(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let graph = s.fake.graph();
+    let center = graph.user("center").unwrap().id;
+    let leaver = graph.followers_of(center)[0];
+    s.fake
+        .update_graph(|g| g.follows.retain(|edge| *edge != (leaver, center)));
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let after = stored(&s.db).await;
+    assert!(!after.follows.contains(&(leaver, center)));
+    assert_eq!(after.follows, expected(&s.fake.graph(), "center").follows);
+}
+
+async fn every_fault_kind_ends_with_the_clean_graph(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    s.fake.set_faults(Faults {
+        server_error: 0.1,
+        reset: 0.02,
+        truncated: 0.02,
+        secondary_limit: 0.02,
+        seed: 11,
+    });
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
+    let faulted = s
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| !r.counted && r.status != 304)
+        .count();
+    assert!(faulted > 0, "faults were injected");
+}
+
+async fn a_quota_run_out_mid_sync_postpones_and_resumes(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    let reset = chrono::Utc::now().timestamp() + 2;
+    s.fake.set_quota(5000, 40, reset);
+    let err = s
+        .syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap_err();
+    let SyncError::Postpone { until } = err else {
+        panic!("expected a postponement, got {err}")
+    };
+    assert_eq!(until.timestamp(), reset);
+    let spent = s.fake.counted();
+    assert_eq!(spent, 40 - 25, "stops at the threshold of 25");
+    assert_eq!(s.fake.quota_remaining(), 25);
+    tokio::time::sleep_until(tokio::time::Instant::now() + std::time::Duration::from_millis(2_100))
+        .await;
+    s.fake
+        .set_quota(5000, 5000, chrono::Utc::now().timestamp() + 3600);
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
+}
+
+async fn gone_blocked_renamed_and_truncated_answers_are_recorded(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    let graph = s.fake.graph();
+    let center = graph.user("center").unwrap().id;
+    let follower = graph
+        .users
+        .iter()
+        .find(|u| u.id == graph.followers_of(center)[0])
+        .unwrap()
+        .login
+        .clone();
+    let repos = graph.repos_of(center);
+    let blocked = repos
+        .iter()
+        .find(|r| !graph.stargazers_of(r.id).is_empty())
+        .unwrap()
+        .name
+        .clone();
+    let big = repos
+        .iter()
+        .find(|r| r.name != blocked && graph.stargazers_of(r.id).len() > 100)
+        .unwrap()
+        .name
+        .clone();
+    s.fake.mark_gone(&follower);
+    s.fake.rename_user("center", "centre");
+    s.fake.mark_blocked(&format!("centre/{blocked}"));
+    s.fake.set_stargazer_page_limit(Some(1));
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+
+    let marks: Vec<(String, bool)> = with_pool!(&s.db, |pool| {
+        sqlx::query_as(
+        "SELECT login, gone_at IS NOT NULL FROM developers WHERE login IN ($1, 'centre', 'center')"
+    ).bind(&follower).fetch_all(pool).await.unwrap()
+    });
+    assert!(marks.contains(&(follower.clone(), true)), "{marks:?}");
+    assert!(
+        marks.contains(&("centre".to_owned(), false)),
+        "the new login is stored: {marks:?}"
+    );
+    let repo_marks: Vec<(String, bool, bool)> = with_pool!(&s.db, |pool| {
+        sqlx::query_as(
+        "SELECT name, blocked_at IS NOT NULL, stargazers_truncated FROM repositories WHERE owner_github_id = $1"
+    ).bind(center).fetch_all(pool).await.unwrap()
+    });
+    assert!(
+        repo_marks.contains(&(blocked.clone(), true, false)),
+        "{repo_marks:?}"
+    );
+    assert!(
+        repo_marks.contains(&(big.clone(), false, true)),
+        "{repo_marks:?}"
+    );
+    let blocked_requests = s.fake.requests().iter().filter(|r| r.status == 451).count();
+    assert_eq!(blocked_requests, 1, "a blocked repository is asked once");
+}
+
+backend_tests!(
+    a_full_profile_sync_stores_githubs_graph_at_the_floor_cost,
+    a_full_repository_sync_stores_the_repository_its_owner_and_stargazers,
+    a_second_sync_of_unchanged_data_spends_no_quota,
+    an_unfollow_is_gone_after_the_next_full_sync,
+    every_fault_kind_ends_with_the_clean_graph,
+    a_quota_run_out_mid_sync_postpones_and_resumes,
+    gone_blocked_renamed_and_truncated_answers_are_recorded,
+);

@@ -18,7 +18,7 @@ pub struct AuthToken {
 }
 
 /// A token for the user whose Basic credentials came with the request.
-#[utoipa::path(get, path = "/github/auth_token/", tag = "auth", security(("basic" = [])),
+#[utoipa::path(get, path = "/github/auth_token/", tag = "auth", operation_id = "auth_token_issue", security(("basic" = [])),
     responses((status = 200, description = "A new token", body = AuthToken)))]
 pub async fn issue(
     State(state): State<AppState>,
@@ -33,7 +33,7 @@ pub async fn issue(
 }
 
 /// The same as `GET`, for clients that fetch tokens with a POST.
-#[utoipa::path(post, path = "/github/auth_token/", tag = "auth", security(("basic" = [])),
+#[utoipa::path(post, path = "/github/auth_token/", tag = "auth", operation_id = "auth_token_issue_post", security(("basic" = [])),
     responses((status = 200, description = "A new token", body = AuthToken)))]
 pub async fn issue_post(
     state: State<AppState>,

@@ -6,10 +6,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use utoipa::PartialSchema;
+use utoipa::openapi::{RefOr, Schema};
+
 use super::Link;
-use super::repositories::Repository;
+use super::repositories::{self, Repository};
+use crate::db::Timestamp;
 use crate::db::developers::{
-    DEVELOPERS, DeveloperRow, FOLLOWED_BY, FOLLOWERS, FOLLOWERS_OF, FOLLOWING,
+    DEVELOPERS, DeveloperProfile, DeveloperRow, FOLLOWED_BY, FOLLOWERS, FOLLOWERS_OF, FOLLOWING,
 };
 use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::Listing;
@@ -17,12 +21,38 @@ use crate::db::repositories::{OWNED, STARRED, STARRED_BY};
 use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
-use crate::http::filters::{DEVELOPER_FILTERS, Field, parse_bool};
+use crate::http::filters::{DEVELOPER_FILTERS, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
-use crate::http::resource::{self, Resource};
+use crate::http::resource::{self, Collection, Relation, Resource};
 use crate::state::AppState;
+
+/// The developers: filters and the lists hanging off each one.
+pub static COLLECTION: Collection = Collection {
+    path: "/github/developers/",
+    filters: DEVELOPER_FILTERS,
+    relations: &[
+        Relation {
+            name: "followers",
+            of: &COLLECTION,
+        },
+        Relation {
+            name: "following",
+            of: &COLLECTION,
+        },
+        Relation {
+            name: "starred_repositories",
+            of: &repositories::COLLECTION,
+        },
+        Relation {
+            name: "repositories",
+            of: &repositories::COLLECTION,
+        },
+    ],
+    links: true,
+    embeds: true,
+};
 
 /// A GitHub user. Counts and profile fields are null until the profile itself is synced.
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,18 +62,9 @@ pub struct Developer {
     /// GitHub's numeric id, as a string.
     pub github_id: String,
     pub login: String,
-    pub name: Option<String>,
-    pub location: Option<String>,
-    pub bio: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    /// When the account was created on GitHub (UTC, ISO 8601).
-    pub created_at: Option<String>,
-    pub updated_at: Option<String>,
-    pub followers_count: Option<i64>,
-    pub following_count: Option<i64>,
-    pub public_gists: Option<i64>,
-    pub public_repos: Option<i64>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub profile: DeveloperProfile,
     /// URLs of the developers who follow this one.
     pub followers: Vec<String>,
     /// URLs of the developers this one follows.
@@ -52,9 +73,11 @@ pub struct Developer {
     /// URLs of the repositories this developer owns.
     pub repositories: Vec<String>,
     /// When this profile was last fetched from GitHub; null while known only from a list.
-    pub synced_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub synced_at: Option<Timestamp>,
     /// When GitHub answered that this account no longer exists; what we had is kept.
-    pub gone_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub gone_at: Option<Timestamp>,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<DeveloperLinks>,
     /// With `?embed=N`: the first records of `followers`, `following`,
@@ -72,7 +95,7 @@ pub struct DeveloperEmbedded {
     pub repositories: Page<Repository>,
 }
 
-/// Embedded pages of a batch of developers: per relation, one page per developer in order.
+/// Embedded pages of a batch of developers, by relation.
 struct EmbeddedPages {
     developers: Pages<Developer>,
     repositories: Pages<Repository>,
@@ -89,26 +112,31 @@ impl EmbeddedPages {
         Box::pin(async move {
             let cap = embed::LIST_CAP as i64;
             let people = vec![
-                state.db.first_related(&FOLLOWERS, ids, cap).await?,
-                state.db.first_related(&FOLLOWING, ids, cap).await?,
+                (
+                    "followers",
+                    state.db.first_related(&FOLLOWERS, ids, cap).await?,
+                ),
+                (
+                    "following",
+                    state.db.first_related(&FOLLOWING, ids, cap).await?,
+                ),
             ];
             let repos = vec![
-                state.db.first_related(&STARRED, ids, cap).await?,
-                state.db.first_related(&OWNED, ids, cap).await?,
+                (
+                    "starred_repositories",
+                    state.db.first_related(&STARRED, ids, cap).await?,
+                ),
+                (
+                    "repositories",
+                    state.db.first_related(&OWNED, ids, cap).await?,
+                ),
             ];
-            let path = |lists: [&'static str; 2]| {
-                move |relation: usize, id: Uuid| {
-                    format!("/github/developers/{id}/{}/", lists[relation])
-                }
-            };
-            let people_path = path(["followers", "following"]);
             let Some(developers) =
-                embed::pages(state, request, ids, people, next, people_path).await?
+                embed::pages(state, request, &COLLECTION, ids, people, next).await?
             else {
                 return Ok(None);
             };
-            let repos_path = path(["starred_repositories", "repositories"]);
-            let repositories = embed::pages(state, request, ids, repos, next, repos_path).await?;
+            let repositories = embed::pages(state, request, &COLLECTION, ids, repos, next).await?;
             Ok(repositories.map(|repositories| Self {
                 developers,
                 repositories,
@@ -119,10 +147,10 @@ impl EmbeddedPages {
     /// The embedded pages of the next developer in the batch.
     fn next_record(&mut self) -> DeveloperEmbedded {
         DeveloperEmbedded {
-            followers: self.developers[0].next().unwrap_or_default(),
-            following: self.developers[1].next().unwrap_or_default(),
-            starred_repositories: self.repositories[0].next().unwrap_or_default(),
-            repositories: self.repositories[1].next().unwrap_or_default(),
+            followers: self.developers.next("followers"),
+            following: self.developers.next("following"),
+            starred_repositories: self.repositories.next("starred_repositories"),
+            repositories: self.repositories.next("repositories"),
         }
     }
 }
@@ -140,7 +168,11 @@ pub struct DeveloperLinks {
 impl Resource for Developer {
     type Row = DeveloperRow;
     const LISTING: &'static Listing = &DEVELOPERS;
-    const FILTERS: &'static [Field] = DEVELOPER_FILTERS;
+    const COLLECTION: &'static Collection = &COLLECTION;
+
+    fn flattened() -> Vec<(&'static str, RefOr<Schema>)> {
+        vec![("login", DeveloperProfile::schema())]
+    }
 
     async fn render(
         state: &AppState,
@@ -162,9 +194,8 @@ impl Resource for Developer {
             .into_iter()
             .map(|row| {
                 let related = relations.remove(&row.id).unwrap_or_default();
-                let sub = |list: &str| {
-                    Link::to(request.link(&format!("/github/developers/{}/{list}/", row.id)))
-                };
+                let sub =
+                    |list: &str| Link::to(request.link(&COLLECTION.relation_path(row.id, list)));
                 let links = with_links.then(|| DeveloperLinks {
                     this: Link::to(request.developer(row.id)),
                     followers: sub("followers"),
@@ -177,23 +208,13 @@ impl Resource for Developer {
                     url: request.developer(row.id),
                     github_id: row.github_id.to_string(),
                     login: row.login,
-                    name: row.name,
-                    location: row.location,
-                    bio: row.bio,
-                    company: row.company,
-                    email: row.email,
-                    created_at: row.created_at.map(|t| t.to_iso()),
-                    updated_at: row.updated_at.map(|t| t.to_iso()),
-                    followers_count: row.followers_count,
-                    following_count: row.following_count,
-                    public_gists: row.public_gists,
-                    public_repos: row.public_repos,
+                    profile: row.profile,
                     followers: developers(related.followers),
                     following: developers(related.following),
                     starred_repositories: repositories(related.starred_repositories),
                     repositories: repositories(related.repositories),
-                    synced_at: row.synced_at.map(|t| t.to_iso()),
-                    gone_at: row.gone_at.map(|t| t.to_iso()),
+                    synced_at: row.synced_at,
+                    gone_at: row.gone_at,
                     links,
                     embedded: embedded.as_mut().map(EmbeddedPages::next_record),
                 }
@@ -203,7 +224,7 @@ impl Resource for Developer {
 }
 
 /// Developers, newest GitHub account first; those whose creation date is unknown come last.
-#[utoipa::path(get, path = "/github/developers/", tag = "developers",
+#[utoipa::path(get, path = "/github/developers/", tag = "developers", operation_id = "developers_list",
     responses((status = 200, description = "A page of developers", body = Page<Developer>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -213,7 +234,7 @@ pub async fn list(
 }
 
 /// One developer, if it also matches the filters given.
-#[utoipa::path(get, path = "/github/developers/{id}/", tag = "developers",
+#[utoipa::path(get, path = "/github/developers/{id}/", tag = "developers", operation_id = "developers_detail",
     params(("id" = Uuid, Path, description = "The developer's id")),
     responses((status = 200, description = "The developer", body = Developer)))]
 pub async fn detail(
@@ -225,7 +246,7 @@ pub async fn detail(
 }
 
 /// The developers who follow this one.
-#[utoipa::path(get, path = "/github/developers/{id}/followers/", tag = "developers",
+#[utoipa::path(get, path = "/github/developers/{id}/followers/", tag = "developers", operation_id = "developers_followers",
     params(("id" = Uuid, Path, description = "The developer's id")),
     responses((status = 200, description = "A page of developers", body = Page<Developer>)))]
 pub async fn followers(
@@ -246,7 +267,7 @@ pub async fn followers(
 }
 
 /// The developers this one follows.
-#[utoipa::path(get, path = "/github/developers/{id}/following/", tag = "developers",
+#[utoipa::path(get, path = "/github/developers/{id}/following/", tag = "developers", operation_id = "developers_following",
     params(("id" = Uuid, Path, description = "The developer's id")),
     responses((status = 200, description = "A page of developers", body = Page<Developer>)))]
 pub async fn following(
@@ -267,7 +288,7 @@ pub async fn following(
 }
 
 /// The repositories this developer starred.
-#[utoipa::path(get, path = "/github/developers/{id}/starred_repositories/", tag = "developers",
+#[utoipa::path(get, path = "/github/developers/{id}/starred_repositories/", tag = "developers", operation_id = "developers_starred_repositories",
     params(("id" = Uuid, Path, description = "The developer's id")),
     responses((status = 200, description = "A page of repositories", body = Page<Repository>)))]
 pub async fn starred_repositories(
@@ -288,7 +309,7 @@ pub async fn starred_repositories(
 }
 
 /// The repositories this developer owns.
-#[utoipa::path(get, path = "/github/developers/{id}/repositories/", tag = "developers",
+#[utoipa::path(get, path = "/github/developers/{id}/repositories/", tag = "developers", operation_id = "developers_repositories",
     params(("id" = Uuid, Path, description = "The developer's id")),
     responses((status = 200, description = "A page of repositories", body = Page<Repository>)))]
 pub async fn repositories(

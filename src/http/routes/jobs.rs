@@ -7,16 +7,26 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::jobs::{JOBS, JobRow};
+use crate::db::Timestamp;
+use crate::db::jobs::{JOBS, JobRow, JobStatus};
 use crate::db::listing::Listing;
 use crate::error::ApiError;
 use crate::http::embed::Embed;
-use crate::http::filters::{Field, JOB_FILTERS};
+use crate::http::filters::JOB_FILTERS;
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
-use crate::http::resource::{self, Resource};
+use crate::http::resource::{self, Collection, Resource};
 use crate::state::AppState;
+
+/// The durable jobs (ours).
+pub static COLLECTION: Collection = Collection {
+    path: "/github/jobs/",
+    filters: JOB_FILTERS,
+    relations: &[],
+    links: false,
+    embeds: false,
+};
 
 /// A job: one run of a task, kept durably until it succeeds or fails for good.
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,14 +38,19 @@ pub struct Job {
     #[schema(value_type = Object)]
     pub args: Value,
     /// queued, running, postponed (waiting for GitHub's quota), succeeded or failed.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: JobStatus,
     /// Failed runs so far.
     pub attempts: i64,
     /// When the job is (or was) due.
-    pub run_at: String,
-    pub created_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
+    #[schema(value_type = String)]
+    pub run_at: Timestamp,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub started_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>)]
+    pub finished_at: Option<Timestamp>,
     pub last_error: Option<String>,
     /// Steps done, pages and records stored.
     #[schema(value_type = Option<Object>)]
@@ -45,7 +60,7 @@ pub struct Job {
 impl Resource for Job {
     type Row = JobRow;
     const LISTING: &'static Listing = &JOBS;
-    const FILTERS: &'static [Field] = JOB_FILTERS;
+    const COLLECTION: &'static Collection = &COLLECTION;
 
     async fn render(
         _state: &AppState,
@@ -57,15 +72,15 @@ impl Resource for Job {
             .into_iter()
             .map(|row| Job {
                 id: row.id,
-                url: request.link(&format!("/github/jobs/{}/", row.id)),
+                url: request.record(&COLLECTION, row.id),
                 name: row.name,
                 args: row.args.0,
                 status: row.status,
                 attempts: row.attempts,
-                run_at: row.run_at.to_iso(),
-                created_at: row.created_at.to_iso(),
-                started_at: row.started_at.map(|t| t.to_iso()),
-                finished_at: row.finished_at.map(|t| t.to_iso()),
+                run_at: row.run_at,
+                created_at: row.created_at,
+                started_at: row.started_at,
+                finished_at: row.finished_at,
                 last_error: row.last_error,
                 progress: row.progress.map(|p| p.0),
             })
@@ -74,7 +89,7 @@ impl Resource for Job {
 }
 
 /// Jobs, newest first.
-#[utoipa::path(get, path = "/github/jobs/", tag = "jobs",
+#[utoipa::path(get, path = "/github/jobs/", tag = "jobs", operation_id = "jobs_list",
     responses((status = 200, description = "A page of jobs", body = Page<Job>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -84,7 +99,7 @@ pub async fn list(
 }
 
 /// One job.
-#[utoipa::path(get, path = "/github/jobs/{id}/", tag = "jobs",
+#[utoipa::path(get, path = "/github/jobs/{id}/", tag = "jobs", operation_id = "jobs_detail",
     params(("id" = Uuid, Path, description = "The job's id")),
     responses((status = 200, description = "The job", body = Job)))]
 pub async fn detail(

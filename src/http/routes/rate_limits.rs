@@ -12,12 +12,21 @@ use crate::db::rate_limits::{RATE_LIMITS, RateLimitRow};
 use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::Embed;
-use crate::http::filters::{Field, RATE_LIMIT_FILTERS, parse_bool};
+use crate::http::filters::{RATE_LIMIT_FILTERS, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
-use crate::http::resource::{self, Resource};
+use crate::http::resource::{self, Collection, Resource};
 use crate::state::AppState;
+
+/// GitHub's quotas as last reported.
+pub static COLLECTION: Collection = Collection {
+    path: "/github/rate_limit/",
+    filters: RATE_LIMIT_FILTERS,
+    relations: &[],
+    links: true,
+    embeds: false,
+};
 
 /// One GitHub rate-limit resource; the core quota is always id 1.
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,7 +55,7 @@ pub struct RateLimitLinks {
 impl Resource for RateLimit {
     type Row = RateLimitRow;
     const LISTING: &'static Listing = &RATE_LIMITS;
-    const FILTERS: &'static [Field] = RATE_LIMIT_FILTERS;
+    const COLLECTION: &'static Collection = &COLLECTION;
 
     async fn render(
         _state: &AppState,
@@ -58,14 +67,14 @@ impl Resource for RateLimit {
         Ok(rows
             .into_iter()
             .map(|row| RateLimit {
-                url: request.rate_limit(row.id),
+                url: request.record(&COLLECTION, row.id),
                 rate_limit: row.rate_limit,
                 rate_remaining: row.rate_remaining,
                 rate_reset_raw: row.rate_reset_raw,
                 rate_reset: row.rate_reset.map(|t| t.to_iso()),
                 resource: row.resource,
                 links: with_links.then(|| RateLimitLinks {
-                    this: Link::to(request.rate_limit(row.id)),
+                    this: Link::to(request.record(&COLLECTION, row.id)),
                 }),
             })
             .collect())
@@ -73,7 +82,7 @@ impl Resource for RateLimit {
 }
 
 /// Every rate-limit resource GitHub has reported, core first.
-#[utoipa::path(get, path = "/github/rate_limit/", tag = "rate_limit",
+#[utoipa::path(get, path = "/github/rate_limit/", tag = "rate_limit", operation_id = "rate_limit_list",
     responses((status = 200, description = "A page of rate limits", body = Page<RateLimit>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -83,7 +92,7 @@ pub async fn list(
 }
 
 /// One rate-limit resource (1 is GitHub's core quota).
-#[utoipa::path(get, path = "/github/rate_limit/{id}/", tag = "rate_limit",
+#[utoipa::path(get, path = "/github/rate_limit/{id}/", tag = "rate_limit", operation_id = "rate_limit_detail",
     params(("id" = i64, Path, description = "The rate limit's id; 1 is the core quota")),
     responses((status = 200, description = "The rate limit", body = RateLimit)))]
 pub async fn detail(

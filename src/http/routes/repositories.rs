@@ -6,20 +6,36 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use utoipa::PartialSchema;
+use utoipa::openapi::{RefOr, Schema};
+
 use super::Link;
-use super::developers::Developer;
+use super::developers::{self, Developer};
+use crate::db::Timestamp;
 use crate::db::developers::{OWNER, STARGAZERS, STARGAZERS_OF};
 use crate::db::filter::Condition;
 use crate::db::listing::Listing;
-use crate::db::repositories::{REPOSITORIES, RepositoryRow};
+use crate::db::repositories::{REPOSITORIES, RepositoryCounts, RepositoryDetails, RepositoryRow};
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
-use crate::http::filters::{Field, REPOSITORY_FILTERS, parse_bool};
+use crate::http::filters::{REPOSITORY_FILTERS, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
-use crate::http::resource::{self, Resource};
+use crate::http::resource::{self, Collection, Relation, Resource};
 use crate::state::AppState;
+
+/// The repositories: filters and the stargazers of each one.
+pub static COLLECTION: Collection = Collection {
+    path: "/github/repositories/",
+    filters: REPOSITORY_FILTERS,
+    relations: &[Relation {
+        name: "stargazers",
+        of: &developers::COLLECTION,
+    }],
+    links: true,
+    embeds: true,
+};
 
 /// A GitHub repository. Fields GitHub's list pages leave out are null until it is synced.
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,32 +48,22 @@ pub struct Repository {
     pub github_id: String,
     /// The owner's GitHub id, as a string.
     pub owner_github_id: String,
-    pub name: String,
-    pub full_name: String,
-    pub description: Option<String>,
-    pub homepage: Option<String>,
-    pub language: Option<String>,
-    pub created_at: Option<String>,
-    pub updated_at: Option<String>,
-    pub has_downloads: Option<bool>,
-    pub has_issues: Option<bool>,
-    pub has_pages: Option<bool>,
-    pub has_projects: Option<bool>,
-    pub has_wiki: Option<bool>,
-    pub private: Option<bool>,
-    pub archived: Option<bool>,
-    pub disabled: Option<bool>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub details: RepositoryDetails,
     /// URLs of the developers who starred this repository.
     pub stargazers: Vec<String>,
-    pub stargazers_count: Option<i64>,
-    pub subscribers_count: Option<i64>,
-    pub watchers_count: Option<i64>,
-    pub open_issues_count: Option<i64>,
-    pub synced_at: Option<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub counts: RepositoryCounts,
+    #[schema(value_type = Option<String>)]
+    pub synced_at: Option<Timestamp>,
     /// When GitHub answered that this repository no longer exists; what we had is kept.
-    pub gone_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub gone_at: Option<Timestamp>,
     /// When GitHub answered 451: access blocked for legal reasons. It is not asked again.
-    pub blocked_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub blocked_at: Option<Timestamp>,
     /// GitHub pages stargazers only so far (40,000); the stored stargazers stop there.
     pub stargazers_truncated: bool,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
@@ -82,17 +88,15 @@ fn embedded_pages<'a>(
     next: Embed<'a>,
 ) -> Loading<'a, Pages<Developer>> {
     Box::pin(async move {
+        let cap = embed::LIST_CAP as i64;
         let people = vec![
-            state.db.first_related(&OWNER, ids, 1).await?,
-            state
-                .db
-                .first_related(&STARGAZERS, ids, embed::LIST_CAP as i64)
-                .await?,
+            ("owner", state.db.first_related(&OWNER, ids, 1).await?),
+            (
+                "stargazers",
+                state.db.first_related(&STARGAZERS, ids, cap).await?,
+            ),
         ];
-        embed::pages(state, request, ids, people, next, |_, id| {
-            format!("/github/repositories/{id}/stargazers/")
-        })
-        .await
+        embed::pages(state, request, &COLLECTION, ids, people, next).await
     })
 }
 
@@ -107,7 +111,14 @@ pub struct RepositoryLinks {
 impl Resource for Repository {
     type Row = RepositoryRow;
     const LISTING: &'static Listing = &REPOSITORIES;
-    const FILTERS: &'static [Field] = REPOSITORY_FILTERS;
+    const COLLECTION: &'static Collection = &COLLECTION;
+
+    fn flattened() -> Vec<(&'static str, RefOr<Schema>)> {
+        vec![
+            ("owner_github_id", RepositoryDetails::schema()),
+            ("stargazers", RepositoryCounts::schema()),
+        ]
+    }
 
     async fn render(
         state: &AppState,
@@ -130,7 +141,7 @@ impl Resource for Repository {
                     this: Link::to(request.repository(row.id)),
                     owner: owner.clone().map(Link::to),
                     stargazers: Link::to(
-                        request.link(&format!("/github/repositories/{}/stargazers/", row.id)),
+                        request.link(&COLLECTION.relation_path(row.id, "stargazers")),
                     ),
                 });
                 Repository {
@@ -139,42 +150,22 @@ impl Resource for Repository {
                     owner,
                     github_id: row.github_id.to_string(),
                     owner_github_id: row.owner_github_id.to_string(),
-                    name: row.name,
-                    full_name: row.full_name,
-                    description: row.description,
-                    homepage: row.homepage,
-                    language: row.language,
-                    created_at: row.created_at.map(|t| t.to_iso()),
-                    updated_at: row.updated_at.map(|t| t.to_iso()),
-                    has_downloads: row.has_downloads,
-                    has_issues: row.has_issues,
-                    has_pages: row.has_pages,
-                    has_projects: row.has_projects,
-                    has_wiki: row.has_wiki,
-                    private: row.private,
-                    archived: row.archived,
-                    disabled: row.disabled,
+                    details: row.details,
                     stargazers: stargazers
                         .remove(&row.id)
                         .unwrap_or_default()
                         .into_iter()
                         .map(|id| request.developer(id))
                         .collect(),
-                    stargazers_count: row.stargazers_count,
-                    subscribers_count: row.subscribers_count,
-                    watchers_count: row.watchers_count,
-                    open_issues_count: row.open_issues_count,
-                    synced_at: row.synced_at.map(|t| t.to_iso()),
-                    gone_at: row.gone_at.map(|t| t.to_iso()),
-                    blocked_at: row.blocked_at.map(|t| t.to_iso()),
+                    counts: row.counts,
+                    synced_at: row.synced_at,
+                    gone_at: row.gone_at,
+                    blocked_at: row.blocked_at,
                     stargazers_truncated: row.stargazers_truncated,
                     links,
                     embedded: embedded.as_mut().map(|pages| RepositoryEmbedded {
-                        owner: pages[0]
-                            .next()
-                            .and_then(|mut owner| owner.results.pop())
-                            .map(Box::new),
-                        stargazers: pages[1].next().unwrap_or_default(),
+                        owner: pages.next("owner").results.pop().map(Box::new),
+                        stargazers: pages.next("stargazers"),
                     }),
                 }
             })
@@ -183,7 +174,7 @@ impl Resource for Repository {
 }
 
 /// Repositories, newest first; those whose creation date is unknown come last.
-#[utoipa::path(get, path = "/github/repositories/", tag = "repositories",
+#[utoipa::path(get, path = "/github/repositories/", tag = "repositories", operation_id = "repositories_list",
     responses((status = 200, description = "A page of repositories", body = Page<Repository>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -193,7 +184,7 @@ pub async fn list(
 }
 
 /// One repository, if it also matches the filters given.
-#[utoipa::path(get, path = "/github/repositories/{id}/", tag = "repositories",
+#[utoipa::path(get, path = "/github/repositories/{id}/", tag = "repositories", operation_id = "repositories_detail",
     params(("id" = Uuid, Path, description = "The repository's id")),
     responses((status = 200, description = "The repository", body = Repository)))]
 pub async fn detail(
@@ -205,7 +196,7 @@ pub async fn detail(
 }
 
 /// The developers who starred this repository.
-#[utoipa::path(get, path = "/github/repositories/{id}/stargazers/", tag = "repositories",
+#[utoipa::path(get, path = "/github/repositories/{id}/stargazers/", tag = "repositories", operation_id = "repositories_stargazers",
     params(("id" = Uuid, Path, description = "The repository's id")),
     responses((status = 200, description = "A page of developers", body = Page<Developer>)))]
 pub async fn stargazers(

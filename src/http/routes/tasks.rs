@@ -14,6 +14,7 @@ use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, Required};
 
+use super::jobs;
 use crate::error::ApiError;
 use crate::http::limits::BODY_TOO_LARGE;
 use crate::http::request::ApiRequest;
@@ -126,7 +127,7 @@ const TASKS: [TaskInfo; 3] = [
 ];
 
 /// The task kinds POST accepts and the fields each needs.
-#[utoipa::path(get, path = "/github/tasks/", tag = "tasks",
+#[utoipa::path(get, path = "/github/tasks/", tag = "tasks", operation_id = "tasks_list",
     responses((status = 200, description = "The task kinds", body = [TaskInfo])))]
 pub async fn list() -> Json<[TaskInfo; 3]> {
     Json(TASKS)
@@ -134,7 +135,7 @@ pub async fn list() -> Json<[TaskInfo; 3]> {
 
 /// Queues a task as a job. The same task already queued, running or postponed is not
 /// queued twice: the answer then names the pending job.
-#[utoipa::path(post, path = "/github/tasks/", tag = "tasks",
+#[utoipa::path(post, path = "/github/tasks/", tag = "tasks", operation_id = "tasks_create",
     // The body's schema is request_body(), which the attribute cannot express.
     responses(
         (status = 200, description = "Queued", body = TaskAccepted),
@@ -169,7 +170,7 @@ pub async fn create(
     let job = task.enqueue(&state.db).await?.id();
     let accepted = TaskAccepted {
         success: "yes",
-        job: api.link(&format!("/github/jobs/{job}/")),
+        job: api.record(&jobs::COLLECTION, job),
     };
     Ok(Json(accepted).into_response())
 }
