@@ -15,7 +15,7 @@ use crate::github::GitHub;
 use crate::http;
 use crate::jobs::Background;
 use crate::state::AppState;
-use crate::sync::Syncer;
+use crate::sync::{DbLedger, Syncer};
 
 pub struct App {
     listener: TcpListener,
@@ -117,9 +117,11 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// The one GitHub client of the process, and the sync engine over it.
+/// The one GitHub client of the process (sharing its credential's budget with the other
+/// processes on the database), and the sync engine over it.
 pub fn syncer(db: &Db, config: &Config) -> anyhow::Result<Arc<Syncer>> {
-    let github = GitHub::new(config).context("cannot set up the GitHub client")?;
+    let ledger = Arc::new(DbLedger::new(db.clone(), config));
+    let github = GitHub::new(config, ledger).context("cannot set up the GitHub client")?;
     Ok(Arc::new(Syncer::new(db.clone(), Arc::new(github))))
 }
 

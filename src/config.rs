@@ -153,6 +153,10 @@ pub struct Config {
     pub github_api_url: String,
     pub github_token: Option<Secret>,
     pub github_api_user: Option<String>,
+    pub github_app_id: Option<u64>,
+    pub github_app_private_key: Option<Secret>,
+    pub github_app_installation_id: Option<u64>,
+    pub github_graphql: bool,
     pub rate_limit_stop_threshold: u32,
     pub github_quota_share: f64,
     pub github_max_in_flight: u32,
@@ -164,6 +168,8 @@ pub struct Config {
     pub discovery_schedule: String,
     pub heartbeat_schedule: String,
     pub discovery_batch: u32,
+    pub discovery_top_up: bool,
+    pub crawl_batch: u32,
     pub job_max_attempts: u32,
     pub job_retry_base_seconds: u64,
     pub job_lease_seconds: u64,
@@ -225,6 +231,10 @@ impl Default for Config {
             github_api_url: "https://api.github.com".to_owned(),
             github_token: None,
             github_api_user: None,
+            github_app_id: None,
+            github_app_private_key: None,
+            github_app_installation_id: None,
+            github_graphql: true,
             rate_limit_stop_threshold: 25,
             github_quota_share: 1.0,
             github_max_in_flight: 1,
@@ -236,6 +246,8 @@ impl Default for Config {
             discovery_schedule: "0 0 * * * *".to_owned(),
             heartbeat_schedule: "0 * * * * *".to_owned(),
             discovery_batch: 5,
+            discovery_top_up: true,
+            crawl_batch: 100,
             job_max_attempts: 5,
             job_retry_base_seconds: 30,
             job_lease_seconds: 60,
@@ -306,6 +318,16 @@ impl Config {
         if let Some(user) = vars.get("GITHUB_API_USER") {
             self.github_api_user = Some(user);
         }
+        if let Some(id) = vars.parsed("GITHUB_APP_ID")? {
+            self.github_app_id = Some(id);
+        }
+        if let Some(key) = vars.get("GITHUB_APP_PRIVATE_KEY") {
+            self.github_app_private_key = Some(Secret::new(key));
+        }
+        if let Some(id) = vars.parsed("GITHUB_APP_INSTALLATION_ID")? {
+            self.github_app_installation_id = Some(id);
+        }
+        vars.set("GITHUB_GRAPHQL", &mut self.github_graphql)?;
         vars.set(
             "RATE_LIMIT_STOP_THRESHOLD",
             &mut self.rate_limit_stop_threshold,
@@ -313,6 +335,7 @@ impl Config {
         vars.set("GITHUB_QUOTA_SHARE", &mut self.github_quota_share)?;
         vars.set("GITHUB_MAX_IN_FLIGHT", &mut self.github_max_in_flight)?;
         vars.set("WORKERS", &mut self.workers)?;
+        vars.set("DISCOVERY_TOP_UP", &mut self.discovery_top_up)?;
         // An empty schedule is meaningful here: it disables the entry.
         if let Some(value) = env("DISCOVERY_SCHEDULE") {
             self.discovery_schedule = value;
@@ -339,6 +362,9 @@ impl Config {
         }
         if self.database_max_connections == 0 {
             return Err(anyhow!("database_max_connections must be at least 1"));
+        }
+        if self.crawl_batch == 0 {
+            return Err(anyhow!("crawl_batch must be at least 1"));
         }
         Ok(())
     }
@@ -392,6 +418,20 @@ github_api_url = "{github_api_url}"
 # GitHub user name, kept for compatibility with the original service. Environment: GITHUB_API_USER.
 # github_api_user = ""
 
+# A GitHub App instead of a token (not both): its id, its private key (PEM text, or the path
+# of a file holding it) and the installation whose budget to spend (unset: the app's first).
+# The service signs the app's JWT, exchanges it for installation tokens and renews them
+# before they expire. Environment: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY,
+# GITHUB_APP_INSTALLATION_ID.
+# github_app_id = 0
+# github_app_private_key = ""
+# github_app_installation_id = 0
+
+# Use GitHub's GraphQL API (its own quota, in points) to read profiles a hundred at a time and
+# lists never read before; REST keeps the re-reads that conditional requests make free.
+# Needs a token or an app: GitHub refuses anonymous GraphQL. Environment: GITHUB_GRAPHQL.
+github_graphql = {graphql}
+
 # Stop calling GitHub when this many requests or fewer remain until the quota resets.
 # Environment: RATE_LIMIT_STOP_THRESHOLD.
 rate_limit_stop_threshold = {threshold}
@@ -428,6 +468,13 @@ heartbeat_schedule = "{heartbeat}"
 # Developers the discovery scraper queues a full profile sync for, each run.
 discovery_batch = {batch}
 
+# Keep the quota busy: when a worker finds nothing to do and GitHub's quota (within
+# github_quota_share, above rate_limit_stop_threshold) is unspent, it queues a crawl of the
+# next crawl_batch developers discovery would pick, most likely to yield first.
+# Environment: DISCOVERY_TOP_UP.
+discovery_top_up = {top_up}
+crawl_batch = {crawl_batch}
+
 # Failed runs of a job before it fails for good, and the first wait before a retry
 # (doubled each time, at most an hour).
 job_max_attempts = {attempts}
@@ -458,6 +505,9 @@ job_poll_ms = {poll}
             discovery = d.discovery_schedule,
             heartbeat = d.heartbeat_schedule,
             batch = d.discovery_batch,
+            graphql = d.github_graphql,
+            top_up = d.discovery_top_up,
+            crawl_batch = d.crawl_batch,
             attempts = d.job_max_attempts,
             retry_seconds = d.job_retry_base_seconds,
             lease = d.job_lease_seconds,

@@ -8,7 +8,7 @@ use gitomatic::db::developers::{
 };
 use gitomatic::db::edges::{Edge, link_stmt};
 use gitomatic::db::repositories::{
-    RepositoryCounts, RepositoryDetails, RepositoryRecord, upsert_repositories_stmts,
+    RepositoryCounts, RepositoryDetails, RepositoryRecord, Source, upsert_repositories_stmts,
 };
 use gitomatic::db::sql::Sql;
 use gitomatic::db::{Db, Pool, Timestamp};
@@ -95,6 +95,7 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
             let listed = ListedDeveloper {
                 github_id,
                 login: login(index),
+                node_id: None,
                 raw: json!({"id": github_id, "login": login(index)}),
             };
             batch.extend(upsert_listed_stmt(&[listed], now));
@@ -102,6 +103,7 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
             let record = ProfileRecord {
                 github_id,
                 login: login(index),
+                node_id: None,
                 profile: DeveloperProfile {
                     name: Some(format!("Developer {index}")),
                     company: (index % 3 == 0).then(|| "Acme".to_owned()),
@@ -131,9 +133,11 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
         let github_id = 10_000_000 + index as i64;
         repos.push(RepositoryRecord {
             github_id,
+            node_id: None,
             owner: ListedDeveloper {
                 github_id: owner as i64 + 1,
                 login: login(owner),
+                node_id: None,
                 raw: json!({"id": owner + 1}),
             },
             details: RepositoryDetails {
@@ -159,7 +163,7 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
                 watchers_count: Some(0),
                 open_issues_count: Some((index % 11) as i64),
             },
-            full: false,
+            source: Source::RestList,
             raw: json!({"id": github_id}),
         });
         if repos.len() == 500 {

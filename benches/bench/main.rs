@@ -8,9 +8,10 @@
 //! wrk when it is missing and runs this.
 
 mod api;
+mod crawl;
 // The tests' fake GitHub, shared rather than copied; the bench uses only part of it.
 #[allow(dead_code)]
-#[path = "../../tests/api/fake_github.rs"]
+#[path = "../../tests/api/fake_github/mod.rs"]
 mod fake_github;
 mod generate;
 mod ingest;
@@ -42,7 +43,7 @@ struct Options {
     /// Database(s) to measure: sqlite, postgres or both.
     #[arg(long, default_value = "both", value_parser = ["sqlite", "postgres", "both"])]
     backend: String,
-    /// Seconds of wrk per endpoint.
+    /// Seconds of wrk per endpoint; 0 skips the API's measurements.
     #[arg(long, default_value_t = 5)]
     seconds: u32,
     /// Followers of the user whose full sync is measured; 0 skips it.
@@ -51,6 +52,22 @@ struct Options {
     /// Seconds of API load while the app's worker syncs; 0 skips it.
     #[arg(long, default_value_t = 0)]
     load_seconds: u32,
+    /// Quota windows the crawl runs for, in each mode (REST alone, then with GraphQL); 0
+    /// skips it.
+    #[arg(long, default_value_t = 4)]
+    crawl_windows: usize,
+    /// How long a quota window lasts in the crawl (GitHub's are an hour).
+    #[arg(long, default_value_t = 30)]
+    crawl_window_seconds: u64,
+    /// REST requests and GraphQL points each window allows (GitHub's: 5,000 an hour each).
+    #[arg(long, default_value_t = 500)]
+    crawl_budget: i64,
+    /// Users in the crawled network.
+    #[arg(long, default_value_t = 200_000)]
+    crawl_users: usize,
+    /// The user the crawl starts from (the network's lowest numbers are its most followed).
+    #[arg(long, default_value = "user-5000")]
+    crawl_seed: String,
     /// Reuse a complete PostgreSQL graph from an earlier run.
     #[arg(long)]
     keep: bool,
@@ -81,27 +98,9 @@ async fn main() -> anyhow::Result<()> {
     let mut ingested = Vec::new();
     let mut loaded = Vec::new();
     for backend in &options.backends() {
-        let keep = options.keep && backend == "postgres";
-        let (url, _guard) = if keep {
-            (bench_database_url(&options.scale)?, None)
-        } else {
-            database(backend, &options.scale).await?
-        };
-        let db = Db::connect(&DatabaseUrl::new(url.clone()), 10).await?;
-        db.migrate().await?;
-        if keep && generate::is_complete(&db, scale).await? {
-            notes.push(format!("{backend}: reused the {scale:?} graph"));
-        } else {
-            eprintln!("{backend}: generating the {} graph…", options.scale);
-            let took = generate::generate(&db, scale).await?;
-            notes.push(format!(
-                "{backend}: generated {scale:?} in {:.1} s",
-                took.as_secs_f64()
-            ));
+        if options.seconds > 0 {
+            results.extend(api_on(backend, &options, scale, &mut notes).await?);
         }
-        db.save_user(USER, &password::hash(PASSWORD)).await?;
-        results.extend(measure_api(backend, &url, &db, options.seconds).await?);
-        db.close().await;
         if options.ingest_followers > 0 {
             let (url, _guard) = database(backend, "ingest").await?;
             eprintln!(
@@ -120,8 +119,32 @@ async fn main() -> anyhow::Result<()> {
             loaded.push(load::measure(backend, &url, options.load_seconds, followers).await?);
         }
     }
+    let budget = crawl::Budget {
+        window: Duration::from_secs(options.crawl_window_seconds),
+        rest: options.crawl_budget,
+        points: options.crawl_budget,
+        windows: options.crawl_windows,
+    };
+    let mut crawls = Vec::new();
+    if options.crawl_windows > 0 {
+        eprintln!("generating a network of {} users…", options.crawl_users);
+        let graph = fake_github::Graph::network(crawl::network(options.crawl_users));
+        for graphql in [false, true] {
+            eprintln!(
+                "crawl, GraphQL {}: {} windows of {} s…",
+                if graphql { "on" } else { "off" },
+                budget.windows,
+                budget.window.as_secs()
+            );
+            let seed = &options.crawl_seed;
+            crawls.push(crawl::measure(graph.clone(), seed, graphql, &budget).await?);
+        }
+    }
     print_table(&results);
     print_ingest(&ingested);
+    if !crawls.is_empty() {
+        crawl::print(&crawls, &budget);
+    }
     for l in &loaded {
         println!(
             "{}: {} s at {} connections on the developers list during a sync: {:.0} req/s, \
@@ -150,10 +173,42 @@ async fn main() -> anyhow::Result<()> {
         "api": results,
         "ingest": ingested,
         "load_during_sync": loaded,
+        "crawl": crawls,
     });
     std::fs::write(&options.out, serde_json::to_string_pretty(&json)?)?;
     println!("figures written to {}", options.out);
     Ok(())
+}
+
+/// The API measured on `backend`, on a graph of `scale` (generated, or reused with `--keep`).
+async fn api_on(
+    backend: &str,
+    options: &Options,
+    scale: Scale,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Vec<Measured>> {
+    let keep = options.keep && backend == "postgres";
+    let (url, _guard) = if keep {
+        (bench_database_url(&options.scale)?, None)
+    } else {
+        database(backend, &options.scale).await?
+    };
+    let db = Db::connect(&DatabaseUrl::new(url.clone()), 10).await?;
+    db.migrate().await?;
+    if keep && generate::is_complete(&db, scale).await? {
+        notes.push(format!("{backend}: reused the {scale:?} graph"));
+    } else {
+        eprintln!("{backend}: generating the {} graph…", options.scale);
+        let took = generate::generate(&db, scale).await?;
+        notes.push(format!(
+            "{backend}: generated {scale:?} in {:.1} s",
+            took.as_secs_f64()
+        ));
+    }
+    db.save_user(USER, &password::hash(PASSWORD)).await?;
+    let measured = measure_api(backend, &url, &db, options.seconds).await?;
+    db.close().await;
+    Ok(measured)
 }
 
 /// A fresh database for `backend`: a file in a temporary folder, or a PostgreSQL database

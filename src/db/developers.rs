@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::columns::{Fields, bind_all, insert_rows, take_offered, unique_by};
+use super::columns::{Fields, ToSql, bind_all, insert_rows, take_offered, unique_by};
 use super::listing::{Listing, in_list};
 use super::related::Relation;
-use super::sql::{Sql, SqlValue};
-use super::{Db, Timestamp};
+use super::sql::{Sql, SqlValue, bind_values};
+use super::{Db, Key, Timestamp};
 
 crate::columns! {
     /// A developer's profile as GitHub's `GET /users/{login}` gives it: the one list of these
@@ -93,14 +93,17 @@ pub const OWNER: Relation = Relation {
 pub struct ListedDeveloper {
     pub github_id: i64,
     pub login: String,
+    /// GraphQL's id for them.
+    pub node_id: Option<String>,
     pub raw: Value,
 }
 
-/// A developer's own profile, with the JSON it was read from.
+/// A developer's own profile, with the JSON it was read from (REST's or GraphQL's).
 #[derive(Clone, Debug)]
 pub struct ProfileRecord {
     pub github_id: i64,
     pub login: String,
+    pub node_id: Option<String>,
     pub profile: DeveloperProfile,
     pub raw: Value,
 }
@@ -112,12 +115,13 @@ pub fn upsert_listed_stmt(developers: &[ListedDeveloper], now: Timestamp) -> Opt
     if unique.is_empty() {
         return None;
     }
-    let columns = ["id", "github_id", "login", "raw", "inserted_at"];
+    let columns = ["id", "github_id", "login", "node_id", "raw", "inserted_at"];
     let mut sql = insert_rows("developers", &columns, &unique, |sql, developer| {
         let values = vec![
             SqlValue::Id(Uuid::new_v4()),
             SqlValue::Int(developer.github_id),
             SqlValue::Text(developer.login.clone()),
+            developer.node_id.to_sql(),
             SqlValue::Json(developer.raw.clone()),
             SqlValue::Time(now),
         ];
@@ -125,6 +129,7 @@ pub fn upsert_listed_stmt(developers: &[ListedDeveloper], now: Timestamp) -> Opt
     });
     sql.push(
         " ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, \
+         node_id = COALESCE(excluded.node_id, developers.node_id), \
          raw = CASE WHEN developers.synced_at IS NULL THEN excluded.raw ELSE developers.raw END",
     );
     Some(sql)
@@ -137,7 +142,7 @@ pub fn upsert_profiles_stmt(profiles: &[ProfileRecord], now: Timestamp) -> Optio
         return None;
     }
     let columns = [
-        &["id", "github_id", "login"][..],
+        &["id", "github_id", "login", "node_id"][..],
         DeveloperProfile::COLUMNS,
         &["raw", "synced_at", "inserted_at"],
     ]
@@ -147,6 +152,7 @@ pub fn upsert_profiles_stmt(profiles: &[ProfileRecord], now: Timestamp) -> Optio
             SqlValue::Id(Uuid::new_v4()),
             SqlValue::Int(record.github_id),
             SqlValue::Text(record.login.clone()),
+            record.node_id.to_sql(),
         ];
         values.extend(record.profile.values());
         values.extend([
@@ -157,21 +163,21 @@ pub fn upsert_profiles_stmt(profiles: &[ProfileRecord], now: Timestamp) -> Optio
         bind_all(sql, values)
     });
     sql.push(&format!(
-        " ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, {}, raw = excluded.raw, \
+        " ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, \
+         node_id = COALESCE(excluded.node_id, developers.node_id), {}, raw = excluded.raw, \
          synced_at = excluded.synced_at, gone_at = NULL",
         take_offered(DeveloperProfile::COLUMNS)
     ));
     Some(sql)
 }
 
-/// Marks a developer GitHub no longer knows (404/410); what we stored stays.
-pub fn mark_gone_stmt(login: &str, now: Timestamp) -> Sql {
+/// Marks a developer GitHub no longer knows (404/410, or GraphQL's `NOT_FOUND`); what we
+/// stored stays.
+pub fn mark_gone_stmt(who: Key<'_>, now: Timestamp) -> Sql {
     let mut sql = Sql::default();
-    let (at, login) = (
-        sql.bind(SqlValue::Time(now)),
-        sql.bind(SqlValue::Text(login.to_owned())),
-    );
-    sql.sql = format!("UPDATE developers SET gone_at = {at} WHERE lower(login) = lower({login})");
+    let at = sql.bind(SqlValue::Time(now));
+    let condition = who.condition(&mut sql, "login");
+    sql.sql = format!("UPDATE developers SET gone_at = {at} WHERE {condition}");
     sql
 }
 
@@ -180,35 +186,36 @@ pub fn mark_gone_stmt(login: &str, now: Timestamp) -> Sql {
 pub struct KnownDeveloper {
     pub github_id: i64,
     pub login: String,
+    pub node_id: Option<String>,
     pub followers_count: Option<i64>,
     pub following_count: Option<i64>,
     pub public_repos: Option<i64>,
     /// Whether the stored record came from its own page (not only from someone's list).
     pub synced: bool,
+    /// Whether GitHub answered that the account is gone.
+    pub gone: bool,
 }
 
-const KNOWN_DEVELOPER: &str = "SELECT github_id, login, followers_count, following_count, public_repos, \
-     synced_at IS NOT NULL AS synced \
-     FROM developers WHERE lower(login) = lower($1) ORDER BY synced_at DESC NULLS LAST LIMIT 1";
+const KNOWN_DEVELOPER: &str = "SELECT github_id, login, node_id, followers_count, following_count, \
+     public_repos, synced_at IS NOT NULL AS synced, gone_at IS NOT NULL AS gone FROM developers";
 
-/// Developers linked to `subject` (its followers, those it follows, the stargazers of its
-/// repositories) or to repository `repository`, known only from lists.
-const TO_HYDRATE: &str = "SELECT github_id, login FROM developers WHERE synced_at IS NULL AND gone_at IS NULL AND id IN (\
-     SELECT f.follower_id FROM follows f JOIN developers s ON s.id = f.followee_id WHERE s.github_id = $1 \
-     UNION SELECT f.followee_id FROM follows f JOIN developers s ON s.id = f.follower_id WHERE s.github_id = $1 \
-     UNION SELECT st.developer_id FROM stars st JOIN repositories r ON r.id = st.repository_id \
-         WHERE r.owner_github_id = $1 OR r.github_id = $2) \
-     ORDER BY github_id";
+/// A developer known only from lists, whose profile is to be fetched.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Unhydrated {
+    pub github_id: i64,
+    pub login: String,
+    pub node_id: Option<String>,
+}
 
 /// Developers whose stored edges disagree with the counts GitHub gave, or whose profile was
-/// never fetched: least recently synced first. The correlated counts run only until enough
-/// rows are found, walking the `synced_at` index.
-const OUT_OF_STEP: &str = "SELECT login FROM developers d WHERE d.gone_at IS NULL AND ( \
+/// never fetched: what discovery syncs, least recently synced first. The correlated counts
+/// run only until enough rows are found, walking the `synced_at` index.
+const OUT_OF_STEP: &str = "d.gone_at IS NULL AND ( \
        d.synced_at IS NULL \
     OR d.followers_count <> (SELECT COUNT(*) FROM follows f WHERE f.followee_id = d.id) \
     OR d.following_count <> (SELECT COUNT(*) FROM follows f WHERE f.follower_id = d.id) \
-    OR d.public_repos <> (SELECT COUNT(*) FROM repositories r WHERE r.owner_id = d.id)) \
-    ORDER BY d.synced_at NULLS FIRST, d.id LIMIT $1";
+    OR d.public_repos <> (SELECT COUNT(*) FROM repositories r WHERE r.owner_id = d.id))";
+const DISCOVERY_ORDER: &str = "ORDER BY d.synced_at NULLS FIRST, d.id";
 
 /// The ids a developer's relations point at, each list in id order.
 #[derive(Clone, Debug, Default)]
@@ -220,31 +227,116 @@ pub struct DeveloperRelations {
 }
 
 impl Db {
-    pub async fn known_developer(&self, login: &str) -> sqlx::Result<Option<KnownDeveloper>> {
-        with_pool!(self, |pool| sqlx::query_as(KNOWN_DEVELOPER)
-            .bind(login)
-            .fetch_optional(pool)
-            .await)
+    /// The developer `who` names; by login, the one with a profile first (an old login may
+    /// linger on a record not synced since its owner was renamed).
+    pub async fn known_developer(&self, who: Key<'_>) -> sqlx::Result<Option<KnownDeveloper>> {
+        let mut sql = Sql::new(KNOWN_DEVELOPER);
+        let condition = who.condition(&mut sql, "login");
+        sql.push(&format!(
+            " WHERE {condition} ORDER BY synced_at DESC NULLS LAST LIMIT 1"
+        ));
+        with_pool!(self, |pool| bind_values!(
+            sqlx::query_as(&sql.sql),
+            &sql.values
+        )
+        .fetch_optional(pool)
+        .await)
     }
 
-    /// (github id, login) of developers to fetch profiles for, linked to developer
-    /// `developer` or repository `repository` (either may be a github id no row has).
+    /// Developers known only from lists linked to one of `developers` (their followers,
+    /// those they follow, the stargazers of their repositories) or to one of `repositories`
+    /// (its stargazers); by GitHub ids.
     pub async fn developers_to_hydrate(
         &self,
-        developer: i64,
-        repository: i64,
-    ) -> sqlx::Result<Vec<(i64, String)>> {
-        with_pool!(self, |pool| sqlx::query_as(TO_HYDRATE)
-            .bind(developer)
-            .bind(repository)
-            .fetch_all(pool)
-            .await)
+        developers: &[i64],
+        repositories: &[i64],
+    ) -> sqlx::Result<Vec<Unhydrated>> {
+        let ids = |from: usize, n: usize| -> String {
+            let placeholders: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
+            format!("({})", placeholders.join(", "))
+        };
+        let (devs, repos) = (
+            ids(1, developers.len().max(1)),
+            ids(developers.len().max(1) + 1, repositories.len().max(1)),
+        );
+        let sql = format!(
+            "SELECT github_id, login, node_id FROM developers \
+             WHERE synced_at IS NULL AND gone_at IS NULL AND id IN ( \
+             SELECT f.follower_id FROM follows f JOIN developers s ON s.id = f.followee_id \
+                 WHERE s.github_id IN {devs} \
+             UNION SELECT f.followee_id FROM follows f JOIN developers s ON s.id = f.follower_id \
+                 WHERE s.github_id IN {devs} \
+             UNION SELECT st.developer_id FROM stars st JOIN repositories r ON r.id = st.repository_id \
+                 WHERE r.owner_github_id IN {devs} OR r.github_id IN {repos}) \
+             ORDER BY github_id"
+        );
+        // An empty list still binds one id no row has.
+        let bound = |list: &[i64]| {
+            if list.is_empty() {
+                vec![0]
+            } else {
+                list.to_vec()
+            }
+        };
+        with_pool!(self, |pool| {
+            let mut query = sqlx::query_as(&sql);
+            for id in bound(developers).into_iter().chain(bound(repositories)) {
+                query = query.bind(id);
+            }
+            query.fetch_all(pool).await
+        })
+    }
+
+    /// Those of the developers `ids` (GitHub ids) known only from lists.
+    pub async fn unhydrated(&self, ids: &[i64]) -> sqlx::Result<Vec<Unhydrated>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT github_id, login, node_id FROM developers \
+             WHERE synced_at IS NULL AND gone_at IS NULL AND github_id {} ORDER BY github_id",
+            in_list(ids.len())
+        );
+        with_pool!(self, |pool| {
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await
+        })
     }
 
     /// Up to `limit` logins the discovery scraper should sync in full.
     pub async fn out_of_step_developers(&self, limit: i64) -> sqlx::Result<Vec<String>> {
-        with_pool!(self, |pool| sqlx::query_scalar(OUT_OF_STEP)
+        let sql = format!(
+            "SELECT login FROM developers d WHERE {OUT_OF_STEP} {DISCOVERY_ORDER} LIMIT $1"
+        );
+        with_pool!(self, |pool| sqlx::query_scalar(&sql)
             .bind(limit)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// Takes up to `limit` logins discovery would sync that no crawl queued since `since`,
+    /// marking them queued `now` in the same statement; the mark is checked again on the
+    /// rows it locks, so two workers looking at once take different ones.
+    pub async fn take_crawl_candidates(
+        &self,
+        limit: i64,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> sqlx::Result<Vec<String>> {
+        let sql = format!(
+            "UPDATE developers SET queued_at = $3 \
+             WHERE (queued_at IS NULL OR queued_at < $2) AND id IN ( \
+                 SELECT id FROM developers d WHERE (d.queued_at IS NULL OR d.queued_at < $2) \
+                 AND {OUT_OF_STEP} {DISCOVERY_ORDER} LIMIT $1) \
+             RETURNING login"
+        );
+        with_pool!(self, |pool| sqlx::query_scalar(&sql)
+            .bind(limit)
+            .bind(since)
+            .bind(now)
             .fetch_all(pool)
             .await)
     }

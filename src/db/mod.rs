@@ -31,6 +31,7 @@ pub mod columns;
 pub mod developers;
 pub mod edges;
 pub mod filter;
+pub mod github_slots;
 pub mod http_cache;
 pub mod jobs;
 pub mod list_progress;
@@ -43,6 +44,27 @@ mod timestamp;
 pub mod users;
 
 pub use timestamp::Timestamp;
+
+/// Which developer or repository a statement is about: by login or full name (as GitHub
+/// compares them, ignoring case), or by GitHub id.
+#[derive(Clone, Copy, Debug)]
+pub enum Key<'a> {
+    Name(&'a str),
+    GitHubId(i64),
+}
+
+impl Key<'_> {
+    /// The condition that picks the record, for a table whose name column is `name_column`.
+    fn condition(self, sql: &mut sql::Sql, name_column: &str) -> String {
+        match self {
+            Self::Name(name) => {
+                let name = sql.bind(sql::SqlValue::Text(name.to_owned()));
+                format!("lower({name_column}) = lower({name})")
+            }
+            Self::GitHubId(id) => format!("github_id = {}", sql.bind(sql::SqlValue::Int(id))),
+        }
+    }
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

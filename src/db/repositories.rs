@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::columns::{Fields, bind_all, insert_rows, take_offered, unique_by};
+use super::columns::{Fields, ToSql, bind_all, insert_rows, take_offered, unique_by};
 use super::developers::{ListedDeveloper, upsert_listed_stmt};
 use super::listing::{Listing, in_list};
 use super::related::Relation;
 use super::sql::{Kind, Sql, SqlValue};
-use super::{Db, Timestamp};
+use super::{Db, Key, Timestamp};
 
 crate::columns! {
     /// What GitHub says of a repository, before its stargazers in the API's order: with
@@ -93,36 +93,95 @@ pub const OWNED: Relation = Relation {
     target: &REPOSITORIES,
 };
 
-/// A repository, from a list (`full` false: no `subscribers_count`) or its own page.
+/// A repository, with what it was read from.
 #[derive(Clone, Debug)]
 pub struct RepositoryRecord {
     pub github_id: i64,
+    pub node_id: Option<String>,
     pub owner: ListedDeveloper,
     pub details: RepositoryDetails,
     pub counts: RepositoryCounts,
-    pub full: bool,
+    pub source: Source,
     pub raw: Value,
 }
 
+/// Where a repository record comes from, which decides the fields it knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Its own REST page: every field; the record is then synced.
+    Page,
+    /// A REST list: all but `subscribers_count`.
+    RestList,
+    /// A GraphQL list: the fields GraphQL has as REST does (no homepage, `has_downloads`,
+    /// `has_pages`, `subscribers_count` or `open_issues_count`).
+    GraphqlList,
+}
+
+impl Source {
+    /// The columns a record of this source sets; the others keep what is stored.
+    fn offered(self) -> Vec<&'static str> {
+        let unknown: &[&str] = match self {
+            Self::Page => &[],
+            Self::RestList => &["subscribers_count"],
+            Self::GraphqlList => &[
+                "homepage",
+                "has_downloads",
+                "has_pages",
+                "subscribers_count",
+                "open_issues_count",
+            ],
+        };
+        [RepositoryDetails::COLUMNS, RepositoryCounts::COLUMNS]
+            .concat()
+            .into_iter()
+            .filter(|column| !unknown.contains(column))
+            .collect()
+    }
+}
+
 /// Upserts repositories, their owners first (as listed developers) so the owner link holds.
+/// A record sets the fields its source knows and keeps the others; a list item is less than
+/// the repository's own page and leaves a synced record's payload alone.
 pub fn upsert_repositories_stmts(repositories: &[RepositoryRecord], now: Timestamp) -> Vec<Sql> {
     let unique = unique_by(repositories, |r| r.github_id);
-    if unique.is_empty() {
-        return Vec::new();
-    }
     let owners: Vec<ListedDeveloper> = unique.iter().map(|r| r.owner.clone()).collect();
+    let mut statements: Vec<Sql> = upsert_listed_stmt(&owners, now).into_iter().collect();
+    for source in [Source::Page, Source::RestList, Source::GraphqlList] {
+        let records: Vec<&RepositoryRecord> = unique
+            .iter()
+            .copied()
+            .filter(|r| r.source == source)
+            .collect();
+        if !records.is_empty() {
+            statements.push(upsert_from(source, &records, now));
+        }
+    }
+    statements
+}
+
+fn upsert_from(source: Source, records: &[&RepositoryRecord], now: Timestamp) -> Sql {
     let columns = [
-        &["id", "github_id", "owner_id", "owner_github_id"][..],
+        &["id", "github_id", "node_id", "owner_id", "owner_github_id"][..],
         RepositoryDetails::COLUMNS,
         RepositoryCounts::COLUMNS,
         &["raw", "synced_at", "inserted_at"],
     ]
     .concat();
-    let mut sql = insert_rows("repositories", &columns, &unique, |sql, r| {
-        let owner_github_id = sql.bind(SqlValue::Int(r.owner.github_id));
-        let mut cells = vec![
+    let synced_at = match source {
+        Source::Page => SqlValue::Time(now),
+        Source::RestList | Source::GraphqlList => SqlValue::Null(Kind::Time),
+    };
+    let mut sql = insert_rows("repositories", &columns, records, |sql, r| {
+        let (id, github_id, node_id) = (
             sql.bind(SqlValue::Id(Uuid::new_v4())),
             sql.bind(SqlValue::Int(r.github_id)),
+            sql.bind(r.node_id.to_sql()),
+        );
+        let owner_github_id = sql.bind(SqlValue::Int(r.owner.github_id));
+        let mut cells = vec![
+            id,
+            github_id,
+            node_id,
             format!("(SELECT id FROM developers WHERE github_id = {owner_github_id})"),
             owner_github_id,
         ];
@@ -130,36 +189,22 @@ pub fn upsert_repositories_stmts(repositories: &[RepositoryRecord], now: Timesta
         values.extend(r.counts.values());
         values.extend([
             SqlValue::Json(r.raw.clone()),
-            if r.full {
-                SqlValue::Time(now)
-            } else {
-                SqlValue::Null(Kind::Time)
-            },
+            synced_at.clone(),
             SqlValue::Time(now),
         ]);
         cells.extend(bind_all(sql, values));
         cells
     });
-    // A list item lacks subscribers_count and is less than the repository's own page: it
-    // refreshes what it carries and keeps the rest.
-    let counts: Vec<&str> = RepositoryCounts::COLUMNS
-        .iter()
-        .copied()
-        .filter(|column| *column != "subscribers_count")
-        .collect();
     sql.push(&format!(
         " ON CONFLICT (github_id) DO UPDATE SET owner_id = excluded.owner_id, \
-         owner_github_id = excluded.owner_github_id, {}, {}, \
-         subscribers_count = COALESCE(excluded.subscribers_count, repositories.subscribers_count), \
+         owner_github_id = excluded.owner_github_id, \
+         node_id = COALESCE(excluded.node_id, repositories.node_id), {}, \
          raw = CASE WHEN excluded.synced_at IS NOT NULL OR repositories.synced_at IS NULL \
                THEN excluded.raw ELSE repositories.raw END, \
          synced_at = COALESCE(excluded.synced_at, repositories.synced_at), gone_at = NULL",
-        take_offered(RepositoryDetails::COLUMNS),
-        take_offered(&counts),
+        take_offered(&source.offered()),
     ));
-    let mut statements: Vec<Sql> = upsert_listed_stmt(&owners, now).into_iter().collect();
-    statements.push(sql);
-    statements
+    sql
 }
 
 /// What GitHub said of a repository it would not serve.
@@ -172,18 +217,15 @@ pub enum RepositoryMark {
 }
 
 /// Marks a repository gone or blocked; what we stored stays.
-pub fn mark_stmt(full_name: &str, mark: RepositoryMark, now: Timestamp) -> Sql {
+pub fn mark_stmt(which: Key<'_>, mark: RepositoryMark, now: Timestamp) -> Sql {
     let mut sql = Sql::default();
-    let (at, name) = (
-        sql.bind(SqlValue::Time(now)),
-        sql.bind(SqlValue::Text(full_name.to_owned())),
-    );
+    let at = sql.bind(SqlValue::Time(now));
+    let condition = which.condition(&mut sql, "full_name");
     let column = match mark {
         RepositoryMark::Gone => "gone_at",
         RepositoryMark::Blocked => "blocked_at",
     };
-    sql.sql =
-        format!("UPDATE repositories SET {column} = {at} WHERE lower(full_name) = lower({name})");
+    sql.sql = format!("UPDATE repositories SET {column} = {at} WHERE {condition}");
     sql
 }
 
@@ -199,6 +241,7 @@ pub fn mark_stargazers_truncated_stmt(github_id: i64) -> Sql {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct KnownRepository {
     pub github_id: i64,
+    pub node_id: Option<String>,
     pub full_name: String,
     pub stargazers_count: Option<i64>,
     pub blocked_at: Option<Timestamp>,
@@ -206,7 +249,7 @@ pub struct KnownRepository {
     pub synced: bool,
 }
 
-const KNOWN: &str = "SELECT github_id, full_name, stargazers_count, blocked_at, gone_at, \
+const KNOWN: &str = "SELECT github_id, node_id, full_name, stargazers_count, blocked_at, gone_at, \
      synced_at IS NOT NULL AS synced FROM repositories";
 
 impl Db {

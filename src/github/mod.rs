@@ -1,16 +1,21 @@
-//! The GitHub client: one per process. It spends quota carefully — conditional requests,
-//! `per_page=100`, `Link` pagination — refuses to send what the quota cannot afford
-//! (the caller postpones), pauses everything on a secondary limit, and retries transient
-//! faults. It knows nothing of the database: it reports quota and validators to its caller.
+//! The GitHub client: one per process, over REST and GraphQL. It spends quota carefully —
+//! conditional requests, `per_page=100`, `Link` pagination, a quota per resource checked
+//! before each request (the caller postpones what cannot be afforded), a place among the
+//! credential's requests in flight, shared with other processes through a `Ledger` — pauses
+//! everything on a secondary limit, and retries transient faults. It knows nothing of the
+//! database: it reports quotas and validators to its caller.
 
+mod credential;
+pub mod graphql;
+pub mod ledger;
 mod link;
 pub mod models;
 mod quota;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{
@@ -21,11 +26,14 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::config::{Config, Secret};
-pub use quota::Quota;
+use crate::config::Config;
+pub use credential::Credential;
+use ledger::{Ledger, Place};
+pub use quota::{CORE, GRAPHQL, Quota, Quotas};
 
 const API_VERSION: &str = "2022-11-28";
 const JSON: &str = "application/vnd.github+json";
+const USER_AGENT_VALUE: &str = concat!("git-o-matic-9k/", env!("CARGO_PKG_VERSION"));
 /// Secondary limits in a row before a request is given up.
 const MAX_SECONDARY_WAITS: u32 = 6;
 
@@ -35,9 +43,12 @@ pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
 /// Why a request produced no answer to use.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum GitHubError {
-    /// The quota left cannot afford the request; try again after `until`.
-    #[error("GitHub quota exhausted until {until}")]
-    Postpone { until: DateTime<Utc> },
+    /// The quota of `resource` cannot afford the request; try again after `until`.
+    #[error("GitHub's {resource} quota is exhausted until {until}")]
+    Postpone {
+        resource: String,
+        until: DateTime<Utc>,
+    },
     /// 404 or 410: the user or repository is gone.
     #[error("GitHub answered {status}: gone")]
     Gone { status: u16 },
@@ -67,7 +78,7 @@ impl GitHubError {
         }
     }
 
-    fn failed_because(what: impl Into<String>) -> Self {
+    pub fn failed_because(what: impl Into<String>) -> Self {
         Self::Failed {
             what: what.into(),
             cause: None,
@@ -75,7 +86,7 @@ impl GitHubError {
     }
 }
 
-/// What a GET brought back.
+/// What a REST GET brought back.
 #[derive(Debug)]
 pub enum Fetched {
     /// A body: JSON, its validators, and the `rel="next"` page if any.
@@ -89,12 +100,32 @@ pub enum Fetched {
     NotModified,
 }
 
+/// An answer as it came over the wire.
+struct Received {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// How one try of a request ended.
+enum Attempt<T> {
+    Done(Result<T, GitHubError>),
+    /// A fault worth another try: what failed, and why when something said.
+    Transient(String, Option<Cause>),
+    Secondary(Option<Duration>),
+    /// 401: the credential may be renewed once.
+    Unauthorized(String),
+}
+
 pub struct GitHub {
     http: reqwest::Client,
     base: String,
-    token: Option<Secret>,
+    graphql_url: String,
+    credential: Credential,
+    graphql_enabled: bool,
+    ledger: Arc<dyn Ledger>,
     in_flight: Semaphore,
-    quotas: Mutex<HashMap<String, Quota>>,
+    quotas: Quotas,
     /// While set, no request leaves: a secondary limit asked the client to wait.
     paused_until: Mutex<Option<Instant>>,
     threshold: i64,
@@ -104,26 +135,26 @@ pub struct GitHub {
     secondary_wait: Duration,
 }
 
-enum Attempt {
-    Done(Result<Fetched, GitHubError>),
-    /// A fault worth another try: what failed, and why when something said.
-    Transient(String, Option<Cause>),
-    Secondary(Option<Duration>),
-}
-
 impl GitHub {
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    /// The client `config` describes; its credential's requests in flight and quotas are
+    /// shared through `ledger` with every other process that uses it.
+    pub fn new(config: &Config, ledger: Arc<dyn Ledger>) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(config.github_timeout_seconds);
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
             .build()?;
+        let base = config.github_api_url.trim_end_matches('/').to_owned();
+        let credential = Credential::from_config(config)?;
         Ok(Self {
             http,
-            base: config.github_api_url.trim_end_matches('/').to_owned(),
-            token: config.github_token.clone(),
+            graphql_url: graphql_url(&base),
+            base,
+            graphql_enabled: config.github_graphql && !credential.is_anonymous(),
+            credential,
+            ledger,
             in_flight: Semaphore::new(config.github_max_in_flight as usize),
-            quotas: Mutex::new(HashMap::new()),
+            quotas: Quotas::default(),
             paused_until: Mutex::new(None),
             threshold: i64::from(config.rate_limit_stop_threshold),
             share: config.github_quota_share,
@@ -143,23 +174,57 @@ impl GitHub {
         format!("{}{path}?per_page=100", self.base)
     }
 
-    /// Every quota GitHub has reported so far.
-    pub fn quotas(&self) -> Vec<Quota> {
-        let quotas = self.quotas.lock().unwrap_or_else(|e| e.into_inner());
-        let mut all: Vec<Quota> = quotas.values().cloned().collect();
-        all.sort_by(|a, b| a.resource.cmp(&b.resource));
-        all
+    /// Whether GraphQL may be used: it is enabled and there is a credential (GitHub refuses
+    /// anonymous GraphQL calls).
+    pub fn graphql_enabled(&self) -> bool {
+        self.graphql_enabled
     }
 
-    /// GETs `url` (conditionally, when `etag` is given), within the quota and through faults.
+    /// Whether `resource`'s quota, as last known here, allows a request now.
+    pub fn affords(&self, resource: &str) -> bool {
+        self.quotas
+            .get(resource)
+            .is_none_or(|quota| quota.allows(self.threshold, self.share, Utc::now()))
+    }
+
+    /// Every quota GitHub has reported so far.
+    pub fn quotas(&self) -> Vec<Quota> {
+        self.quotas.all()
+    }
+
+    /// What names the credential in shared budgets (never the secret).
+    pub fn credential_id(&self) -> String {
+        self.credential.id()
+    }
+
+    /// GETs `url` (conditionally, when `etag` is given), within the core quota and through
+    /// faults.
     pub async fn get(
         &self,
         url: &str,
         etag: Option<&str>,
         accept: Option<&str>,
     ) -> Result<Fetched, GitHubError> {
-        let mut transient = 0;
-        let mut secondary = 0;
+        let request = || {
+            let mut request = self.http.get(url).header(ACCEPT, accept.unwrap_or(JSON));
+            if let Some(etag) = etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            request
+        };
+        self.call(CORE, url, request, interpret_rest).await
+    }
+
+    /// Sends `request` until it has an answer to use: each try waits for a secondary-limit
+    /// pause, a place in flight (here and in the ledger) and `resource`'s quota.
+    async fn call<T>(
+        &self,
+        resource: &str,
+        url: &str,
+        request: impl Fn() -> reqwest::RequestBuilder,
+        interpret: impl Fn(Received, Option<&Quota>) -> Attempt<T>,
+    ) -> Result<T, GitHubError> {
+        let (mut transient, mut secondary, mut renewed) = (0, 0, false);
         loop {
             self.wait_out_pause().await;
             let _permit = self
@@ -167,9 +232,23 @@ impl GitHub {
                 .acquire()
                 .await
                 .map_err(|_| GitHubError::failed_because("the client is shutting down"))?;
-            self.ensure_quota().await?;
-            match self.attempt(url, etag, accept).await {
+            let place = self.take_place().await?;
+            let attempt = match self.ensure_quota(resource).await {
+                Ok(()) => self.attempt(&request, resource, &interpret).await,
+                Err(err) => Attempt::Done(Err(err)),
+            };
+            self.give_back(place).await;
+            match attempt {
                 Attempt::Done(result) => return result,
+                Attempt::Unauthorized(message) => {
+                    if renewed || !self.credential.renew().await {
+                        return Err(GitHubError::failed_because(format!(
+                            "GitHub refused the credential (401): {message}"
+                        )));
+                    }
+                    tracing::info!(%url, "GitHub answered 401: renewing the credential");
+                    renewed = true;
+                }
                 Attempt::Transient(what, cause) => {
                     transient += 1;
                     if transient > self.max_retries {
@@ -204,94 +283,21 @@ impl GitHub {
         }
     }
 
-    async fn wait_out_pause(&self) {
-        let until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
-        }
-    }
-
-    /// Refuses a request the core quota cannot afford. With no quota known yet, asks
-    /// `/rate_limit`, which costs nothing.
-    async fn ensure_quota(&self) -> Result<(), GitHubError> {
-        let known = self.core_quota();
-        let quota = match known {
-            Some(quota) => quota,
-            None => match self.fetch_rate_limit().await {
-                Some(quota) => quota,
-                // Without an answer, let the request itself tell.
-                None => return Ok(()),
-            },
-        };
-        if quota.allows(self.threshold, self.share, Utc::now()) {
-            Ok(())
-        } else {
-            Err(GitHubError::Postpone {
-                until: quota.reset_at(),
-            })
-        }
-    }
-
-    fn core_quota(&self) -> Option<Quota> {
-        let quotas = self.quotas.lock().unwrap_or_else(|e| e.into_inner());
-        quotas.get("core").cloned()
-    }
-
-    fn remember(&self, quota: Quota) {
-        let mut quotas = self.quotas.lock().unwrap_or_else(|e| e.into_inner());
-        quotas.insert(quota.resource.clone(), quota);
-    }
-
-    async fn fetch_rate_limit(&self) -> Option<Quota> {
-        let response = self
-            .request(&self.url("/rate_limit"), None, None)
-            .send()
-            .await
-            .ok()?;
-        let body: Value = serde_json::from_slice(&response.bytes().await.ok()?).ok()?;
-        let resources = body.get("resources")?.as_object()?;
-        for (resource, values) in resources {
-            let number = |key: &str| values.get(key).and_then(Value::as_i64);
-            if let (Some(limit), Some(remaining), Some(reset)) =
-                (number("limit"), number("remaining"), number("reset"))
-            {
-                self.remember(Quota {
-                    resource: resource.clone(),
-                    limit,
-                    remaining,
-                    reset,
-                });
-            }
-        }
-        self.core_quota()
-    }
-
-    fn request(
+    async fn attempt<T>(
         &self,
-        url: &str,
-        etag: Option<&str>,
-        accept: Option<&str>,
-    ) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .get(url)
-            .header(
-                USER_AGENT,
-                concat!("git-o-matic-9k/", env!("CARGO_PKG_VERSION")),
-            )
-            .header(ACCEPT, accept.unwrap_or(JSON))
+        request: &impl Fn() -> reqwest::RequestBuilder,
+        resource: &str,
+        interpret: &impl Fn(Received, Option<&Quota>) -> Attempt<T>,
+    ) -> Attempt<T> {
+        let mut request = request()
+            .header(USER_AGENT, USER_AGENT_VALUE)
             .header("X-GitHub-Api-Version", API_VERSION);
-        if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        match self.credential.bearer(&self.http, &self.base).await {
+            Ok(Some(token)) => request = request.header(AUTHORIZATION, format!("Bearer {token}")),
+            Ok(None) => {}
+            Err(err) => return Attempt::Done(Err(err)),
         }
-        if let Some(etag) = etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        request
-    }
-
-    async fn attempt(&self, url: &str, etag: Option<&str>, accept: Option<&str>) -> Attempt {
-        let response = match self.request(url, etag, accept).send().await {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(err) => {
                 return Attempt::Transient("sending the request".into(), Some(Arc::new(err)));
@@ -301,63 +307,191 @@ impl GitHub {
         let headers = response.headers().clone();
         let quota = Quota::from_headers(&headers);
         if let Some(quota) = quota.clone() {
-            self.remember(quota);
+            self.quotas.observe(quota);
         }
-        if status == StatusCode::NOT_MODIFIED {
-            return Attempt::Done(Ok(Fetched::NotModified));
-        }
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
+        let body = match response.bytes().await {
+            Ok(body) => body,
             Err(err) => return Attempt::Transient("reading the body".into(), Some(Arc::new(err))),
         };
-        if status.is_success() {
-            return match serde_json::from_slice(&bytes) {
-                Ok(body) => Attempt::Done(Ok(Fetched::Fresh {
-                    body,
-                    etag: header(&headers, ETAG),
-                    last_modified: header(&headers, LAST_MODIFIED),
-                    next: header(&headers, LINK).and_then(|link| link::next_url(&link)),
-                })),
-                Err(err) => Attempt::Transient("invalid JSON".into(), Some(Arc::new(err))),
-            };
+        let received = Received {
+            status,
+            headers,
+            body,
+        };
+        if let Some(refusal) = refusal(&received, quota.as_ref(), resource) {
+            return refusal;
         }
-        let message = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|body| {
-                body.get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default();
-        match status.as_u16() {
-            403 | 429 if quota.as_ref().is_some_and(|q| q.remaining == 0) => {
-                let until =
-                    quota.map_or_else(|| Utc::now() + chrono::Duration::hours(1), |q| q.reset_at());
-                Attempt::Done(Err(GitHubError::Postpone { until }))
+        interpret(received, quota.as_ref())
+    }
+
+    async fn wait_out_pause(&self) {
+        let until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// A place among the credential's requests in flight across processes, with what the
+    /// others last saw of the quotas.
+    async fn take_place(&self) -> Result<Place, GitHubError> {
+        let ledger = &self.ledger;
+        let failed = |err: Box<dyn std::error::Error + Send + Sync>| GitHubError::Failed {
+            what: "the shared GitHub budget".into(),
+            cause: Some(Arc::from(err)),
+        };
+        let credential = self.credential.id();
+        let place = ledger.acquire(&credential).await.map_err(failed)?;
+        match ledger.quotas(&credential).await {
+            Ok(quotas) => quotas.into_iter().for_each(|q| self.quotas.observe(q)),
+            Err(err) => {
+                let _ = ledger.release(place, &[]).await;
+                return Err(failed(err));
             }
-            403 | 429
-                if headers.contains_key(RETRY_AFTER)
-                    || message
-                        .to_ascii_lowercase()
-                        .contains("secondary rate limit") =>
+        }
+        Ok(place)
+    }
+
+    async fn give_back(&self, place: Place) {
+        if let Err(err) = self.ledger.release(place, &self.quotas.all()).await {
+            // The place's lease runs out by itself; only the others' view of the quota lags.
+            tracing::warn!(error = %err, "cannot give back a place in the shared GitHub budget");
+        }
+    }
+
+    /// Refuses a request `resource`'s quota cannot afford. With nothing known yet, asks
+    /// `/rate_limit`, which costs nothing.
+    async fn ensure_quota(&self, resource: &str) -> Result<(), GitHubError> {
+        if self.quotas.get(resource).is_none() {
+            self.fetch_rate_limit().await;
+        }
+        match self.quotas.get(resource) {
+            Some(quota) if !quota.allows(self.threshold, self.share, Utc::now()) => {
+                Err(GitHubError::Postpone {
+                    resource: resource.to_owned(),
+                    until: quota.reset_at(),
+                })
+            }
+            // Without an answer, let the request itself tell.
+            _ => Ok(()),
+        }
+    }
+
+    async fn fetch_rate_limit(&self) {
+        let mut request = self
+            .http
+            .get(self.url("/rate_limit"))
+            .header(USER_AGENT, USER_AGENT_VALUE)
+            .header(ACCEPT, JSON);
+        if let Ok(Some(token)) = self.credential.bearer(&self.http, &self.base).await {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let Ok(response) = request.send().await else {
+            return;
+        };
+        let Ok(body) = response.json::<Value>().await else {
+            return;
+        };
+        let resources = body.get("resources").and_then(Value::as_object);
+        for (resource, values) in resources.into_iter().flatten() {
+            let number = |key: &str| values.get(key).and_then(Value::as_i64);
+            if let (Some(limit), Some(remaining), Some(reset)) =
+                (number("limit"), number("remaining"), number("reset"))
             {
-                let retry_after = header(&headers, RETRY_AFTER)
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                Attempt::Secondary(retry_after)
+                self.quotas.observe(Quota {
+                    resource: resource.clone(),
+                    limit,
+                    remaining,
+                    reset,
+                });
             }
-            404 | 410 => Attempt::Done(Err(GitHubError::Gone {
-                status: status.as_u16(),
-            })),
-            451 => Attempt::Done(Err(GitHubError::Blocked)),
-            422 if message.contains("pagination is limited") => {
-                Attempt::Done(Err(GitHubError::PaginationLimited))
-            }
-            500..=599 => Attempt::Transient(format!("GitHub answered {status}"), None),
-            _ => Attempt::Done(Err(GitHubError::failed_because(format!(
-                "GitHub answered {status}: {message}"
-            )))),
         }
+    }
+}
+
+/// What any answer may say before its body is read: the quota is spent, a secondary limit,
+/// a credential refused, a server fault.
+fn refusal<T>(received: &Received, quota: Option<&Quota>, resource: &str) -> Option<Attempt<T>> {
+    let status = received.status;
+    let message = error_message(&received.body);
+    match status.as_u16() {
+        401 => Some(Attempt::Unauthorized(message)),
+        403 | 429 if quota.is_some_and(|q| q.remaining == 0) => {
+            let until =
+                quota.map_or_else(|| Utc::now() + chrono::Duration::hours(1), Quota::reset_at);
+            Some(Attempt::Done(Err(GitHubError::Postpone {
+                resource: quota.map_or(resource, |q| &q.resource).to_owned(),
+                until,
+            })))
+        }
+        403 | 429
+            if received.headers.contains_key(RETRY_AFTER)
+                || message
+                    .to_ascii_lowercase()
+                    .contains("secondary rate limit") =>
+        {
+            let retry_after = header(&received.headers, RETRY_AFTER)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            Some(Attempt::Secondary(retry_after))
+        }
+        500..=599 => Some(Attempt::Transient(
+            format!("GitHub answered {status}"),
+            None,
+        )),
+        _ => None,
+    }
+}
+
+/// A REST answer: a body, a 304, or what GitHub's refusal says of the record.
+fn interpret_rest(received: Received, _quota: Option<&Quota>) -> Attempt<Fetched> {
+    let Received {
+        status,
+        headers,
+        body,
+    } = received;
+    if status == StatusCode::NOT_MODIFIED {
+        return Attempt::Done(Ok(Fetched::NotModified));
+    }
+    if status.is_success() {
+        return match serde_json::from_slice(&body) {
+            Ok(body) => Attempt::Done(Ok(Fetched::Fresh {
+                body,
+                etag: header(&headers, ETAG),
+                last_modified: header(&headers, LAST_MODIFIED),
+                next: header(&headers, LINK).and_then(|link| link::next_url(&link)),
+            })),
+            Err(err) => Attempt::Transient("invalid JSON".into(), Some(Arc::new(err))),
+        };
+    }
+    let message = error_message(&body);
+    Attempt::Done(Err(match status.as_u16() {
+        404 | 410 => GitHubError::Gone {
+            status: status.as_u16(),
+        },
+        451 => GitHubError::Blocked,
+        422 if message.contains("pagination is limited") => GitHubError::PaginationLimited,
+        _ => GitHubError::failed_because(format!("GitHub answered {status}: {message}")),
+    }))
+}
+
+/// The `message` of GitHub's JSON error body, if any.
+fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|body| {
+            body.get("message")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+/// GitHub's GraphQL endpoint for a REST base: `https://api.github.com/graphql`, and on
+/// GitHub Enterprise (`https://HOST/api/v3`) `https://HOST/api/graphql`.
+fn graphql_url(base: &str) -> String {
+    match base.strip_suffix("/api/v3") {
+        Some(host) => format!("{host}/api/graphql"),
+        None => format!("{base}/graphql"),
     }
 }
 
@@ -368,4 +502,21 @@ fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<Stri
 /// `delay` plus up to half as much again, so that retries from many places spread out.
 fn jittered(delay: Duration) -> Duration {
     delay + delay.mul_f64(fastrand::f64() / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graphql_endpoint_follows_the_rest_base() {
+        assert_eq!(
+            graphql_url("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            graphql_url("https://ghe.example/api/v3"),
+            "https://ghe.example/api/graphql"
+        );
+    }
 }

@@ -11,12 +11,15 @@ use serde_json::Value;
 pub struct SimpleUser {
     pub id: i64,
     pub login: String,
+    /// GraphQL's id.
+    pub node_id: Option<String>,
 }
 
 /// A repository from a list or its own page.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Repository {
     pub id: i64,
+    pub node_id: Option<String>,
     pub owner: SimpleUser,
 }
 

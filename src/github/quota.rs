@@ -1,26 +1,36 @@
-//! GitHub's primary rate limit as its `X-RateLimit-*` headers last reported it.
+//! GitHub's primary rate limits: one quota per resource (`core` for REST, `graphql`, …) with
+//! its own window, as GitHub last reported each, and the rules for spending them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 
-/// One resource's quota (`core`, `search`, `graphql`, …).
+/// The REST API's quota.
+pub const CORE: &str = "core";
+/// The GraphQL API's quota, in points.
+pub const GRAPHQL: &str = "graphql";
+
+/// One resource's quota.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quota {
     pub resource: String,
     pub limit: i64,
     pub remaining: i64,
+    /// When the window resets, in Unix seconds.
     pub reset: i64,
 }
 
 impl Quota {
-    /// From a response's headers (names in any case), when it carries them.
+    /// From a response's `x-ratelimit-*` headers (names in any case), when it carries them.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
         Some(Self {
             resource: headers
                 .get("x-ratelimit-resource")
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("core")
+                .unwrap_or(CORE)
                 .to_owned(),
             limit: number("x-ratelimit-limit")?,
             remaining: number("x-ratelimit-remaining")?,
@@ -43,6 +53,45 @@ impl Quota {
         let allowed = (self.limit as f64 * share) as i64;
         self.remaining > threshold && used < allowed
     }
+
+    /// Whether this report says more than `other` of the same resource: it is of a later
+    /// window, or of the same window with less left (reports from several processes arrive
+    /// out of order, and what is spent is never given back within a window).
+    fn supersedes(&self, other: &Self) -> bool {
+        self.reset > other.reset || (self.reset == other.reset && self.remaining < other.remaining)
+    }
+}
+
+/// The quotas of one credential as last reported, by resource.
+#[derive(Debug, Default)]
+pub struct Quotas(Mutex<HashMap<String, Quota>>);
+
+impl Quotas {
+    /// Keeps `quota` unless what is known of its resource already says more.
+    pub fn observe(&self, quota: Quota) {
+        let mut known = self.lock();
+        match known.get(&quota.resource) {
+            Some(current) if !quota.supersedes(current) => {}
+            _ => {
+                known.insert(quota.resource.clone(), quota);
+            }
+        }
+    }
+
+    pub fn get(&self, resource: &str) -> Option<Quota> {
+        self.lock().get(resource).cloned()
+    }
+
+    /// Every quota known, by resource name.
+    pub fn all(&self) -> Vec<Quota> {
+        let mut all: Vec<Quota> = self.lock().values().cloned().collect();
+        all.sort_by(|a, b| a.resource.cmp(&b.resource));
+        all
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Quota>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 #[cfg(test)]
@@ -51,7 +100,7 @@ mod tests {
 
     fn quota(limit: i64, remaining: i64) -> Quota {
         Quota {
-            resource: "core".into(),
+            resource: CORE.into(),
             limit,
             remaining,
             reset: Utc::now().timestamp() + 600,
@@ -88,5 +137,30 @@ mod tests {
             ),
             ("core", 60, 59, 1_601_830_213)
         );
+        headers.insert("X-RateLimit-Resource", "graphql".parse().unwrap());
+        assert_eq!(Quota::from_headers(&headers).unwrap().resource, GRAPHQL);
+    }
+
+    #[test]
+    fn a_report_from_elsewhere_counts_only_when_it_says_more() {
+        let quotas = Quotas::default();
+        let now = quota(5000, 4000);
+        quotas.observe(now.clone());
+        quotas.observe(Quota {
+            remaining: 4500,
+            ..now.clone()
+        });
+        assert_eq!(quotas.get(CORE).unwrap().remaining, 4000, "older news");
+        quotas.observe(Quota {
+            remaining: 3990,
+            ..now.clone()
+        });
+        assert_eq!(quotas.get(CORE).unwrap().remaining, 3990);
+        quotas.observe(Quota {
+            remaining: 5000,
+            reset: now.reset + 3600,
+            ..now
+        });
+        assert_eq!(quotas.get(CORE).unwrap().remaining, 5000, "a new window");
     }
 }

@@ -12,16 +12,25 @@ use serde_json::Value;
 
 use crate::db::jobs::Enqueued;
 use crate::db::{Db, Timestamp};
-use crate::sync::{Steps, SyncError, Syncer};
+use crate::sync::{Profiles, Steps, SyncError, Syncer};
 
 /// A kind of job and its arguments, stored as the job's `name` and its `args` object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum Task {
-    FullProfileSync { username: String },
-    FullRepositorySync { username: String, repo_name: String },
+    FullProfileSync {
+        username: String,
+    },
+    FullRepositorySync {
+        username: String,
+        repo_name: String,
+    },
     DiscoveryScraper,
     Heartbeat,
+    /// Full profile syncs of several developers at once (ours: what keeps the quota busy).
+    Crawl {
+        usernames: Vec<String>,
+    },
 }
 
 impl Task {
@@ -117,6 +126,7 @@ pub async fn execute(
             tracing::info!("ping");
             Ok(db.forget_old_heartbeats().await?)
         }
+        Task::Crawl { usernames } => syncer.crawl(usernames, Profiles::Missing, steps).await,
     }
 }
 

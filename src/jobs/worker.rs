@@ -18,6 +18,9 @@ const POSTPONE_JITTER_SECONDS: i64 = 30;
 const OUTAGE_REQUEUE_DELAY: Duration = Duration::from_secs(5);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
+/// How long a developer queued by the top-up is not queued again: time for its crawl to run.
+const CRAWL_QUEUED_FOR: Duration = Duration::from_secs(3600);
+
 #[derive(Clone, Debug)]
 pub struct WorkerSettings {
     pub lease: Duration,
@@ -25,6 +28,8 @@ pub struct WorkerSettings {
     pub max_attempts: i64,
     pub retry_base: Duration,
     pub discovery_batch: i64,
+    /// Developers a top-up crawl takes; 0 turns the top-up off.
+    pub crawl_batch: i64,
 }
 
 impl WorkerSettings {
@@ -35,6 +40,11 @@ impl WorkerSettings {
             max_attempts: i64::from(config.job_max_attempts),
             retry_base: Duration::from_secs(config.job_retry_base_seconds),
             discovery_batch: i64::from(config.discovery_batch),
+            crawl_batch: if config.discovery_top_up {
+                i64::from(config.crawl_batch)
+            } else {
+                0
+            },
         }
     }
 }
@@ -63,7 +73,8 @@ impl Worker {
         tracing::info!(worker = %self.name, "worker started");
         while !stop.is_cancelled() {
             let idle = match self.run_next(&stop).await {
-                Ok(ran) => !ran,
+                Ok(true) => false,
+                Ok(false) => !self.top_up().await,
                 Err(err) => {
                     tracing::warn!(worker = %self.name, error = %err, "cannot reach the job queue");
                     true
@@ -88,6 +99,39 @@ impl Worker {
             ran += 1;
         }
         Ok(ran)
+    }
+
+    /// With nothing due and GitHub's quota unspent, queues a crawl of the next developers
+    /// discovery would pick, so that the budget of each window is spent; true when it did.
+    async fn top_up(&self) -> bool {
+        if self.settings.crawl_batch == 0 || !self.syncer.has_quota() {
+            return false;
+        }
+        let now = chrono::Utc::now();
+        let since = Timestamp(now - CRAWL_QUEUED_FOR);
+        let taken = self
+            .db
+            .take_crawl_candidates(self.settings.crawl_batch, since, Timestamp(now))
+            .await;
+        let usernames = match taken {
+            Ok(usernames) if !usernames.is_empty() => usernames,
+            Ok(_) => return false,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot pick developers to crawl");
+                return false;
+            }
+        };
+        let count = usernames.len();
+        match (Task::Crawl { usernames }).enqueue(&self.db).await {
+            Ok(enqueued) => {
+                tracing::info!(job = %enqueued.id(), developers = count, "top-up: crawl queued");
+                true
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot queue a crawl");
+                false
+            }
+        }
     }
 
     async fn run_next(&self, stop: &CancellationToken) -> sqlx::Result<bool> {
@@ -133,11 +177,12 @@ impl Worker {
             }
         };
         let end = match outcome {
-            Some(Err(SyncError::Database(err))) if is_unavailable(&err) => {
+            Some(Err(err)) if err.is_outage() => {
                 // No fault of the job: once the database answers again it is queued to run
                 // shortly, its attempts untouched; a few seconds on, so that an error taken
                 // for an outage by mistake cannot spin.
-                tracing::warn!(error = %err, "the database went away: the job waits for it");
+                let error = crate::error::chain(&err);
+                tracing::warn!(%error, "the database went away: the job waits for it");
                 RunEnd {
                     status: JobStatus::Queued,
                     run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),

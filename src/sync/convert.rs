@@ -4,14 +4,18 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::db::Timestamp;
 use crate::db::developers::{DeveloperProfile, ListedDeveloper, ProfileRecord};
-use crate::db::repositories::{RepositoryCounts, RepositoryDetails, RepositoryRecord};
+use crate::db::repositories::{RepositoryCounts, RepositoryDetails, RepositoryRecord, Source};
+use crate::github::graphql;
 use crate::github::models::{Repository, SimpleUser};
 
+/// A user as a REST list names them.
 pub fn listed(user: &SimpleUser, raw: Value) -> ListedDeveloper {
     ListedDeveloper {
         github_id: user.id,
         login: user.login.clone(),
+        node_id: user.node_id.clone(),
         raw,
     }
 }
@@ -22,21 +26,101 @@ pub fn profile(raw: Value) -> serde_json::Result<ProfileRecord> {
     Ok(ProfileRecord {
         github_id: user.id,
         login: user.login,
+        node_id: user.node_id,
         profile: DeveloperProfile::deserialize(&raw)?,
         raw,
     })
 }
 
-/// A repository; `full` when `raw` is its own page rather than a list item.
+/// A repository over REST; `full` when `raw` is its own page rather than a list item.
 pub fn repository(raw: Value, full: bool) -> serde_json::Result<RepositoryRecord> {
     let repository = Repository::deserialize(&raw)?;
     let owner_raw = raw.get("owner").cloned().unwrap_or(Value::Null);
     Ok(RepositoryRecord {
         github_id: repository.id,
+        node_id: repository.node_id,
         owner: listed(&repository.owner, owner_raw),
         details: RepositoryDetails::deserialize(&raw)?,
         counts: RepositoryCounts::deserialize(&raw)?,
-        full,
+        source: if full { Source::Page } else { Source::RestList },
+        raw,
+    })
+}
+
+/// A user or organization as a GraphQL list names them.
+pub fn graphql_listed(raw: Value) -> serde_json::Result<ListedDeveloper> {
+    let named = graphql::Named::deserialize(&raw)?;
+    Ok(ListedDeveloper {
+        github_id: named.database_id,
+        login: named.login,
+        node_id: Some(named.id),
+        raw,
+    })
+}
+
+/// A user's profile over GraphQL, stored as `GET /users/{login}` would have it: an email
+/// GraphQL gives as `""` is REST's `null`.
+pub fn graphql_profile(raw: Value) -> serde_json::Result<ProfileRecord> {
+    let user = graphql::Profile::deserialize(&raw)?;
+    let profile = DeveloperProfile {
+        name: user.name,
+        location: user.location,
+        bio: user.bio,
+        company: user.company,
+        email: user.email.filter(|email| !email.is_empty()),
+        created_at: user.created_at.map(Timestamp),
+        updated_at: user.updated_at.map(Timestamp),
+        followers_count: Some(user.followers.total_count),
+        following_count: Some(user.following.total_count),
+        public_gists: Some(user.gists.total_count),
+        public_repos: Some(user.repositories.total_count),
+    };
+    Ok(ProfileRecord {
+        github_id: user.database_id,
+        login: user.login,
+        node_id: Some(user.id),
+        profile,
+        raw,
+    })
+}
+
+/// A repository as a GraphQL list shows it: the fields GraphQL has as REST does (REST's
+/// `watchers_count` is its stargazers count); the others stay unknown.
+pub fn graphql_repository(raw: Value) -> serde_json::Result<RepositoryRecord> {
+    let repo = graphql::ListedRepository::deserialize(&raw)?;
+    let owner_raw = raw.get("owner").cloned().unwrap_or(Value::Null);
+    let details = RepositoryDetails {
+        name: repo.name,
+        full_name: repo.name_with_owner,
+        description: repo.description,
+        language: repo.primary_language.map(|language| language.name),
+        created_at: repo.created_at.map(Timestamp),
+        updated_at: repo.updated_at.map(Timestamp),
+        has_issues: Some(repo.has_issues_enabled),
+        has_projects: Some(repo.has_projects_enabled),
+        has_wiki: Some(repo.has_wiki_enabled),
+        private: Some(repo.is_private),
+        archived: Some(repo.is_archived),
+        disabled: Some(repo.is_disabled),
+        ..RepositoryDetails::default()
+    };
+    let counts = RepositoryCounts {
+        stargazers_count: Some(repo.stargazer_count),
+        watchers_count: Some(repo.stargazer_count),
+        ..RepositoryCounts::default()
+    };
+    Ok(RepositoryRecord {
+        github_id: repo.database_id,
+        node_id: Some(repo.id),
+        owner: ListedDeveloper {
+            github_id: repo.owner.database_id,
+            login: repo.owner.login,
+            node_id: Some(repo.owner.id),
+            raw: owner_raw,
+        },
+        details,
+        counts,
+        source: Source::GraphqlList,
         raw,
     })
 }

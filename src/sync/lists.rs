@@ -1,24 +1,32 @@
-//! One pass over one of GitHub's lists, page by page: each page's records, edges, validators
-//! and the place the pass has reached are written in one transaction, so an interrupted pass
-//! resumes at the next page, and a complete pass drops the edges GitHub no longer lists.
+//! Passes over GitHub's lists, page by page, over REST or GraphQL. Each round fetches the
+//! next page of every pass under way (one GraphQL query reads up to 100 of them) and writes
+//! the round's pages — records, edges, validators and where each pass stands — in one
+//! transaction while the next round is fetched. An interrupted pass resumes at its next page;
+//! a complete pass drops the edges GitHub no longer lists; a pass that stopped early drops
+//! nothing.
 
+use std::collections::HashSet;
+
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{Step, Steps, SyncError, Syncer, convert};
-use crate::db::Timestamp;
-use crate::db::developers::{ListedDeveloper, upsert_listed_stmt};
+use crate::db::developers::{ListedDeveloper, mark_gone_stmt, upsert_listed_stmt};
 use crate::db::edges::{Edge, link_stmt, sweep_stmt, touch_stmt};
 use crate::db::http_cache::{Cached, remember_stmt};
 use crate::db::list_progress::{Progress, clear_stmt, save_stmt};
 use crate::db::repositories::{
-    RepositoryRecord, mark_stargazers_truncated_stmt, upsert_repositories_stmts,
+    RepositoryMark, RepositoryRecord, mark_stargazers_truncated_stmt, mark_stmt,
+    upsert_repositories_stmts,
 };
 use crate::db::sql::Sql;
+use crate::db::{Key, Timestamp};
+use crate::github::graphql::{self, Connection, PageRequest};
 use crate::github::models::{STAR_JSON, SimpleUser, Stargazer, StarredRepository};
-use crate::github::{Fetched, GitHubError};
+use crate::github::{Fetched, GRAPHQL, GitHubError};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Repositories,
     Followers,
@@ -27,16 +35,17 @@ pub enum Kind {
     Stargazers,
 }
 
-/// A list of a subject (a developer's or a repository's GitHub id) at `path`.
-pub struct List {
-    pub kind: Kind,
-    pub subject: i64,
-    pub path: String,
-}
-
 impl Kind {
-    /// How `list_progress` names the list.
-    fn name(self) -> &'static str {
+    pub const ALL: [Self; 5] = [
+        Self::Repositories,
+        Self::Followers,
+        Self::Following,
+        Self::Starred,
+        Self::Stargazers,
+    ];
+
+    /// How `list_progress` and a job's steps name the list.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Repositories => "repositories",
             Self::Followers => "followers",
@@ -46,14 +55,11 @@ impl Kind {
         }
     }
 
-    /// A developer's list as a step of a full profile sync, and its URL's last segment.
-    pub fn of_developer(self) -> Option<(Step, &'static str)> {
+    /// The last segment of the list's REST URL.
+    fn segment(self) -> &'static str {
         match self {
-            Self::Repositories => Some((Step::Repositories, "repos")),
-            Self::Followers => Some((Step::Followers, "followers")),
-            Self::Following => Some((Step::Following, "following")),
-            Self::Starred => Some((Step::Starred, "starred")),
-            Self::Stargazers => None,
+            Self::Repositories => "repos",
+            other => other.name(),
         }
     }
 
@@ -70,6 +76,98 @@ impl Kind {
     fn accept(self) -> Option<&'static str> {
         matches!(self, Self::Starred | Self::Stargazers).then_some(STAR_JSON)
     }
+
+    fn connection(self) -> Connection {
+        match self {
+            Self::Repositories => Connection::Repositories,
+            Self::Followers => Connection::Followers,
+            Self::Following => Connection::Following,
+            Self::Starred => Connection::Starred,
+            Self::Stargazers => Connection::Stargazers,
+        }
+    }
+}
+
+/// A list of a subject: a developer's (named by login) or a repository's stargazers (named
+/// `owner/name`).
+#[derive(Clone, Debug)]
+pub struct List {
+    pub kind: Kind,
+    /// The subject's GitHub id.
+    pub subject: i64,
+    /// The subject's GraphQL id, when known.
+    pub node_id: Option<String>,
+    pub name: String,
+}
+
+impl List {
+    fn rest_path(&self) -> String {
+        use super::convert::segment;
+        match self.kind {
+            Kind::Stargazers => {
+                let (owner, name) = self.name.split_once('/').unwrap_or((&self.name, ""));
+                format!("/repos/{}/{}/stargazers", segment(owner), segment(name))
+            }
+            kind => format!("/users/{}/{}", segment(&self.name), kind.segment()),
+        }
+    }
+
+    pub fn step(&self) -> Step {
+        Step::List(self.kind, self.subject)
+    }
+}
+
+/// Where a pass is: the next page's URL on REST, or the cursor after which GraphQL goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Cursor {
+    Rest(String),
+    Graphql(Option<String>),
+}
+
+/// How `list_progress` marks a GraphQL cursor, beside REST's URLs.
+const GRAPHQL_CURSOR: &str = "graphql:";
+
+impl Cursor {
+    fn stored(&self) -> String {
+        match self {
+            Self::Rest(url) => url.clone(),
+            Self::Graphql(cursor) => format!("{GRAPHQL_CURSOR}{}", cursor.as_deref().unwrap_or("")),
+        }
+    }
+
+    fn from_stored(text: String) -> Self {
+        match text.strip_prefix(GRAPHQL_CURSOR) {
+            Some("") => Self::Graphql(None),
+            Some(cursor) => Self::Graphql(Some(cursor.to_owned())),
+            None => Self::Rest(text),
+        }
+    }
+}
+
+/// A pass over a list under way.
+pub struct Pass {
+    list: List,
+    at: Cursor,
+    /// When the pass began: the edges it sees are marked with it.
+    started: Timestamp,
+}
+
+/// A page as fetched, before it is stored.
+enum Answer {
+    /// Items, where the list goes on, and (REST) what to remember of the page's URL.
+    Page {
+        items: PageItems,
+        next: Option<Cursor>,
+        remember: Option<Sql>,
+    },
+    /// REST's 304: the stored page stands; its item ids are seen again.
+    Unchanged(Cached),
+    /// GitHub pages this list no further (stargazers past 40,000).
+    Truncated,
+    /// The subject is gone (404/410, GraphQL's `NOT_FOUND`) or blocked (451).
+    Refused(RepositoryMark),
+    /// GraphQL has no such list for this subject (an organization's followers): REST has.
+    RestInstead,
 }
 
 /// What one page holds, ready to store.
@@ -82,41 +180,83 @@ struct PageItems {
 }
 
 impl PageItems {
-    fn read(kind: Kind, body: &Value) -> Self {
+    fn from_rest(kind: Kind, body: &Value) -> Self {
         let mut page = Self::default();
         for item in body.as_array().into_iter().flatten() {
             match kind {
                 Kind::Followers | Kind::Following => {
                     if let Some(user) = parse::<SimpleUser>(item) {
-                        page.links.push((user.id, None));
-                        page.developers.push(convert::listed(&user, item.clone()));
+                        page.person(convert::listed(&user, item.clone()), None);
                     }
                 }
                 Kind::Stargazers => {
                     if let Some(star) = parse::<Stargazer>(item) {
-                        page.links
-                            .push((star.user.id, star.starred_at.map(Timestamp)));
                         let raw = item.get("user").cloned().unwrap_or(Value::Null);
-                        page.developers.push(convert::listed(&star.user, raw));
+                        page.person(convert::listed(&star.user, raw), star.starred_at);
                     }
                 }
                 Kind::Starred => {
-                    let starred = parse::<StarredRepository>(item)
-                        .and_then(|star| Some((repository(star.repo)?, star.starred_at)));
+                    let starred = parse::<StarredRepository>(item).and_then(|star| {
+                        Some((
+                            skip_unexpected(convert::repository(star.repo, false))?,
+                            star.starred_at,
+                        ))
+                    });
                     if let Some((repo, starred_at)) = starred {
-                        page.links.push((repo.github_id, starred_at.map(Timestamp)));
-                        page.repositories.push(repo);
+                        page.repository(repo, starred_at);
                     }
                 }
                 Kind::Repositories => {
-                    if let Some(repo) = repository(item.clone()) {
-                        page.links.push((repo.github_id, None));
-                        page.repositories.push(repo);
+                    if let Some(repo) = skip_unexpected(convert::repository(item.clone(), false)) {
+                        page.repository(repo, None);
                     }
                 }
             }
         }
         page
+    }
+
+    fn from_graphql(kind: Kind, page: graphql::Page) -> Self {
+        let mut items = Self::default();
+        let starred = page
+            .edges
+            .into_iter()
+            .map(|edge| (edge.node, edge.starred_at));
+        let nodes = page.nodes.into_iter().map(|node| (node, None));
+        for (node, starred_at) in nodes.chain(starred) {
+            match kind {
+                Kind::Followers | Kind::Following | Kind::Stargazers => {
+                    if let Some(person) = skip_unexpected(convert::graphql_listed(node)) {
+                        items.person(person, starred_at);
+                    }
+                }
+                Kind::Starred | Kind::Repositories => {
+                    if let Some(repo) = skip_unexpected(convert::graphql_repository(node)) {
+                        items.repository(repo, starred_at);
+                    }
+                }
+            }
+        }
+        items
+    }
+
+    fn person(
+        &mut self,
+        person: ListedDeveloper,
+        starred_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        self.links
+            .push((person.github_id, starred_at.map(Timestamp)));
+        self.developers.push(person);
+    }
+
+    fn repository(
+        &mut self,
+        repo: RepositoryRecord,
+        starred_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        self.links.push((repo.github_id, starred_at.map(Timestamp)));
+        self.repositories.push(repo);
     }
 
     fn statements(&self, list: &List, pass: Timestamp, now: Timestamp) -> Vec<Sql> {
@@ -125,7 +265,7 @@ impl PageItems {
             .collect();
         statements.extend(upsert_repositories_stmts(&self.repositories, now));
         if let Some(edge) = list.kind.edge() {
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::new();
             let unique: Vec<_> = self
                 .links
                 .iter()
@@ -144,11 +284,6 @@ fn parse<T: DeserializeOwned>(item: &Value) -> Option<T> {
     skip_unexpected(T::deserialize(item))
 }
 
-/// A repository as a list shows it, or nothing (logged) when it is shaped unexpectedly.
-fn repository(raw: Value) -> Option<RepositoryRecord> {
-    skip_unexpected(convert::repository(raw, false))
-}
-
 fn skip_unexpected<T>(parsed: serde_json::Result<T>) -> Option<T> {
     parsed
         .inspect_err(|err| {
@@ -157,98 +292,342 @@ fn skip_unexpected<T>(parsed: serde_json::Result<T>) -> Option<T> {
         .ok()
 }
 
+/// What a round leaves to do once its pages are stored.
+#[derive(Default)]
+struct Round {
+    statements: Vec<Sql>,
+    continuing: Vec<Pass>,
+    completed: Vec<List>,
+    /// The GitHub ids of the developers its pages named.
+    met: Vec<i64>,
+    failure: Option<SyncError>,
+}
+
 impl Syncer {
-    /// Walks `list` to its end (resuming a pass left unfinished), or until GitHub says it
-    /// can be paged no further.
-    pub(super) async fn walk(&self, list: &List, steps: &Steps) -> Result<(), SyncError> {
-        let name = list.kind.name();
-        let (mut url, pass) = match self.db.list_progress(name, list.subject).await? {
-            Some(progress) => (progress.next_url, progress.pass_started),
-            None => (self.github.list_url(&list.path), Timestamp::now()),
+    /// The pass over `list`: resumed where an interrupted one stopped, or begun over the
+    /// cheaper API that has quota.
+    pub(super) async fn begin(&self, list: List) -> sqlx::Result<Pass> {
+        if let Some(progress) = self
+            .db
+            .list_progress(list.kind.name(), list.subject)
+            .await?
+        {
+            return Ok(Pass {
+                list,
+                at: Cursor::from_stored(progress.next_url),
+                started: progress.pass_started,
+            });
+        }
+        let first = self.github.list_url(&list.rest_path());
+        let at = if self.prefers_graphql(list.node_id.is_some(), &first).await? {
+            Cursor::Graphql(None)
+        } else {
+            Cursor::Rest(first)
         };
-        let (mut cached, mut fetched) = self.fetch(list, &url).await?;
-        loop {
-            let now = Timestamp::now();
-            let mut statements = self.quota_statements(now);
-            let next = match fetched {
-                Ok(Fetched::Fresh {
-                    body,
+        Ok(Pass {
+            list,
+            at,
+            started: Timestamp::now(),
+        })
+    }
+
+    /// GraphQL for what was never read over REST (no validator stored: a REST read would cost
+    /// as much, and brings no profiles), REST for a re-read (a 304 is free).
+    pub(super) async fn prefers_graphql(&self, named: bool, rest_url: &str) -> sqlx::Result<bool> {
+        Ok(named
+            && self.github.graphql_enabled()
+            && self.github.affords(GRAPHQL)
+            && self.db.cached(rest_url).await?.is_none())
+    }
+
+    /// Runs `passes` to their ends. A developer's complete repositories list brings the
+    /// passes over their repositories' stargazers. The profiles of the developers the pages
+    /// name are fetched as they come, a full batch at a time; the caller fetches the rest.
+    pub(super) async fn run_passes(
+        &self,
+        passes: Vec<Pass>,
+        steps: &Steps,
+    ) -> Result<(), SyncError> {
+        let mut unhydrated = Vec::new();
+        let mut fetched = self.fetch_round(passes).await?;
+        while !fetched.is_empty() {
+            let round = self.digest(fetched, steps);
+            let next = if round.failure.is_none() {
+                round.continuing
+            } else {
+                Vec::new()
+            };
+            // The round is stored while the next is fetched: GitHub still sees one request
+            // at a time, and rounds are written in order. Should the write fail, the pages
+            // fetched meanwhile are asked for again on resuming.
+            let (stored, upcoming) = tokio::join!(
+                self.db.run_in_transaction(&round.statements),
+                self.fetch_round(next)
+            );
+            stored?;
+            steps
+                .complete_all(round.completed.iter().map(List::step).collect())
+                .await?;
+            if let Some(failure) = round.failure {
+                return Err(failure);
+            }
+            fetched = upcoming?;
+            for developer in self.db.unhydrated(&round.met).await? {
+                if !unhydrated.contains(&developer) {
+                    unhydrated.push(developer);
+                }
+            }
+            while unhydrated.len() >= graphql::BATCH {
+                let batch: Vec<_> = unhydrated.drain(..graphql::BATCH).collect();
+                self.fetch_profiles(batch, steps).await?;
+            }
+            let mut added = Vec::new();
+            for list in &round.completed {
+                if list.kind == Kind::Repositories {
+                    added.extend(self.stargazer_passes(list.subject, steps).await?);
+                }
+            }
+            fetched.extend(self.fetch_round(added).await?);
+        }
+        Ok(())
+    }
+
+    /// The next page of each pass: the GraphQL ones a hundred to a query, the REST ones one
+    /// request each.
+    async fn fetch_round(
+        &self,
+        passes: Vec<Pass>,
+    ) -> sqlx::Result<Vec<(Pass, Result<Answer, SyncError>)>> {
+        let (graphql, rest): (Vec<Pass>, Vec<Pass>) = passes
+            .into_iter()
+            .partition(|pass| matches!(pass.at, Cursor::Graphql(_)));
+        let mut fetched = Vec::new();
+        let mut graphql = graphql.into_iter().peekable();
+        while graphql.peek().is_some() {
+            let batch: Vec<Pass> = graphql.by_ref().take(graphql::BATCH).collect();
+            fetched.extend(self.fetch_graphql(batch).await);
+        }
+        for pass in rest {
+            let answer = self.fetch_rest(&pass).await?;
+            fetched.push((pass, answer));
+        }
+        Ok(fetched)
+    }
+
+    async fn fetch_rest(&self, pass: &Pass) -> sqlx::Result<Result<Answer, SyncError>> {
+        let Cursor::Rest(url) = &pass.at else {
+            unreachable!("REST passes only");
+        };
+        let kind = pass.list.kind;
+        let cached = self.db.cached(url).await?;
+        let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
+        Ok(match self.github.get(url, etag, kind.accept()).await {
+            Ok(Fetched::Fresh {
+                body,
+                etag,
+                last_modified,
+                next,
+            }) => {
+                let items = PageItems::from_rest(kind, &body);
+                let remembered = Cached {
                     etag,
                     last_modified,
+                    next_url: next.clone(),
+                    item_ids: items.links.iter().map(|(id, _)| *id).collect(),
+                };
+                Ok(Answer::Page {
+                    items,
+                    next: next.map(Cursor::Rest),
+                    remember: Some(remember_stmt(url, &remembered, Timestamp::now())),
+                })
+            }
+            Ok(Fetched::NotModified) => Ok(Answer::Unchanged(cached.unwrap_or_default())),
+            Err(GitHubError::PaginationLimited) if kind == Kind::Stargazers => {
+                Ok(Answer::Truncated)
+            }
+            Err(GitHubError::Gone { .. }) => Ok(Answer::Refused(RepositoryMark::Gone)),
+            Err(GitHubError::Blocked) => Ok(Answer::Refused(RepositoryMark::Blocked)),
+            Err(err) => Err(err.into()),
+        })
+    }
+
+    async fn fetch_graphql(&self, passes: Vec<Pass>) -> Vec<(Pass, Result<Answer, SyncError>)> {
+        let requests: Vec<PageRequest> = passes
+            .iter()
+            .map(|pass| PageRequest {
+                connection: pass.list.kind.connection(),
+                subject: pass.list.node_id.clone().unwrap_or_default(),
+                after: match &pass.at {
+                    Cursor::Graphql(after) => after.clone(),
+                    Cursor::Rest(_) => None,
+                },
+            })
+            .collect();
+        let (query, variables) = graphql::pages_query(&requests);
+        match self.github.graphql(&query, variables).await {
+            Ok(answer) => passes
+                .into_iter()
+                .enumerate()
+                .map(|(index, pass)| {
+                    let alias = Value::String(format!("l{index}"));
+                    let page = graphql_page(&answer, &alias, pass.list.kind);
+                    (pass, page)
+                })
+                .collect(),
+            Err(err) => passes
+                .into_iter()
+                .map(|pass| (pass, Err(SyncError::from(err.clone()))))
+                .collect(),
+        }
+    }
+
+    /// Turns a round's answers into what to write and what goes on.
+    fn digest(&self, fetched: Vec<(Pass, Result<Answer, SyncError>)>, steps: &Steps) -> Round {
+        let now = Timestamp::now();
+        let mut round = Round::default();
+        let mut refused: HashSet<(bool, i64)> = HashSet::new();
+        for (pass, answer) in fetched {
+            let list = &pass.list;
+            let next = match answer {
+                Ok(Answer::Page {
+                    items,
                     next,
+                    remember,
                 }) => {
-                    let page = PageItems::read(list.kind, &body);
-                    steps.page_stored(page.links.len());
-                    statements.extend(page.statements(list, pass, now));
-                    let remembered = Cached {
-                        etag,
-                        last_modified,
-                        next_url: next.clone(),
-                        item_ids: page.links.iter().map(|(id, _)| *id).collect(),
-                    };
-                    statements.push(remember_stmt(&url, &remembered, now));
+                    steps.page_stored(items.links.len());
+                    round
+                        .met
+                        .extend(items.developers.iter().map(|d| d.github_id));
+                    round
+                        .statements
+                        .extend(items.statements(list, pass.started, now));
+                    round.statements.extend(remember);
                     next
                 }
-                Ok(Fetched::NotModified) => {
-                    let cached = cached.unwrap_or_default();
+                Ok(Answer::Unchanged(cached)) => {
                     if let Some(edge) = list.kind.edge() {
-                        statements.extend(touch_stmt(edge, list.subject, &cached.item_ids, pass));
+                        let touched =
+                            touch_stmt(edge, list.subject, &cached.item_ids, pass.started);
+                        round.statements.extend(touched);
                     }
-                    cached.next_url
+                    cached.next_url.map(Cursor::Rest)
                 }
-                Err(GitHubError::PaginationLimited) if list.kind == Kind::Stargazers => {
+                Ok(Answer::Truncated) => {
                     tracing::info!(
                         repository = list.subject,
                         "GitHub stops this stargazer list here"
                     );
-                    statements.push(mark_stargazers_truncated_stmt(list.subject));
-                    statements.push(clear_stmt(name, list.subject));
-                    self.db.run_in_transaction(&statements).await?;
-                    return Ok(());
+                    round
+                        .statements
+                        .push(mark_stargazers_truncated_stmt(list.subject));
+                    round
+                        .statements
+                        .push(clear_stmt(list.kind.name(), list.subject));
+                    round.completed.push(pass.list);
+                    continue;
+                }
+                Ok(Answer::Refused(mark)) => {
+                    let subject = Key::GitHubId(list.subject);
+                    round.statements.push(match list.kind {
+                        Kind::Stargazers => mark_stmt(subject, mark, now),
+                        _ => mark_gone_stmt(subject, now),
+                    });
+                    round
+                        .statements
+                        .push(clear_stmt(list.kind.name(), list.subject));
+                    refused.insert((list.kind == Kind::Stargazers, list.subject));
+                    continue;
+                }
+                Ok(Answer::RestInstead) => {
+                    let first = self.github.list_url(&list.rest_path());
+                    round.continuing.push(Pass {
+                        at: Cursor::Rest(first),
+                        started: now,
+                        list: pass.list,
+                    });
+                    continue;
                 }
                 Err(err) => {
-                    self.db.run_in_transaction(&statements).await?;
-                    return Err(err.into());
+                    round.failure.get_or_insert(err);
+                    continue;
                 }
             };
             match next {
-                Some(next_url) => {
+                Some(at) => {
                     let progress = Progress {
-                        next_url: next_url.clone(),
-                        pass_started: pass,
+                        next_url: at.stored(),
+                        pass_started: pass.started,
                     };
-                    statements.push(save_stmt(name, list.subject, &progress));
-                    // The page is stored while the next one is fetched: GitHub still sees one
-                    // request at a time and pages are written in order. Should the write fail,
-                    // the page fetched meanwhile is asked for again on resuming: one request.
-                    let (stored, upcoming) = tokio::join!(
-                        self.db.run_in_transaction(&statements),
-                        self.fetch(list, &next_url)
-                    );
-                    stored?;
-                    (cached, fetched) = upcoming?;
-                    url = next_url;
+                    round
+                        .statements
+                        .push(save_stmt(list.kind.name(), list.subject, &progress));
+                    round.continuing.push(Pass { at, ..pass });
                 }
                 None => {
                     if let Some(edge) = list.kind.edge() {
-                        statements.push(sweep_stmt(edge, list.subject, pass));
+                        round
+                            .statements
+                            .push(sweep_stmt(edge, list.subject, pass.started));
                     }
-                    statements.push(clear_stmt(name, list.subject));
-                    return Ok(self.db.run_in_transaction(&statements).await?);
+                    round
+                        .statements
+                        .push(clear_stmt(list.kind.name(), list.subject));
+                    round.completed.push(pass.list);
                 }
             }
         }
+        // The other lists of a subject GitHub no longer has are not asked for again.
+        round.continuing.retain(|pass| {
+            !refused.contains(&(pass.list.kind == Kind::Stargazers, pass.list.subject))
+        });
+        round
     }
+}
 
-    /// The page at `url`, asked for with the validator of the copy stored, and that copy.
-    async fn fetch(
-        &self,
-        list: &List,
-        url: &str,
-    ) -> sqlx::Result<(Option<Cached>, Result<Fetched, GitHubError>)> {
-        let cached = self.db.cached(url).await?;
-        let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
-        let fetched = self.github.get(url, etag, list.kind.accept()).await;
-        Ok((cached, fetched))
+/// The page at `alias` of a GraphQL answer.
+fn graphql_page(answer: &graphql::Answer, alias: &Value, kind: Kind) -> Result<Answer, SyncError> {
+    let node = alias.as_str().and_then(|alias| answer.data.get(alias));
+    match node {
+        Some(Value::Null) | None if answer.not_found(std::slice::from_ref(alias)) => {
+            Ok(Answer::Refused(RepositoryMark::Gone))
+        }
+        Some(Value::Object(node)) => match node.get("list") {
+            Some(list) => {
+                let page = graphql::Page::deserialize(list).map_err(|err| {
+                    SyncError::GitHub(GitHubError::failed(
+                        "GitHub answered a page of an unknown shape",
+                        err,
+                    ))
+                })?;
+                let next = page
+                    .page_info
+                    .has_next_page
+                    .then(|| Cursor::Graphql(page.page_info.end_cursor.clone()));
+                Ok(Answer::Page {
+                    items: PageItems::from_graphql(kind, page),
+                    next,
+                    remember: None,
+                })
+            }
+            None => Ok(Answer::RestInstead),
+        },
+        _ => Err(SyncError::GitHub(GitHubError::failed_because(format!(
+            "GitHub's answer has no {alias}"
+        )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_back_from_list_progress() {
+        for cursor in [
+            Cursor::Rest("https://api.github.com/user/1/followers?page=2".into()),
+            Cursor::Graphql(Some("Y3Vyc29yOjEwMA==".into())),
+        ] {
+            assert_eq!(Cursor::from_stored(cursor.stored()), cursor);
+        }
     }
 }

@@ -1,10 +1,16 @@
-//! GitHub's answers turned into stored records and edges, one function per sync kind.
-//! Each is idempotent, and resumable: list passes keep their place in the database.
+//! GitHub's answers turned into stored records and edges, one function per sync kind. Each is
+//! idempotent, and resumable: list passes keep their place in the database. Lists and
+//! profiles are read over REST or GraphQL, whichever costs less and has quota.
 
 mod convert;
+mod crawl;
+mod hydrate;
+mod ledger;
 mod lists;
 mod steps;
 
+pub use crawl::Profiles;
+pub use ledger::DbLedger;
 pub use steps::{Step, Steps};
 
 use std::sync::Arc;
@@ -13,17 +19,14 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::db::developers::{KnownDeveloper, mark_gone_stmt, upsert_profiles_stmt};
-use crate::db::edges::{Edge, sweep_stmt};
 use crate::db::http_cache::{Cached, forget_stmt, remember_stmt};
-use crate::db::rate_limits::{QuotaRecord, store_stmt};
 use crate::db::repositories::{
     KnownRepository, RepositoryMark, mark_stmt, upsert_repositories_stmts,
 };
 use crate::db::sql::Sql;
-use crate::db::{Db, Timestamp};
-use crate::github::{Fetched, GitHub, GitHubError};
+use crate::db::{Db, Key, Timestamp, is_unavailable};
+use crate::github::{CORE, Fetched, GitHub, GitHubError};
 use convert::segment;
-use lists::{Kind, List};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -39,9 +42,26 @@ pub enum SyncError {
 impl From<GitHubError> for SyncError {
     fn from(err: GitHubError) -> Self {
         match err {
-            GitHubError::Postpone { until } => Self::Postpone { until },
+            GitHubError::Postpone { until, .. } => Self::Postpone { until },
             other => Self::GitHub(other),
         }
+    }
+}
+
+impl SyncError {
+    /// Whether the database being away is what stopped the sync (also when it was met while
+    /// sharing GitHub's budget through it): no fault of the work, which waits for it.
+    pub fn is_outage(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(err) = source {
+            if let Some(err) = err.downcast_ref::<sqlx::Error>()
+                && is_unavailable(err)
+            {
+                return true;
+            }
+            source = err.source();
+        }
+        false
     }
 }
 
@@ -60,86 +80,21 @@ impl Syncer {
         self.github
             .quotas()
             .into_iter()
-            .find(|q| q.resource == "core")
+            .find(|q| q.resource == CORE)
             .map(|q| q.remaining)
+    }
+
+    /// Whether every quota the sync spends can afford more work now.
+    pub fn has_quota(&self) -> bool {
+        self.github.affords(CORE)
     }
 
     /// The developer, their repositories (each with its stargazers), followers, following
     /// and starred repositories; then the profiles of every follower, followee and
     /// stargazer known only from those lists. Steps already in `steps` are skipped.
     pub async fn full_profile_sync(&self, login: &str, steps: &Steps) -> Result<(), SyncError> {
-        let user = if steps.is_done(Step::Profile) {
-            self.db.known_developer(login).await?
-        } else {
-            None
-        };
-        let user = match user {
-            Some(user) => user,
-            None => match self.sync_user(login).await? {
-                Some(user) => user,
-                None => return Ok(()),
-            },
-        };
-        steps.complete(Step::Profile).await?;
-        let subject = user.github_id;
-        if !self
-            .developer_list(&user, Kind::Repositories, user.public_repos, steps)
-            .await?
-        {
-            return Ok(());
-        }
-        for repository in self.db.owned_repositories(subject).await? {
-            let step = Step::StargazersOf(repository.github_id);
-            if !steps.is_done(step) {
-                self.sync_stargazers(&repository, steps).await?;
-                steps.complete(step).await?;
-            }
-        }
-        for (kind, count) in [
-            (Kind::Followers, user.followers_count),
-            (Kind::Following, user.following_count),
-            (Kind::Starred, None),
-        ] {
-            if !self.developer_list(&user, kind, count, steps).await? {
-                return Ok(());
-            }
-        }
-        self.hydrate(subject, 0, steps).await
-    }
-
-    /// One of a developer's lists, as a step of a full profile sync; `count` is how many items
-    /// the profile says it has. False when the developer turned out to be gone (then marked).
-    async fn developer_list(
-        &self,
-        user: &KnownDeveloper,
-        kind: Kind,
-        count: Option<i64>,
-        steps: &Steps,
-    ) -> Result<bool, SyncError> {
-        let Some((step, segment_name)) = kind.of_developer() else {
-            return Ok(true);
-        };
-        if steps.is_done(step) {
-            return Ok(true);
-        }
-        // A count of zero from the profile is a complete answer: no request needed.
-        if count == Some(0) {
-            if let Some(edge) = kind.edge() {
-                let sweep = sweep_stmt(edge, user.github_id, Timestamp::now());
-                self.db.run_in_transaction(&[sweep]).await?;
-            }
-        } else {
-            let list = List {
-                kind,
-                subject: user.github_id,
-                path: format!("/users/{}/{segment_name}", segment(&user.login)),
-            };
-            if !self.walk_or_mark_gone(&list, &user.login, steps).await? {
-                return Ok(false);
-            }
-        }
-        steps.complete(step).await?;
-        Ok(true)
+        self.crawl(&[login.to_owned()], Profiles::Refresh, steps)
+            .await
     }
 
     /// The repository, its owner's profile and its stargazers; then the stargazers' profiles.
@@ -152,25 +107,30 @@ impl Syncer {
         let Some((repository, owner_login)) = self.sync_repository(owner, name).await? else {
             return Ok(());
         };
-        if !steps.is_done(Step::Owner) {
+        if !steps.is_done(&Step::Owner) {
             self.sync_user(&owner_login).await?;
             steps.complete(Step::Owner).await?;
         }
-        if !steps.is_done(Step::Stargazers) {
-            self.sync_stargazers(&repository, steps).await?;
-            steps.complete(Step::Stargazers).await?;
+        if let Some(pass) = self.stargazer_pass(&repository, steps).await? {
+            self.run_passes(vec![pass], steps).await?;
         }
-        self.hydrate(0, repository.github_id, steps).await
+        self.hydrate(&[], &[repository.github_id], steps).await
     }
 
-    /// Fetches a developer's profile; `None` when GitHub no longer knows them (then marked).
+    /// The REST URL of a developer's profile.
+    fn profile_url(&self, login: &str) -> String {
+        self.github.url(&format!("/users/{}", segment(login)))
+    }
+
+    /// Fetches a developer's profile over REST; `None` when GitHub no longer knows them (then
+    /// marked).
     pub async fn sync_user(&self, login: &str) -> Result<Option<KnownDeveloper>, SyncError> {
-        let url = self.github.url(&format!("/users/{}", segment(login)));
+        let url = self.profile_url(login);
         let (body, remember) = match self.fetch_record(&url).await? {
             Answer::Fresh { body, remember } => (body, remember),
             Answer::Unchanged => return self.stored_or_refetch(login, &url).await,
             Answer::Refused(_) => {
-                let gone = mark_gone_stmt(login, Timestamp::now());
+                let gone = mark_gone_stmt(Key::Name(login), Timestamp::now());
                 self.db.run_in_transaction(&[gone]).await?;
                 return Ok(None);
             }
@@ -178,12 +138,11 @@ impl Syncer {
         let record = convert::profile(body).map_err(unexpected_shape)?;
         let login = record.login.clone();
         let now = Timestamp::now();
-        let mut statements = self.quota_statements(now);
-        statements.extend(upsert_profiles_stmt(&[record], now));
+        let mut statements: Vec<Sql> = upsert_profiles_stmt(&[record], now).into_iter().collect();
         // The validator goes with the record: a 304 later must mean "what is stored is current".
         statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
-        Ok(self.db.known_developer(&login).await?)
+        Ok(self.db.known_developer(Key::Name(&login)).await?)
     }
 
     /// Fetches a repository (and stores its owner as listed); `None` when it is gone or
@@ -200,7 +159,7 @@ impl Syncer {
         let (body, remember) = match self.fetch_record(&url).await? {
             Answer::Fresh { body, remember } => (body, remember),
             Answer::Refused(mark) => {
-                let marked = mark_stmt(&full_name, mark, Timestamp::now());
+                let marked = mark_stmt(Key::Name(&full_name), mark, Timestamp::now());
                 self.db.run_in_transaction(&[marked]).await?;
                 return Ok(None);
             }
@@ -216,8 +175,7 @@ impl Syncer {
         let full_name = record.details.full_name.clone();
         let owner_login = record.owner.login.clone();
         let now = Timestamp::now();
-        let mut statements = self.quota_statements(now);
-        statements.extend(upsert_repositories_stmts(&[record], now));
+        let mut statements = upsert_repositories_stmts(&[record], now);
         statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
         Ok(self
@@ -227,80 +185,11 @@ impl Syncer {
             .map(|known| (known, owner_login)))
     }
 
-    /// A repository's stargazers: none to fetch when GitHub counts none.
-    async fn sync_stargazers(
-        &self,
-        repository: &KnownRepository,
-        steps: &Steps,
-    ) -> Result<(), SyncError> {
-        if repository.blocked_at.is_some() || repository.gone_at.is_some() {
-            return Ok(());
-        }
-        if repository.stargazers_count == Some(0) {
-            let sweep = sweep_stmt(Edge::Stargazers, repository.github_id, Timestamp::now());
-            return Ok(self.db.run_in_transaction(&[sweep]).await?);
-        }
-        let (owner, name) = repository
-            .full_name
-            .split_once('/')
-            .unwrap_or((&repository.full_name, ""));
-        let list = List {
-            kind: Kind::Stargazers,
-            subject: repository.github_id,
-            path: format!("/repos/{}/{}/stargazers", segment(owner), segment(name)),
-        };
-        match self.walk(&list, steps).await {
-            Ok(()) => Ok(()),
-            Err(err) => match record_answer(&err) {
-                Some(mark) => {
-                    let marked = mark_stmt(&repository.full_name, mark, Timestamp::now());
-                    Ok(self.db.run_in_transaction(&[marked]).await?)
-                }
-                None => Err(err),
-            },
-        }
-    }
-
-    /// Profiles of the developers linked to `developer` or `repository` that are known only
-    /// from lists: one GET each. A stored (or gone) profile leaves that list, so a resumed
-    /// hydration goes on with those still missing, with no step to record.
-    async fn hydrate(
-        &self,
-        developer: i64,
-        repository: i64,
-        steps: &Steps,
-    ) -> Result<(), SyncError> {
-        for (_, login) in self.db.developers_to_hydrate(developer, repository).await? {
-            self.sync_user(&login).await?;
-            steps.page_stored(1);
-        }
-        Ok(())
-    }
-
-    /// Walks a developer's list; false when the developer turned out to be gone (then marked).
-    async fn walk_or_mark_gone(
-        &self,
-        list: &List,
-        login: &str,
-        steps: &Steps,
-    ) -> Result<bool, SyncError> {
-        match self.walk(list, steps).await {
-            Ok(()) => Ok(true),
-            Err(err) if record_answer(&err).is_some() => {
-                let gone = mark_gone_stmt(login, Timestamp::now());
-                self.db.run_in_transaction(&[gone]).await?;
-                Ok(false)
-            }
-            Err(err) => Err(err),
-        }
-    }
-
     /// GETs a single record, conditionally on the validator stored for `url`.
     async fn fetch_record(&self, url: &str) -> Result<Answer, SyncError> {
         let cached = self.db.cached(url).await?;
         let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
-        let fetched = self.github.get(url, etag, None).await;
-        let answer = match fetched {
+        match self.github.get(url, etag, None).await {
             Ok(Fetched::Fresh {
                 body,
                 etag,
@@ -313,17 +202,13 @@ impl Syncer {
                     ..Cached::default()
                 };
                 let remember = remember_stmt(url, &remembered, Timestamp::now());
-                return Ok(Answer::Fresh { body, remember });
+                Ok(Answer::Fresh { body, remember })
             }
             Ok(Fetched::NotModified) => Ok(Answer::Unchanged),
             Err(GitHubError::Gone { .. }) => Ok(Answer::Refused(RepositoryMark::Gone)),
             Err(GitHubError::Blocked) => Ok(Answer::Refused(RepositoryMark::Blocked)),
             Err(err) => Err(err.into()),
-        };
-        self.db
-            .run_in_transaction(&self.quota_statements(Timestamp::now()))
-            .await?;
-        answer
+        }
     }
 
     /// After a 304: the stored developer, or (when what is stored is no full profile) a
@@ -333,7 +218,7 @@ impl Syncer {
         login: &str,
         url: &str,
     ) -> Result<Option<KnownDeveloper>, SyncError> {
-        match self.db.known_developer(login).await? {
+        match self.db.known_developer(Key::Name(login)).await? {
             Some(known) if known.synced => Ok(Some(known)),
             _ => {
                 self.forget(url).await?;
@@ -346,23 +231,6 @@ impl Syncer {
     async fn forget(&self, url: &str) -> Result<(), SyncError> {
         Ok(self.db.run_in_transaction(&[forget_stmt(url)]).await?)
     }
-
-    /// The quotas GitHub reported, as statements to store with whatever else is written.
-    fn quota_statements(&self, now: Timestamp) -> Vec<Sql> {
-        self.github
-            .quotas()
-            .into_iter()
-            .map(|q| {
-                let record = QuotaRecord {
-                    resource: q.resource,
-                    limit: q.limit,
-                    remaining: q.remaining,
-                    reset: q.reset,
-                };
-                store_stmt(&record, now)
-            })
-            .collect()
-    }
 }
 
 /// GitHub's answer to a GET of a single record.
@@ -373,15 +241,6 @@ enum Answer {
     Unchanged,
     /// 404/410 or 451.
     Refused(RepositoryMark),
-}
-
-/// What GitHub's refusal says of the record asked for: gone (404/410) or blocked (451).
-fn record_answer(err: &SyncError) -> Option<RepositoryMark> {
-    match err {
-        SyncError::GitHub(GitHubError::Gone { .. }) => Some(RepositoryMark::Gone),
-        SyncError::GitHub(GitHubError::Blocked) => Some(RepositoryMark::Blocked),
-        _ => None,
-    }
 }
 
 /// A record GitHub shaped unexpectedly: a fault on GitHub's side.

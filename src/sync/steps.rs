@@ -11,37 +11,34 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::lists::Kind;
 use crate::db::Db;
 use crate::db::jobs::JobState;
 
-/// A part of a sync that is not done again once done. Saved as text: `profile`,
-/// `stargazers:{repository's GitHub id}`, …
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A part of a sync that is not done again once done. Saved as text: `profile:{login}`,
+/// `owner`, `{list}:{subject's GitHub id}` (`followers:42`, `stargazers:1001`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
-    Profile,
+    /// A developer's profile, by login in lower case.
+    Profile(String),
     /// A repository's owner, in a repository sync.
     Owner,
-    Repositories,
-    Followers,
-    Following,
-    Starred,
-    /// The stargazers of the repository a repository sync is about.
-    Stargazers,
-    /// The stargazers of one of a developer's repositories, by its GitHub id.
-    StargazersOf(i64),
+    /// A complete pass over a list of a developer's or a repository's.
+    List(Kind, i64),
+}
+
+impl Step {
+    pub fn profile(login: &str) -> Self {
+        Self::Profile(login.to_ascii_lowercase())
+    }
 }
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Profile => f.write_str("profile"),
+            Self::Profile(login) => write!(f, "profile:{login}"),
             Self::Owner => f.write_str("owner"),
-            Self::Repositories => f.write_str("repositories"),
-            Self::Followers => f.write_str("followers"),
-            Self::Following => f.write_str("following"),
-            Self::Starred => f.write_str("starred"),
-            Self::Stargazers => f.write_str("stargazers"),
-            Self::StargazersOf(id) => write!(f, "stargazers:{id}"),
+            Self::List(kind, subject) => write!(f, "{}:{subject}", kind.name()),
         }
     }
 }
@@ -50,22 +47,19 @@ impl FromStr for Step {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Ok(match text {
-            "profile" => Self::Profile,
-            "owner" => Self::Owner,
-            "repositories" => Self::Repositories,
-            "followers" => Self::Followers,
-            "following" => Self::Following,
-            "starred" => Self::Starred,
-            "stargazers" => Self::Stargazers,
-            other => {
-                let id = other
-                    .strip_prefix("stargazers:")
-                    .and_then(|id| id.parse().ok())
-                    .ok_or_else(|| format!("unknown step {other:?}"))?;
-                Self::StargazersOf(id)
-            }
-        })
+        if text == "owner" {
+            return Ok(Self::Owner);
+        }
+        let unknown = || format!("unknown step {text:?}");
+        let (name, rest) = text.split_once(':').ok_or_else(unknown)?;
+        if name == "profile" {
+            return Ok(Self::Profile(rest.to_owned()));
+        }
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(unknown)?;
+        Ok(Self::List(kind, rest.parse().map_err(|_| unknown())?))
     }
 }
 
@@ -109,13 +103,21 @@ impl Steps {
         self.lock().iter().map(Step::to_string).collect()
     }
 
-    pub fn is_done(&self, step: Step) -> bool {
-        self.lock().contains(&step)
+    pub fn is_done(&self, step: &Step) -> bool {
+        self.lock().contains(step)
     }
 
     /// Records `step` as done (saved, for a job) once its writes are committed.
     pub async fn complete(&self, step: Step) -> sqlx::Result<()> {
-        self.lock().insert(step);
+        self.complete_all(vec![step]).await
+    }
+
+    /// Records `steps` as done at once.
+    pub async fn complete_all(&self, steps: Vec<Step>) -> sqlx::Result<()> {
+        if steps.is_empty() {
+            return Ok(());
+        }
+        self.lock().extend(steps);
         match &self.job {
             Some(run) => {
                 run.db
@@ -165,20 +167,18 @@ mod tests {
     #[test]
     fn steps_read_back_from_their_text() {
         for step in [
-            Step::Profile,
+            Step::profile("Octo-Cat"),
             Step::Owner,
-            Step::Repositories,
-            Step::Followers,
-            Step::Following,
-            Step::Starred,
-            Step::Stargazers,
-            Step::StargazersOf(42),
+            Step::List(Kind::Repositories, 7),
+            Step::List(Kind::Followers, 7),
+            Step::List(Kind::Stargazers, 1001),
         ] {
             assert_eq!(step.to_string().parse::<Step>(), Ok(step));
         }
-        assert_eq!(Step::StargazersOf(7).to_string(), "stargazers:7");
-        assert!("stargazers:x".parse::<Step>().is_err());
-        let steps = Steps::new();
-        assert!(!steps.is_done(Step::Profile));
+        assert_eq!(Step::profile("Octo-Cat").to_string(), "profile:octo-cat");
+        assert_eq!(Step::List(Kind::Stargazers, 7).to_string(), "stargazers:7");
+        for bad in ["stargazers:x", "profile", "nope:1"] {
+            assert!(bad.parse::<Step>().is_err(), "{bad}");
+        }
     }
 }

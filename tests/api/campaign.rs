@@ -30,6 +30,7 @@ async fn syncs_under_every_fault_and_a_spent_quota_store_the_clean_graph(db: Tes
         truncated: 0.02,
         secondary_limit: 0.02,
         seed: 5,
+        ..Faults::default()
     });
     // Enough quota for part of the sync; the rest waits for the reset.
     let quota_left = floor(&graph, "center") as i64 / 4;
@@ -40,6 +41,8 @@ async fn syncs_under_every_fault_and_a_spent_quota_store_the_clean_graph(db: Tes
         config.job_poll_ms = 20;
         config.github_api_url = github;
         config.github_token = Some(Secret::new("fake-token"));
+        // The quota spent mid-sync is REST's.
+        config.github_graphql = false;
         config.github_retry_base_ms = 2;
         config.github_secondary_wait_seconds = 1;
     })

@@ -24,6 +24,9 @@ job_lease_seconds = 3
 discovery_schedule = ""
 heartbeat_schedule = ""
 github_retry_base_ms = 5
+# Kills are timed by REST requests, and the graph must stay the seed's.
+github_graphql = false
+discovery_top_up = false
 "#;
 
 struct Serve {

@@ -59,6 +59,7 @@ pub(crate) use backend_tests;
 /// random name that is dropped (even after a failed test) when this is dropped.
 pub struct TestDb {
     pub url: String,
+    backend: Backend,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
@@ -71,6 +72,7 @@ impl Fixture for TestDb {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 Some(Self {
                     url,
+                    backend,
                     _dir: Some(dir),
                     postgres: None,
                 })
@@ -95,6 +97,7 @@ impl Fixture for TestDb {
                 url.set_path(&name);
                 Some(Self {
                     url: url.to_string(),
+                    backend,
                     _dir: None,
                     postgres: Some((admin_url, name)),
                 })
@@ -104,6 +107,13 @@ impl Fixture for TestDb {
 }
 
 impl TestDb {
+    /// Another fresh database on the same backend.
+    pub async fn sibling(&self) -> TestDb {
+        TestDb::create(self.backend)
+            .await
+            .expect("the backend of an existing database")
+    }
+
     pub async fn connect(&self) -> Db {
         Db::connect(&DatabaseUrl::new(self.url.clone()), 2)
             .await
@@ -169,8 +179,10 @@ impl TestApp {
             database_max_connections: 5,
             bind: "127.0.0.1:0".parse().unwrap(),
             secret_key: Some(Secret::new("test signing key")),
-            // Tests drive the queue themselves (Worker::run_until_idle).
+            // Tests drive the queue themselves (Worker::run_until_idle), and a test that
+            // starts workers crawls no further than it asks.
             workers: 0,
+            discovery_top_up: false,
             discovery_schedule: String::new(),
             heartbeat_schedule: String::new(),
             ..Config::default()
@@ -263,6 +275,11 @@ pub fn gitomatic(dir: &std::path::Path) -> Command {
         "GITHUB_API_USER",
         "RATE_LIMIT_STOP_THRESHOLD",
         "RUST_LOG",
+        "GITHUB_GRAPHQL",
+        "GITHUB_APP_ID",
+        "GITHUB_APP_PRIVATE_KEY",
+        "GITHUB_APP_INSTALLATION_ID",
+        "DISCOVERY_TOP_UP",
     ] {
         command.env_remove(name);
     }

@@ -23,6 +23,7 @@ fn settings() -> WorkerSettings {
         max_attempts: 3,
         retry_base: Duration::from_secs(30),
         discovery_batch: 5,
+        crawl_batch: 0,
     }
 }
 
@@ -52,12 +53,20 @@ async fn status_and_checkpoint(s: &Setup) -> (String, Value) {
     (status, checkpoint.0)
 }
 
-/// Time passes: every waiting job is due now.
+/// Time passes: every waiting job is due now, and the quota windows stored have reset.
 async fn make_due(s: &Setup) {
     with_pool!(&s.db, |pool| sqlx::query(
         "UPDATE jobs SET run_at = $1 WHERE status IN ('queued', 'postponed')"
     )
     .bind(Timestamp::now())
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .unwrap());
+    with_pool!(&s.db, |pool| sqlx::query(
+        "UPDATE rate_limits SET rate_reset_raw = $1"
+    )
+    .bind(chrono::Utc::now().timestamp() - 1)
     .execute(pool)
     .await
     .map(|_| ())
@@ -275,9 +284,12 @@ async fn a_worker_killed_mid_sync_is_taken_up_from_its_checkpoint(db: TestDb) {
         *fetched.entry(request.path_and_query.clone()).or_default() += 1;
     }
     let twice: Vec<_> = fetched.iter().filter(|(_, n)| **n > 1).collect();
-    // In flight at the kill: at most the page being stored and the next one being fetched.
+    // In flight at the kill: at most the round of pages being stored and the round being
+    // fetched (a page of each list under way), and one profile.
+    let graph = s.fake.graph();
+    let lists = 3 + graph.repos_of(graph.user("center").unwrap().id).len();
     assert!(
-        twice.len() <= 2 && twice.iter().all(|(_, n)| **n == 2),
+        twice.len() <= 2 * lists + 1 && twice.iter().all(|(_, n)| **n == 2),
         "only the pages in flight are fetched again: {twice:?}"
     );
 }
@@ -319,7 +331,7 @@ async fn a_stopped_worker_lets_go_of_its_job_keeping_what_is_done(db: TestDb) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|step| step == "profile"),
+            .any(|step| step == "profile:center"),
         "its steps are kept"
     );
     assert_eq!(worker(&s, "next").run_until_idle().await.unwrap(), 1);
@@ -751,13 +763,8 @@ backend_tests!(
 /// A worker with a GitHub client that has not seen the spent quota: as after a restart,
 /// or once the reset time has passed for the running one.
 fn setup_client_after_reset(s: &Setup) -> Worker {
-    let config = Config {
-        github_api_url: s.fake.url.clone(),
-        github_token: Some(gitomatic::config::Secret::new("fake-token")),
-        github_retry_base_ms: 2,
-        ..Config::default()
-    };
-    let github = std::sync::Arc::new(gitomatic::github::GitHub::new(&config).unwrap());
-    let syncer = std::sync::Arc::new(gitomatic::sync::Syncer::new(s.db.clone(), github));
+    let mut config = crate::sync::client_config(&s.fake);
+    crate::sync::rest_only(&mut config);
+    let syncer = gitomatic::app::syncer(&s.db, &config).unwrap();
     Worker::new(s.db.clone(), syncer, "after-reset".into(), settings())
 }

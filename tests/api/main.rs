@@ -7,12 +7,14 @@ mod seed;
 
 mod auth;
 mod bad_input;
+mod budget;
 mod campaign;
 mod cli;
 mod contract;
 mod crash;
 mod docs;
 mod filters;
+mod graphql;
 mod health;
 mod jobs;
 mod negotiation;

@@ -1,6 +1,10 @@
 //! The data model's guarantees, checked at the SQL level on both backends.
 
-use gitomatic::db::{Db, Timestamp};
+use gitomatic::db::developers::{ListedDeveloper, upsert_listed_stmt};
+use gitomatic::db::repositories::{
+    RepositoryCounts, RepositoryDetails, RepositoryRecord, Source, upsert_repositories_stmts,
+};
+use gitomatic::db::{Db, Pool, Timestamp};
 use gitomatic::with_pool;
 use uuid::Uuid;
 
@@ -146,3 +150,91 @@ async fn kept_totals_follow_inserts_upserts_and_deletes(app: TestApp) {
 }
 
 backend_tests!(kept_totals_follow_inserts_upserts_and_deletes,);
+
+/// The plan of `query` as the backend explains it, one line a step.
+async fn plan(db: &Db, query: &str) -> String {
+    match db.pool() {
+        Pool::Sqlite(pool) => {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {query}"))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            rows.into_iter()
+                .map(|row| row.3)
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        Pool::Postgres(pool) => {
+            let rows: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {query}"))
+                .fetch_all(pool)
+                .await
+                .unwrap();
+            rows.join("\n")
+        }
+    }
+}
+
+/// GitHub's names ignore case, and so do the sync's lookups of a login or a full name
+/// (`lower(login) = lower($1)`): an index on the lowered name serves them, so hydrating a
+/// profile does not scan the developers.
+async fn lookups_by_login_and_full_name_use_their_indexes(app: TestApp) {
+    let now = Timestamp::now();
+    let developers: Vec<ListedDeveloper> = (1..=3000)
+        .map(|id| ListedDeveloper {
+            github_id: id,
+            login: format!("Dev-{id}"),
+            node_id: None,
+            raw: serde_json::json!({}),
+        })
+        .collect();
+    let repositories: Vec<RepositoryRecord> = developers
+        .iter()
+        .map(|owner| RepositoryRecord {
+            github_id: 100_000 + owner.github_id,
+            node_id: None,
+            owner: owner.clone(),
+            details: RepositoryDetails {
+                name: "tool".into(),
+                full_name: format!("{}/tool", owner.login),
+                ..RepositoryDetails::default()
+            },
+            counts: RepositoryCounts::default(),
+            source: Source::RestList,
+            raw: serde_json::json!({}),
+        })
+        .collect();
+    // As the sync writes them: a hundred to a statement.
+    for (developers, repositories) in developers.chunks(100).zip(repositories.chunks(100)) {
+        let mut statements: Vec<_> = upsert_listed_stmt(developers, now).into_iter().collect();
+        statements.extend(upsert_repositories_stmts(repositories, now));
+        app.db.run_in_transaction(&statements).await.unwrap();
+    }
+    let analyze = match app.db.pool() {
+        Pool::Sqlite(_) => "ANALYZE",
+        Pool::Postgres(_) => "ANALYZE developers, repositories",
+    };
+    with_pool!(&app.db, |pool| sqlx::query(analyze)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+    let login = plan(
+        &app.db,
+        "SELECT github_id FROM developers WHERE lower(login) = lower('dev-42')",
+    )
+    .await;
+    assert!(login.contains("developers_login_lower"), "{login}");
+    let full_name = plan(
+        &app.db,
+        "SELECT github_id FROM repositories WHERE lower(full_name) = lower('dev-42/TOOL')",
+    )
+    .await;
+    assert!(
+        full_name.contains("repositories_full_name_lower"),
+        "{full_name}"
+    );
+    eprintln!("a login's lookup:\n{login}\na full name's lookup:\n{full_name}");
+}
+
+backend_tests!(lookups_by_login_and_full_name_use_their_indexes,);

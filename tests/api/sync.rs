@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use gitomatic::config::{Config, DatabaseUrl, Secret};
 use gitomatic::db::Db;
-use gitomatic::github::GitHub;
 use gitomatic::sync::{Steps, SyncError, Syncer};
 use gitomatic::with_pool;
 
 use crate::fake_github::{FakeGitHub, Faults, Graph, Shape};
 use crate::helpers::{TestDb, backend_tests};
 
-const SHAPE: Shape = Shape {
+pub const SHAPE: Shape = Shape {
     followers: 250,
     following: 150,
     repos: 120,
@@ -38,29 +37,48 @@ pub struct Setup {
     pub test_db: TestDb,
 }
 
-/// The store on `test_db` and a sync engine talking to a fake GitHub serving `shape`.
+/// The store on `test_db` and a sync engine talking over REST only to a fake GitHub serving
+/// `shape`.
 pub async fn setup(test_db: TestDb, shape: Shape) -> Setup {
-    let fake = FakeGitHub::start(Graph::generate(shape)).await;
+    setup_with(test_db, Graph::generate(shape), rest_only).await
+}
+
+/// Lists and profiles over REST alone, as without a token or with `github_graphql = false`.
+pub fn rest_only(config: &mut Config) {
+    config.github_graphql = false;
+}
+
+/// The store on `test_db` and a sync engine, set up by `configure`, talking to a fake GitHub
+/// serving `graph`.
+pub async fn setup_with(
+    test_db: TestDb,
+    graph: Graph,
+    configure: impl FnOnce(&mut Config),
+) -> Setup {
+    let fake = FakeGitHub::start(graph).await;
     let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()), 5)
         .await
         .unwrap();
     db.migrate().await.unwrap();
-    let config = Config {
-        github_api_url: fake.url.clone(),
-        github_token: Some(Secret::new("fake-token")),
-        github_retry_base_ms: 2,
-        github_secondary_wait_seconds: 1,
-        ..Config::default()
-    };
-    let syncer = Arc::new(Syncer::new(
-        db.clone(),
-        Arc::new(GitHub::new(&config).unwrap()),
-    ));
+    let mut config = client_config(&fake);
+    configure(&mut config);
+    let syncer = gitomatic::app::syncer(&db, &config).unwrap();
     Setup {
         db,
         fake,
         syncer,
         test_db,
+    }
+}
+
+/// A client of `fake` with a token, that retries fast.
+pub fn client_config(fake: &FakeGitHub) -> Config {
+    Config {
+        github_api_url: fake.url.clone(),
+        github_token: Some(Secret::new("fake-token")),
+        github_retry_base_ms: 2,
+        github_secondary_wait_seconds: 1,
+        ..Config::default()
     }
 }
 
@@ -85,6 +103,13 @@ pub struct Stored {
     repositories: BTreeMap<i64, RepositoryView>,
     follows: BTreeSet<(i64, i64)>,
     stars: BTreeSet<(i64, i64, Option<String>)>,
+}
+
+impl Stored {
+    /// How many developers have their own profile stored.
+    pub fn synced_count(&self) -> usize {
+        self.developers.values().filter(|d| d.5).count()
+    }
 }
 
 pub async fn stored(db: &Db) -> Stored {
@@ -393,6 +418,7 @@ async fn every_fault_kind_ends_with_the_clean_graph(db: TestDb) {
         truncated: 0.02,
         secondary_limit: 0.02,
         seed: 11,
+        ..Faults::default()
     });
     s.syncer
         .full_profile_sync("center", &Steps::new())

@@ -1,18 +1,28 @@
-//! A fake of GitHub's REST API over real HTTP, for tests of the GitHub client and the sync.
-//! Its answers have api.github.com's shapes, headers, quota rules and failures; its data is a
-//! generated `Graph` that tests may change between syncs.
+//! A fake of GitHub's REST and GraphQL APIs over real HTTP, for tests of the GitHub client
+//! and the sync. Its answers have api.github.com's shapes, headers, quota rules (a quota per
+//! resource) and failures, GitHub App authentication, and a limit on requests in flight; its
+//! data is a generated `Graph` that tests may change between syncs.
+
+mod app;
+pub mod graphql;
+mod network;
+
+pub use network::Network;
 
 use std::collections::{HashMap, HashSet};
 use std::io;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request as HttpRequest, State};
 use axum::http::header::{ACCEPT, AUTHORIZATION, IF_NONE_MATCH};
 use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -117,6 +127,8 @@ pub struct Graph {
 pub struct User {
     pub id: i64,
     pub login: String,
+    /// An organization: GitHub serves it as a user of type `Organization`.
+    pub organization: bool,
     pub name: Option<String>,
     pub company: Option<String>,
     pub location: Option<String>,
@@ -329,6 +341,7 @@ impl Maker {
         self.graph.users.push(User {
             id,
             login,
+            organization: false,
             name,
             company,
             location,
@@ -410,12 +423,25 @@ impl Maker {
 // The fake and what tests see of it
 // ---------------------------------------------------------------------------------------------
 
-/// GitHub's REST API on a local port, answering from a `Graph`. Dropping it stops the server.
+/// GitHub's REST and GraphQL APIs on a local port, answering from a `Graph`. Dropping it
+/// stops the server.
 pub struct FakeGitHub {
     /// The base URL, like `http://127.0.0.1:PORT`, with no `/api/v3` prefix.
     pub url: String,
     state: Shared,
+    traffic: Arc<Traffic>,
     shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Requests in flight, what they may be, and how slowly they are answered.
+#[derive(Default)]
+struct Traffic {
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+    /// More than this many at once get a secondary limit; 0 for no limit.
+    limit: AtomicUsize,
+    refused: AtomicUsize,
+    latency_ms: AtomicU64,
 }
 
 /// A request as the fake received and answered it.
@@ -429,6 +455,13 @@ pub struct Request {
     pub counted: bool,
     pub if_none_match: bool,
     pub authorized: bool,
+    /// GraphQL points it spent.
+    pub points: i64,
+    /// GraphQL: the operation's name, and the type of the first error the answer carried.
+    pub operation: Option<String>,
+    pub graphql_error: Option<String>,
+    /// What the quota the request was charged to (REST's or GraphQL's) had left after it.
+    pub remaining: i64,
 }
 
 /// How often requests fail, and how. A request fails in at most one way.
@@ -442,6 +475,8 @@ pub struct Faults {
     pub truncated: f64,
     /// Probability of a 403 secondary rate limit with `Retry-After: 1`.
     pub secondary_limit: f64,
+    /// Probability (GraphQL only) of a 200 whose error says "Something went wrong".
+    pub went_wrong: f64,
     /// Seeds the draws, so a run of faults can be replayed.
     pub seed: u64,
 }
@@ -456,7 +491,14 @@ impl FakeGitHub {
             listener.local_addr().expect("the fake GitHub's address")
         );
         let state: Shared = Arc::new(Mutex::new(FakeState::new(url.clone(), graph)));
+        let traffic = Arc::new(Traffic::default());
         let router = Router::new()
+            .route("/graphql", post(graphql::handler))
+            .route("/app/installations", get(app::installations))
+            .route(
+                "/app/installations/{id}/access_tokens",
+                post(app::access_token),
+            )
             .route("/rate_limit", get(rate_limit))
             .route("/users/{login}", get(user_by_login))
             .route("/users/{login}/{list}", get(user_list_by_login))
@@ -469,7 +511,11 @@ impl FakeGitHub {
             // Requests no route takes are answered (and recorded) as GitHub would: 404.
             .fallback(unknown)
             .method_not_allowed_fallback(unknown)
-            .with_state(Arc::clone(&state));
+            .with_state(Arc::clone(&state))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&traffic),
+                in_flight,
+            ));
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, router)
@@ -481,8 +527,53 @@ impl FakeGitHub {
         FakeGitHub {
             url,
             state,
+            traffic,
             shutdown: Some(shutdown),
         }
+    }
+
+    /// GraphQL points spent.
+    pub fn points(&self) -> i64 {
+        self.lock()
+            .requests
+            .iter()
+            .map(|request| request.points)
+            .sum()
+    }
+
+    /// The GraphQL quota, in points; as `set_quota`.
+    pub fn set_graphql_quota(&self, limit: i64, remaining: i64, reset: i64) {
+        self.lock().graphql_quota = Quota {
+            limit,
+            remaining,
+            reset,
+        };
+    }
+
+    pub fn graphql_remaining(&self) -> i64 {
+        self.lock().graphql_quota.remaining
+    }
+
+    /// How long a quota window lasts once one resets (GitHub's is an hour).
+    pub fn set_window(&self, window: Duration) {
+        self.lock().window = window.as_secs() as i64;
+    }
+
+    /// From now on more than `limit` requests at once get a secondary limit, and every
+    /// request takes `latency` to answer (so that overlapping ones do overlap).
+    pub fn limit_in_flight(&self, limit: usize, latency: Duration) {
+        self.traffic.limit.store(limit, Ordering::SeqCst);
+        self.traffic
+            .latency_ms
+            .store(latency.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// The most requests that were in flight at once, and how many were refused for it.
+    pub fn in_flight_seen(&self) -> (usize, usize) {
+        (
+            self.traffic.most_in_flight.load(Ordering::SeqCst),
+            self.traffic.refused.load(Ordering::SeqCst),
+        )
     }
 
     /// Every request received, in order.
@@ -598,6 +689,11 @@ struct FakeState {
     index: Index,
     requests: Vec<Request>,
     quota: Quota,
+    graphql_quota: Quota,
+    /// Seconds a quota window lasts.
+    window: i64,
+    /// When set, only its installation tokens authorize a request.
+    app: Option<app::App>,
     faults: Faults,
     rng: Rng,
     /// Lowercase old login → user id.
@@ -750,11 +846,11 @@ struct Quota {
 }
 
 impl Quota {
-    /// GitHub starts a full window once the reset time has come.
-    fn refill(&mut self, now: i64) {
+    /// GitHub starts a full window, `window` seconds long, once the reset time has come.
+    fn refill(&mut self, now: i64, window: i64) {
         if now >= self.reset {
             self.remaining = self.limit;
-            self.reset = now + 3600;
+            self.reset = now + window;
         }
     }
 
@@ -769,6 +865,8 @@ struct Incoming {
     path_and_query: String,
     query: Option<String>,
     authorized: bool,
+    /// The token after `Bearer ` (or `token `).
+    bearer: Option<String>,
     if_none_match: Option<String>,
     /// Star lists then carry `starred_at`.
     stars: bool,
@@ -798,6 +896,15 @@ impl Incoming {
             ),
             query: uri.query().map(str::to_owned),
             authorized: headers.contains_key(AUTHORIZATION),
+            bearer: headers
+                .get(AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| {
+                    value
+                        .strip_prefix("Bearer ")
+                        .or_else(|| value.strip_prefix("token "))
+                })
+                .map(str::to_owned),
             if_none_match: headers
                 .get(IF_NONE_MATCH)
                 .and_then(|value| value.to_str().ok())
@@ -911,6 +1018,9 @@ struct Outcome {
     response: Response,
     counted: bool,
     dropped: bool,
+    points: i64,
+    operation: Option<String>,
+    graphql_error: Option<String>,
 }
 
 impl Outcome {
@@ -919,22 +1029,31 @@ impl Outcome {
             response,
             counted: false,
             dropped: false,
+            points: 0,
+            operation: None,
+            graphql_error: None,
         }
     }
 
     fn spent(response: Response) -> Outcome {
         Outcome {
-            response,
             counted: true,
-            dropped: false,
+            ..Outcome::free(response)
         }
     }
 
     fn dropped(response: Response) -> Outcome {
         Outcome {
-            response,
-            counted: false,
             dropped: true,
+            ..Outcome::free(response)
+        }
+    }
+
+    /// A GraphQL answer that cost `points`.
+    fn points(response: Response, points: i64) -> Outcome {
+        Outcome {
+            points,
+            ..Outcome::free(response)
         }
     }
 }
@@ -960,6 +1079,13 @@ impl FakeState {
                 remaining: 5000,
                 reset: Utc::now().timestamp() + 3600,
             },
+            graphql_quota: Quota {
+                limit: 5000,
+                remaining: 5000,
+                reset: Utc::now().timestamp() + 3600,
+            },
+            window: 3600,
+            app: None,
             rng: Rng(faults.seed),
             faults,
             renamed: HashMap::new(),
@@ -1122,11 +1248,15 @@ impl FakeState {
                 None => return Found::Missing,
             },
         };
-        if self.gone.contains(&user.login.to_ascii_lowercase()) {
+        if self.is_gone(user) {
             Found::Missing
         } else {
             Found::Here(user)
         }
+    }
+
+    fn is_gone(&self, user: &User) -> bool {
+        self.gone.contains(&user.login.to_ascii_lowercase())
     }
 
     /// A repository goes with its owner: renamed, it moves; gone, it is gone.
@@ -1250,13 +1380,18 @@ impl FakeState {
         let head = json!({
             "login": user.login,
             "id": user.id,
-            "node_id": node_id("04:User", user.id),
+            "node_id": node_id(user),
             "avatar_url": format!("{}/avatars/u/{}?v=4", self.base, user.id),
             "gravatar_id": "",
             "url": api,
             "html_url": format!("{}/{}", self.base, user.login),
         });
-        let tail = json!({"type": "User", "site_admin": false});
+        let kind = if user.organization {
+            "Organization"
+        } else {
+            "User"
+        };
+        let tail = json!({"type": kind, "site_admin": false});
         merge(merge(head, links(&api, USER_LINKS)), tail)
     }
 
@@ -1289,7 +1424,7 @@ impl FakeState {
         let stars = self.index.stargazers.edges(repo.id);
         let head = json!({
             "id": repo.id,
-            "node_id": node_id("010:Repository", repo.id),
+            "node_id": legacy_node_id("010:Repository", repo.id),
             "name": repo.name,
             "full_name": full_name,
             "private": repo.private,
@@ -1365,7 +1500,12 @@ impl FakeState {
             "resources": {
                 "core": core,
                 "search": {"limit": 30, "remaining": 30, "reset": quota.reset, "used": 0},
-                "graphql": {"limit": 5000, "remaining": 5000, "reset": quota.reset, "used": 0},
+                "graphql": {
+                    "limit": self.graphql_quota.limit,
+                    "remaining": self.graphql_quota.remaining,
+                    "reset": self.graphql_quota.reset,
+                    "used": self.graphql_quota.used(),
+                },
             },
             "rate": core,
         })
@@ -1414,24 +1554,22 @@ impl FakeState {
         body: Body,
         headers: Vec<(&'static str, String)>,
     ) -> Response {
-        let quota = &self.quota;
-        let rate = [
-            ("x-ratelimit-limit", quota.limit.to_string()),
-            ("x-ratelimit-remaining", quota.remaining.to_string()),
-            ("x-ratelimit-reset", quota.reset.to_string()),
-            ("x-ratelimit-used", quota.used().to_string()),
-            ("x-ratelimit-resource", "core".to_owned()),
-        ];
-        let mut response = Response::new(body);
-        *response.status_mut() = status;
-        for (name, value) in rate.into_iter().chain(headers) {
-            let value = HeaderValue::from_str(&value).expect("a valid header value");
-            response.headers_mut().insert(name, value);
-        }
-        response
+        answer_with_quota(status, body, headers, &self.quota, "core")
+    }
+
+    /// Both windows start anew once their reset time has come.
+    fn refill(&mut self) {
+        let now = Utc::now().timestamp();
+        self.quota.refill(now, self.window);
+        self.graphql_quota.refill(now, self.window);
     }
 
     fn record(&mut self, incoming: Incoming, outcome: Outcome) -> Response {
+        let remaining = if incoming.path_and_query.starts_with("/graphql") {
+            self.graphql_quota.remaining
+        } else {
+            self.quota.remaining
+        };
         self.requests.push(Request {
             method: incoming.method,
             path_and_query: incoming.path_and_query,
@@ -1443,6 +1581,10 @@ impl FakeState {
             counted: outcome.counted,
             if_none_match: incoming.if_none_match.is_some(),
             authorized: incoming.authorized,
+            points: outcome.points,
+            remaining,
+            operation: outcome.operation,
+            graphql_error: outcome.graphql_error,
         });
         outcome.response
     }
@@ -1456,7 +1598,7 @@ impl FakeState {
 async fn rate_limit(State(fake): State<Shared>, request: HttpRequest) -> Response {
     let incoming = Incoming::read(&request);
     let mut state = lock(&fake);
-    state.quota.refill(Utc::now().timestamp());
+    state.refill();
     let response = state.json(StatusCode::OK, encode(&state.rate_limit_body()), Vec::new());
     state.record(incoming, Outcome::free(response))
 }
@@ -1464,9 +1606,39 @@ async fn rate_limit(State(fake): State<Shared>, request: HttpRequest) -> Respons
 fn handle(fake: &Shared, request: &HttpRequest, resource: Resource) -> Response {
     let incoming = Incoming::read(request);
     let mut state = lock(fake);
-    state.quota.refill(Utc::now().timestamp());
+    state.refill();
+    if let Some(refused) = state.unauthorized(&incoming) {
+        return state.record(incoming, Outcome::free(refused));
+    }
     let outcome = state.answer(&incoming, resource);
     state.record(incoming, outcome)
+}
+
+/// Counts the requests in flight; past the limit they get a secondary limit at once, the
+/// others are answered after the latency.
+async fn in_flight(
+    State(traffic): State<Arc<Traffic>>,
+    request: HttpRequest,
+    next: Next,
+) -> Response {
+    let now = traffic.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    traffic.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    let limit = traffic.limit.load(Ordering::SeqCst);
+    let response = if limit > 0 && now > limit {
+        traffic.refused.fetch_add(1, Ordering::SeqCst);
+        let mut response = Response::new(Body::from(encode(&error_body(SECONDARY_LIMIT))));
+        *response.status_mut() = StatusCode::FORBIDDEN;
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+        response
+    } else {
+        let latency = traffic.latency_ms.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+        next.run(request).await
+    };
+    traffic.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
 }
 
 async fn user_by_login(
@@ -1549,6 +1721,30 @@ async fn unknown(State(fake): State<Shared>, request: HttpRequest) -> Response {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// A response carrying `quota` (of `resource`) as it stands after the request.
+fn answer_with_quota(
+    status: StatusCode,
+    body: Body,
+    headers: Vec<(&'static str, String)>,
+    quota: &Quota,
+    resource: &str,
+) -> Response {
+    let rate = [
+        ("x-ratelimit-limit", quota.limit.to_string()),
+        ("x-ratelimit-remaining", quota.remaining.to_string()),
+        ("x-ratelimit-reset", quota.reset.to_string()),
+        ("x-ratelimit-used", quota.used().to_string()),
+        ("x-ratelimit-resource", resource.to_owned()),
+    ];
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    for (name, value) in rate.into_iter().chain(headers) {
+        let value = HeaderValue::from_str(&value).expect("a valid header value");
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
 const USER_LINKS: &[(&str, &str)] = &[
     ("followers_url", "/followers"),
     ("following_url", "/following{/other_user}"),
@@ -1622,8 +1818,18 @@ fn merge(mut object: Value, more: Value) -> Value {
     object
 }
 
+/// A user's or organization's node id.
+fn node_id(user: &User) -> String {
+    let tag = if user.organization {
+        "012:Organization"
+    } else {
+        "04:User"
+    };
+    legacy_node_id(tag, user.id)
+}
+
 /// GitHub's legacy node ids: base64 of "<type tag><id>".
-fn node_id(tag: &str, id: i64) -> String {
+fn legacy_node_id(tag: &str, id: i64) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{tag}{id}"))
 }
 

@@ -1,0 +1,359 @@
+//! GitHub's GraphQL API: the query documents the service sends, the client's POST, and the
+//! answers' shapes. Errors come in a 200 body: `RATE_LIMITED` postpones, "Something went
+//! wrong" is retried, `NOT_FOUND` leaves `null` in its slot for the caller to read.
+//!
+//! Every document is valid against GitHub's schema (a test checks each one against
+//! `assets/github/schema.graphql`). Costs, by GitHub's formula (each connection needs one
+//! request per parent its enclosing connections may yield; the sum ÷ 100, rounded, at
+//! least 1): a hydration of 100 profiles is 4 requests, 1 point; a page of lists for up to
+//! 100 subjects (one connection each) is 1 point.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Attempt, GRAPHQL, GitHub, GitHubError, Quota, Received};
+
+/// Largest number of ids `nodes(ids:)` takes, and of lists read in one query.
+pub const BATCH: usize = 100;
+
+/// What a user's profile is made of, as `GET /users/{login}` has it.
+const PROFILE: &str = "fragment Profile on User { id databaseId login name company location \
+     email bio websiteUrl isHireable twitterUsername avatarUrl url isSiteAdmin createdAt \
+     updatedAt followers { totalCount } following { totalCount } \
+     repositories(ownerAffiliations: [OWNER], privacy: PUBLIC) { totalCount } \
+     gists(privacy: PUBLIC) { totalCount } }";
+
+/// A user as lists name them.
+const PERSON: &str = "fragment Person on User { id databaseId login }";
+
+/// A repository as lists show it: the fields GraphQL has exactly as REST does.
+const LISTED_REPOSITORY: &str = "fragment ListedRepository on Repository { id databaseId \
+     name nameWithOwner description primaryLanguage { name } createdAt updatedAt \
+     hasIssuesEnabled hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled \
+     stargazerCount owner { __typename id login ... on User { databaseId } \
+     ... on Organization { databaseId } } }";
+
+const RATE_LIMIT: &str = "rateLimit { cost limit remaining resetAt }";
+
+/// Profiles of up to `BATCH` nodes by id (`$ids`): users in full, organizations by name.
+pub fn profiles_query() -> String {
+    format!(
+        "query Profiles($ids: [ID!]!) {{ {RATE_LIMIT} nodes(ids: $ids) {{ __typename \
+         ... on User {{ ...Profile }} ... on Organization {{ id databaseId login }} }} }} {PROFILE}"
+    )
+}
+
+/// One of the lists the sync reads, as a GraphQL connection of its subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    Followers,
+    Following,
+    Starred,
+    Repositories,
+    Stargazers,
+}
+
+impl Connection {
+    /// The selection, for alias `index`, of a page of this list: `list` under the subject's
+    /// node `$s{index}`, after cursor `$a{index}`.
+    fn selection(self, index: usize) -> String {
+        let page = "first: 100";
+        let (on, field) = match self {
+            Self::Followers => (
+                "User",
+                format!("followers({page}, after: $a{index}) {{ nodes {{ ...Person }}"),
+            ),
+            Self::Following => (
+                "User",
+                format!("following({page}, after: $a{index}) {{ nodes {{ ...Person }}"),
+            ),
+            Self::Starred => (
+                "User",
+                format!(
+                    "starredRepositories({page}, after: $a{index}) \
+                     {{ edges {{ starredAt node {{ ...ListedRepository }} }}"
+                ),
+            ),
+            Self::Repositories => (
+                "User",
+                format!(
+                    "repositories({page}, after: $a{index}, ownerAffiliations: [OWNER], \
+                     privacy: PUBLIC) {{ nodes {{ ...ListedRepository }}"
+                ),
+            ),
+            Self::Stargazers => (
+                "Repository",
+                format!(
+                    "stargazers({page}, after: $a{index}, orderBy: \
+                     {{field: STARRED_AT, direction: DESC}}) \
+                     {{ edges {{ starredAt node {{ ...Person }} }}"
+                ),
+            ),
+        };
+        format!(
+            "l{index}: node(id: $s{index}) {{ __typename ... on {on} {{ list: {field} \
+             pageInfo {{ hasNextPage endCursor }} }} }} }}"
+        )
+    }
+
+    fn fragments(self) -> &'static str {
+        match self {
+            Self::Followers | Self::Following | Self::Stargazers => PERSON,
+            Self::Starred | Self::Repositories => LISTED_REPOSITORY,
+        }
+    }
+}
+
+/// A page of one list to read: of which subject (its node id), after which cursor.
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    pub connection: Connection,
+    pub subject: String,
+    pub after: Option<String>,
+}
+
+/// One query reading a page of each list asked (at most `BATCH`), and its variables. The
+/// answer has each page at `l{i}.list`, in the order asked.
+pub fn pages_query(pages: &[PageRequest]) -> (String, Value) {
+    let mut declarations = Vec::new();
+    let mut selections = Vec::new();
+    let mut variables = serde_json::Map::new();
+    let mut fragments: Vec<&str> = Vec::new();
+    for (index, page) in pages.iter().enumerate() {
+        declarations.push(format!("$s{index}: ID!, $a{index}: String"));
+        selections.push(page.connection.selection(index));
+        variables.insert(format!("s{index}"), json!(page.subject));
+        variables.insert(format!("a{index}"), json!(page.after));
+        let fragment = page.connection.fragments();
+        if !fragments.contains(&fragment) {
+            fragments.push(fragment);
+        }
+    }
+    let query = format!(
+        "query Pages({}) {{ {RATE_LIMIT} {} }} {}",
+        declarations.join(", "),
+        selections.join(" "),
+        fragments.join(" ")
+    );
+    (query, Value::Object(variables))
+}
+
+/// An answer: its data (with `null` where a node was not found) and its errors.
+#[derive(Debug, Deserialize)]
+pub struct Answer {
+    #[serde(default)]
+    pub data: Value,
+    #[serde(default)]
+    pub errors: Vec<QueryError>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct QueryError {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub message: String,
+    #[serde(default)]
+    pub path: Vec<Value>,
+}
+
+impl Answer {
+    /// Whether GitHub said that what stands at `path` does not exist.
+    pub fn not_found(&self, path: &[Value]) -> bool {
+        self.errors
+            .iter()
+            .any(|error| error.kind.as_deref() == Some("NOT_FOUND") && error.path.starts_with(path))
+    }
+}
+
+/// A page of a connection.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page {
+    #[serde(default)]
+    pub nodes: Vec<Value>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+    pub page_info: PageInfo,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Edge {
+    pub starred_at: Option<DateTime<Utc>>,
+    pub node: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+/// A user's profile as `Profile` selects it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub id: String,
+    pub database_id: i64,
+    pub login: String,
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub location: Option<String>,
+    pub email: Option<String>,
+    pub bio: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub followers: Count,
+    pub following: Count,
+    pub repositories: Count,
+    pub gists: Count,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Count {
+    pub total_count: i64,
+}
+
+/// A user or an organization as lists name them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Named {
+    pub id: String,
+    pub database_id: i64,
+    pub login: String,
+}
+
+/// A repository as `ListedRepository` selects it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedRepository {
+    pub id: String,
+    pub database_id: i64,
+    pub name: String,
+    pub name_with_owner: String,
+    pub description: Option<String>,
+    pub primary_language: Option<Language>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub has_issues_enabled: bool,
+    pub has_projects_enabled: bool,
+    pub has_wiki_enabled: bool,
+    pub is_private: bool,
+    pub is_archived: bool,
+    pub is_disabled: bool,
+    pub stargazer_count: i64,
+    pub owner: Named,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Language {
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RateLimit {
+    limit: i64,
+    remaining: i64,
+    reset_at: DateTime<Utc>,
+}
+
+const WENT_WRONG: &str = "Something went wrong while executing your query";
+
+impl GitHub {
+    /// Runs `query` with `variables`, within the GraphQL quota and through faults.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Result<Answer, GitHubError> {
+        let body = json!({"query": query, "variables": variables});
+        let url = &self.graphql_url;
+        let answer = self
+            .call(
+                GRAPHQL,
+                url,
+                || self.http.post(url).json(&body),
+                interpret_graphql,
+            )
+            .await?;
+        if let Some(rate) = answer.data.get("rateLimit")
+            && let Ok(rate) = RateLimit::deserialize(rate)
+        {
+            self.quotas.observe(Quota {
+                resource: GRAPHQL.to_owned(),
+                limit: rate.limit,
+                remaining: rate.remaining,
+                reset: rate.reset_at.timestamp(),
+            });
+        }
+        Ok(answer)
+    }
+}
+
+/// A GraphQL answer: errors that concern the whole query are handled here, the rest (a node
+/// not found) go to the caller with the data.
+fn interpret_graphql(received: Received, quota: Option<&Quota>) -> Attempt<Answer> {
+    if !received.status.is_success() {
+        let message = super::error_message(&received.body);
+        return Attempt::Done(Err(GitHubError::failed_because(format!(
+            "GitHub answered {}: {message}",
+            received.status
+        ))));
+    }
+    let answer: Answer = match serde_json::from_slice(&received.body) {
+        Ok(answer) => answer,
+        Err(err) => return Attempt::Transient("invalid JSON".into(), Some(Arc::new(err))),
+    };
+    if answer
+        .errors
+        .iter()
+        .any(|error| error.kind.as_deref() == Some("RATE_LIMITED"))
+    {
+        let until = quota.map_or_else(|| Utc::now() + chrono::Duration::hours(1), Quota::reset_at);
+        return Attempt::Done(Err(GitHubError::Postpone {
+            resource: GRAPHQL.to_owned(),
+            until,
+        }));
+    }
+    if answer
+        .errors
+        .iter()
+        .any(|error| error.message.contains(WENT_WRONG))
+    {
+        return Attempt::Transient(WENT_WRONG.to_owned(), None);
+    }
+    if answer.data.is_null() {
+        let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
+        return Attempt::Done(Err(GitHubError::failed_because(format!(
+            "GitHub refused the query: {}",
+            messages.join("; ")
+        ))));
+    }
+    Attempt::Done(Ok(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pages_query_declares_each_alias_and_its_fragments_once() {
+        let page = |connection, after: Option<&str>| PageRequest {
+            connection,
+            subject: "U_1".into(),
+            after: after.map(str::to_owned),
+        };
+        let (query, variables) = pages_query(&[
+            page(Connection::Followers, None),
+            page(Connection::Following, Some("c1")),
+            page(Connection::Starred, None),
+        ]);
+        assert!(query.contains("$s2: ID!, $a2: String"), "{query}");
+        assert_eq!(query.matches("fragment Person").count(), 1, "{query}");
+        assert_eq!(query.matches("fragment ListedRepository").count(), 1);
+        assert_eq!(variables["a1"], "c1");
+        assert_eq!(variables["a0"], Value::Null);
+    }
+}

@@ -1,0 +1,364 @@
+//! Discovery over GraphQL against the fake: profiles a hundred to a query, lists read many to
+//! a query, every stored profile equal to what REST says, and each way a GraphQL answer can
+//! go wrong — a node GitHub no longer has, a transient error, a budget spent mid-sync.
+
+use apollo_compiler::ExecutableDocument;
+use gitomatic::db::Db;
+use gitomatic::github::graphql::{Connection, PageRequest, pages_query, profiles_query};
+use gitomatic::sync::Steps;
+use gitomatic::with_pool;
+use serde_json::{Value, json};
+
+use crate::fake_github::{FakeGitHub, Faults, Graph};
+use crate::helpers::{TestDb, backend_tests};
+use crate::sync::{SHAPE, SMALL, expected, floor, setup_with, stored};
+
+/// Every document the service sends is valid against GitHub's published schema.
+#[test]
+fn every_query_document_is_valid_against_githubs_schema() {
+    let every_list = [
+        Connection::Followers,
+        Connection::Following,
+        Connection::Starred,
+        Connection::Repositories,
+        Connection::Stargazers,
+    ]
+    .map(|connection| PageRequest {
+        connection,
+        subject: "MDQ6VXNlcjE=".into(),
+        after: Some("Y3Vyc29y".into()),
+    });
+    for query in [profiles_query(), pages_query(&every_list).0] {
+        let schema = crate::fake_github::graphql::schema();
+        if let Err(invalid) = ExecutableDocument::parse_and_validate(schema, &query, "query") {
+            panic!("{}\n{query}", invalid.errors);
+        }
+    }
+}
+
+/// The fake charges GitHub's formula: each connection one request per parent its enclosing
+/// connections may yield; the sum ÷ 100, rounded, at least 1.
+#[tokio::test]
+async fn the_fake_charges_githubs_formula() {
+    let fake = FakeGitHub::start(Graph::generate(SMALL)).await;
+    let nested = "followers(first: 100) { nodes { followers(first: 100) { totalCount } } }";
+    let client = reqwest::Client::new();
+    let mut costs = Vec::new();
+    for aliases in [1, 2, 3] {
+        let fields: Vec<String> = (0..aliases)
+            .map(|i| format!("u{i}: user(login: \"center\") {{ {nested} }}"))
+            .collect();
+        let query = format!(
+            "query Nested {{ {} rateLimit {{ cost }} }}",
+            fields.join(" ")
+        );
+        let answer: Value = client
+            .post(format!("{}/graphql", fake.url))
+            .bearer_auth("fake-token")
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        costs.push(answer["data"]["rateLimit"]["cost"].as_i64().unwrap());
+    }
+    // 101, 202 and 303 requests.
+    assert_eq!(costs, [1, 2, 3]);
+    let ids: Vec<String> = (1..=100)
+        .map(|id| base64_of(&format!("04:User{id}")))
+        .collect();
+    let answer: Value = client
+        .post(format!("{}/graphql", fake.url))
+        .bearer_auth("fake-token")
+        .json(&json!({ "query": profiles_query(), "variables": { "ids": ids } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["data"]["rateLimit"]["cost"], 1,
+        "100 profiles: 4 requests"
+    );
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A stored profile, as the API shows its fields.
+type ProfileRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<gitomatic::db::Timestamp>,
+    Option<gitomatic::db::Timestamp>,
+);
+
+/// Every complete profile stored, field by field, against what the fake's REST API answers
+/// for it (`GET /users/{login}`).
+async fn assert_profiles_equal_rest(db: &Db, fake: &FakeGitHub) -> usize {
+    let rows: Vec<ProfileRow> = with_pool!(db, |pool| sqlx::query_as(
+        "SELECT login, name, company, location, email, bio, public_repos, public_gists, \
+         followers_count, following_count, created_at, updated_at \
+         FROM developers WHERE synced_at IS NOT NULL"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    let client = reqwest::Client::new();
+    for row in &rows {
+        let rest: Value = client
+            .get(format!("{}/users/{}", fake.url, row.0))
+            .bearer_auth("fake-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let time = |t: &Option<gitomatic::db::Timestamp>| t.map(|t| t.to_iso());
+        let stored = serde_json::json!({
+            "login": row.0, "name": row.1, "company": row.2, "location": row.3,
+            "email": row.4, "bio": row.5, "public_repos": row.6, "public_gists": row.7,
+            "followers": row.8, "following": row.9,
+            "created_at": time(&row.10), "updated_at": time(&row.11),
+        });
+        for (field, value) in stored.as_object().unwrap() {
+            assert_eq!(&rest[field], value, "{field} of {}", row.0);
+        }
+    }
+    rows.len()
+}
+
+async fn a_graphql_sync_stores_githubs_graph_with_profiles_equal_to_rest(db: TestDb) {
+    let mut graph = Graph::generate(SHAPE);
+    // The owner of a starred repository is an organization, which GraphQL gives no follower
+    // count: its profile and lists come over REST.
+    let starred = graph.starred_by(1)[0].0;
+    let owner = graph
+        .repos
+        .iter()
+        .find(|r| r.id == starred)
+        .unwrap()
+        .owner_id;
+    graph.users[owner as usize - 1].organization = true;
+    let organization = graph.users[owner as usize - 1].login.clone();
+    // Organizations star nothing.
+    graph.stars.retain(|(user, _, _)| *user != owner);
+    let s = setup_with(db, graph, |_| {}).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let graph = s.fake.graph();
+    assert_eq!(stored(&s.db).await, expected(&graph, "center"));
+    let (rest, points) = (s.fake.counted(), s.fake.points());
+    let queries = s.fake.requests().iter().filter(|r| r.points > 0).count();
+    eprintln!(
+        "full profile sync over GraphQL: {rest} REST requests and {points} points in {queries} \
+         queries; over REST alone: {} requests",
+        floor(&graph, "center")
+    );
+    assert_eq!(rest, 1, "the center's profile");
+    assert!(points <= 12, "{points} points");
+
+    s.fake.clear_requests();
+    s.syncer
+        .full_profile_sync(&organization, &Steps::new())
+        .await
+        .unwrap();
+    let over_rest: Vec<String> = s
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.counted)
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(
+        over_rest
+            .iter()
+            .any(|path| path == &format!("/users/{organization}")),
+        "the organization's profile over REST: {over_rest:?}"
+    );
+    let compared = assert_profiles_equal_rest(&s.db, &s.fake).await;
+    let complete = expected(&graph, "center").synced_count();
+    assert_eq!(
+        compared,
+        complete + 1,
+        "every profile, and the organization's"
+    );
+}
+
+async fn a_resync_spends_no_rest_quota_and_no_points_on_known_profiles(db: TestDb) {
+    let s = setup_with(db, Graph::generate(SMALL), |_| {}).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let before = stored(&s.db).await;
+    s.fake.clear_requests();
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    assert_eq!(s.fake.counted(), 0, "{:?}", s.fake.requests());
+    let profiles = s
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation.as_deref() == Some("Profiles"));
+    assert_eq!(profiles.count(), 0, "no profile is fetched again");
+    assert_eq!(stored(&s.db).await, before);
+}
+
+async fn a_node_github_no_longer_has_is_marked_gone(db: TestDb) {
+    let graph = Graph::generate(SMALL);
+    let gone = graph
+        .users
+        .iter()
+        .find(|u| u.id == graph.followers_of(1)[0])
+        .unwrap()
+        .login
+        .clone();
+    let s = setup_with(db, graph, |_| {}).await;
+    s.fake.mark_gone(&gone);
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let (marked, synced): (bool, bool) = with_pool!(&s.db, |pool| sqlx::query_as(
+        "SELECT gone_at IS NOT NULL, synced_at IS NOT NULL FROM developers WHERE login = $1"
+    )
+    .bind(&gone)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!((marked, synced), (true, false));
+    let not_found = s
+        .fake
+        .requests()
+        .iter()
+        .any(|r| r.graphql_error.as_deref() == Some("NOT_FOUND"));
+    assert!(not_found, "GitHub's answer named the missing node");
+    assert_eq!(s.fake.counted(), 1, "no REST request for the missing one");
+}
+
+async fn transient_graphql_errors_are_retried_to_the_clean_graph(db: TestDb) {
+    let s = setup_with(db, Graph::generate(SMALL), |_| {}).await;
+    s.fake.set_faults(Faults {
+        went_wrong: 0.3,
+        server_error: 0.1,
+        truncated: 0.05,
+        seed: 21,
+        ..Faults::default()
+    });
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
+    let retried = s
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query == "/graphql")
+        .count();
+    let spent = s.fake.requests().iter().filter(|r| r.points > 0).count();
+    assert!(
+        retried > spent,
+        "faults were met: {retried} tries, {spent} answers"
+    );
+}
+
+async fn a_graphql_budget_spent_mid_hydration_hands_over_to_rest(db: TestDb) {
+    // A first run tells what the lists cost.
+    let rehearsal = setup_with(db.sibling().await, Graph::generate(SMALL), |_| {}).await;
+    rehearsal
+        .syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let lists: i64 = rehearsal
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("Pages"))
+        .map(|r| r.points)
+        .sum();
+    let hydrated = stored(&rehearsal.db).await.synced_count() - 1;
+
+    let s = setup_with(db, Graph::generate(SMALL), |_| {}).await;
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    // The lists and one batch of profiles, then the threshold (25).
+    s.fake.set_graphql_quota(5000, 25 + lists + 1, reset);
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
+    assert_eq!(
+        s.fake.graphql_remaining(),
+        25,
+        "GraphQL stopped at the threshold"
+    );
+    let by_rest = s.fake.counted() - 1;
+    assert_eq!(
+        by_rest,
+        hydrated - 100,
+        "the first hundred over GraphQL, the rest over REST"
+    );
+}
+
+async fn a_budget_spent_elsewhere_is_learnt_from_githubs_refusal(db: TestDb) {
+    let s = setup_with(db, Graph::generate(SMALL), |_| {}).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    // Another program spends the token's GraphQL points: this client still thinks it has them.
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    s.fake.set_graphql_quota(5000, 0, reset);
+    s.fake.clear_requests();
+    let follower = s.fake.graph().followers_of(1)[0];
+    let login = s.fake.graph().users[follower as usize - 1].login.clone();
+    s.syncer
+        .full_profile_sync(&login, &Steps::new())
+        .await
+        .unwrap();
+    let requests = s.fake.requests();
+    let refused = requests
+        .iter()
+        .filter(|r| r.graphql_error.as_deref() == Some("RATE_LIMITED"))
+        .count();
+    assert_eq!(refused, 1, "one refusal, then REST: {requests:?}");
+    assert!(s.fake.counted() > 0, "the work went on over REST");
+    let synced: bool = with_pool!(&s.db, |pool| sqlx::query_scalar(
+        "SELECT synced_at IS NOT NULL FROM developers WHERE login = $1"
+    )
+    .bind(&login)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert!(synced);
+}
+
+backend_tests!(
+    a_graphql_sync_stores_githubs_graph_with_profiles_equal_to_rest,
+    a_resync_spends_no_rest_quota_and_no_points_on_known_profiles,
+    a_node_github_no_longer_has_is_marked_gone,
+    transient_graphql_errors_are_retried_to_the_clean_graph,
+    a_graphql_budget_spent_mid_hydration_hands_over_to_rest,
+    a_budget_spent_elsewhere_is_learnt_from_githubs_refusal,
+);
