@@ -193,9 +193,16 @@ async fn sync_in_foreground(config: &Config, target: SyncTarget) -> anyhow::Resu
 }
 
 fn progress_line(steps: &Steps, syncer: &Syncer) -> String {
-    let quota = syncer
-        .quota_left()
-        .map_or_else(|| "unknown".to_owned(), |left| left.to_string());
+    let quotas: Vec<String> = syncer
+        .quotas_left()
+        .into_iter()
+        .map(|(resource, left)| format!("{resource} {left}"))
+        .collect();
+    let quota = if quotas.is_empty() {
+        "unknown".to_owned()
+    } else {
+        quotas.join(", ")
+    };
     format!(
         "{} pages · {} records · GitHub quota left: {quota}",
         steps.pages(),

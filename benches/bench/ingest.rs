@@ -106,6 +106,9 @@ fn gitomatic(url: &str, github: &str) -> Command {
         .env("DATABASE_URL", url)
         .env("GITHUB_API_URL", github)
         .env("GITHUB_TOKEN", "bench-token")
+        // REST alone: the floor below is REST's; the crawl measures GraphQL.
+        .env("GITHUB_GRAPHQL", "false")
+        .env("DISCOVERY_TOP_UP", "false")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

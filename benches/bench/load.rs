@@ -52,6 +52,9 @@ pub async fn measure(
         heartbeat_schedule: String::new(),
         github_api_url: fake.url.clone(),
         github_token: Some(Secret::new("bench-token")),
+        // The REST sync, whose pages and writes the figures have always measured.
+        github_graphql: false,
+        discovery_top_up: false,
         ..Config::default()
     };
     let app = Serving::start(config).await?;

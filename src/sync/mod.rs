@@ -75,13 +75,13 @@ impl Syncer {
         Self { db, github }
     }
 
-    /// What GitHub last said is left of the core quota.
-    pub fn quota_left(&self) -> Option<i64> {
+    /// What GitHub last said is left of each quota, by resource.
+    pub fn quotas_left(&self) -> Vec<(String, i64)> {
         self.github
             .quotas()
             .into_iter()
-            .find(|q| q.resource == CORE)
-            .map(|q| q.remaining)
+            .map(|q| (q.resource, q.remaining))
+            .collect()
     }
 
     /// Whether every quota the sync spends can afford more work now.

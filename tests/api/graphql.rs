@@ -173,6 +173,22 @@ async fn a_graphql_sync_stores_githubs_graph_with_profiles_equal_to_rest(db: Tes
     );
     assert_eq!(rest, 1, "the center's profile");
     assert!(points <= 12, "{points} points");
+    let quotas: Vec<(i64, String, i64)> = with_pool!(&s.db, |pool| sqlx::query_as(
+        "SELECT id, resource, rate_remaining FROM rate_limits ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    assert_eq!(quotas[0], (1, "core".to_owned(), s.fake.quota_remaining()));
+    let graphql = quotas
+        .iter()
+        .find(|q| q.1 == "graphql")
+        .expect("a graphql row");
+    assert_eq!(
+        graphql.2,
+        s.fake.graphql_remaining(),
+        "GitHub's last word on each quota"
+    );
 
     s.fake.clear_requests();
     s.syncer
