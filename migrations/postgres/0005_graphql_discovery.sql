@@ -28,3 +28,9 @@ CREATE TABLE github_slots (
     until      TIMESTAMPTZ,
     PRIMARY KEY (credential, slot)
 );
+
+-- A pause GitHub asked of a credential (a secondary limit), kept by every process using it.
+CREATE TABLE github_pauses (
+    credential   TEXT PRIMARY KEY NOT NULL,
+    paused_until TIMESTAMPTZ NOT NULL
+);

@@ -102,10 +102,13 @@ pub fn insert_rows<T>(
     sql
 }
 
-/// The items whose `key` was not met before, in order: one statement may not upsert a row twice.
+/// The items whose `key` was not met before (one statement may not upsert a row twice), in
+/// the order of their keys: statements running at once then lock their rows in one order.
 pub fn unique_by<T>(items: &[T], key: impl Fn(&T) -> i64) -> Vec<&T> {
     let mut seen = std::collections::HashSet::new();
-    items.iter().filter(|item| seen.insert(key(item))).collect()
+    let mut unique: Vec<&T> = items.iter().filter(|item| seen.insert(key(item))).collect();
+    unique.sort_by_key(|item| key(item));
+    unique
 }
 
 /// Binds each value, returning their placeholders in order.

@@ -106,9 +106,29 @@ macro_rules! bind_values {
 }
 pub(crate) use bind_values;
 
+/// Tries of a transaction that lost to another (a deadlock, a serialization failure, a busy
+/// SQLite database) before its error is the caller's.
+const TRIES: u32 = 3;
+
 impl Db {
-    /// Runs `statements` in order in one transaction: all of them happen, or none.
+    /// Runs `statements` in order in one transaction: all of them happen, or none. A
+    /// transaction the database aborted because another one held what it needed is run again.
     pub async fn run_in_transaction(&self, statements: &[Sql]) -> sqlx::Result<()> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.transaction_once(statements).await {
+                Err(err) if tries < TRIES && lost_to_another(&err) => {
+                    tracing::debug!(error = %err, "a transaction lost to another: running it again");
+                    let pause = std::time::Duration::from_millis(10 + fastrand::u64(..40));
+                    tokio::time::sleep(pause).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn transaction_once(&self, statements: &[Sql]) -> sqlx::Result<()> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for statement in statements {
@@ -119,4 +139,14 @@ impl Db {
             tx.commit().await
         })
     }
+}
+
+/// Whether the database aborted a transaction for another's sake: PostgreSQL's deadlock
+/// (40P01) and serialization failure (40001), SQLite's busy and locked (5, 6, and extended).
+fn lost_to_another(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    db.code()
+        .is_some_and(|code| matches!(code.as_ref(), "40P01" | "40001" | "5" | "6" | "517" | "261"))
 }

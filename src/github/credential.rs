@@ -87,7 +87,11 @@ impl Credential {
                     .collect();
                 format!("token:{hex}")
             }
-            Self::App(app) => format!("app:{}", app.id),
+            // Each installation has its own budget.
+            Self::App(app) => match app.installation {
+                Some(installation) => format!("app:{}/{installation}", app.id),
+                None => format!("app:{}", app.id),
+            },
         }
     }
 
@@ -237,8 +241,9 @@ fn read_key(setting: &Secret) -> anyhow::Result<EncodingKey> {
         // Environment variables often carry the newlines escaped.
         value.replace("\\n", "\n")
     } else {
+        // The value may be a key in some other form: it is not shown.
         std::fs::read_to_string(value)
-            .with_context(|| format!("cannot read github_app_private_key from file {value}"))?
+            .context("github_app_private_key is neither PEM text nor the path of a readable file")?
     };
     EncodingKey::from_rsa_pem(pem.as_bytes())
         .context("github_app_private_key is not an RSA private key in PEM form")
@@ -271,7 +276,8 @@ mod tests {
             ..Config::default()
         };
         let err = format!("{:#}", Credential::from_config(&unreadable).err().unwrap());
-        assert!(err.contains("cannot read github_app_private_key"), "{err}");
+        assert!(err.contains("neither PEM text nor the path"), "{err}");
+        assert!(!err.contains("nowhere"), "the value is not shown: {err}");
     }
 
     #[test]

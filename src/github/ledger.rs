@@ -6,6 +6,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use chrono::{DateTime, Utc};
+
 use super::quota::Quota;
 
 pub type LedgerResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -23,7 +25,7 @@ pub struct Place {
 
 pub trait Ledger: Send + Sync {
     /// Waits for a place for a request with `credential` (known by an id that is not the
-    /// secret); a process that dies holding one loses it after a while.
+    /// secret), and out any pause; a process that dies holding a place loses it after a while.
     fn acquire<'a>(&'a self, credential: &'a str) -> LedgerFuture<'a, Place>;
 
     /// Gives `place` back, recording the quotas as they stand.
@@ -31,4 +33,8 @@ pub trait Ledger: Send + Sync {
 
     /// The quotas of `credential` any process recorded last.
     fn quotas<'a>(&'a self, credential: &'a str) -> LedgerFuture<'a, Vec<Quota>>;
+
+    /// Holds every process's requests with `credential` back until `until` (GitHub asked
+    /// for a pause: a secondary limit); `acquire` waits it out.
+    fn pause<'a>(&'a self, credential: &'a str, until: DateTime<Utc>) -> LedgerFuture<'a, ()>;
 }

@@ -124,6 +124,8 @@ pub struct GitHub {
     credential: Credential,
     graphql_enabled: bool,
     ledger: Arc<dyn Ledger>,
+    /// What names the credential in shared budgets (never the secret).
+    credential_id: String,
     in_flight: Semaphore,
     quotas: Quotas,
     /// While set, no request leaves: a secondary limit asked the client to wait.
@@ -151,6 +153,7 @@ impl GitHub {
             graphql_url: graphql_url(&base),
             base,
             graphql_enabled: config.github_graphql && !credential.is_anonymous(),
+            credential_id: credential.id(),
             credential,
             ledger,
             in_flight: Semaphore::new(config.github_max_in_flight as usize),
@@ -192,11 +195,6 @@ impl GitHub {
         self.quotas.all()
     }
 
-    /// What names the credential in shared budgets (never the secret).
-    pub fn credential_id(&self) -> String {
-        self.credential.id()
-    }
-
     /// GETs `url` (conditionally, when `etag` is given), within the core quota and through
     /// faults.
     pub async fn get(
@@ -227,17 +225,14 @@ impl GitHub {
         let (mut transient, mut secondary, mut renewed) = (0, 0, false);
         loop {
             self.wait_out_pause().await;
-            let _permit = self
-                .in_flight
-                .acquire()
-                .await
-                .map_err(|_| GitHubError::failed_because("the client is shutting down"))?;
-            let place = self.take_place().await?;
-            let attempt = match self.ensure_quota(resource).await {
-                Ok(()) => self.attempt(&request, resource, &interpret).await,
-                Err(err) => Attempt::Done(Err(err)),
+            let attempt = {
+                let _permit = self
+                    .in_flight
+                    .acquire()
+                    .await
+                    .map_err(|_| GitHubError::failed_because("the client is shutting down"))?;
+                self.try_once(resource, &request, &interpret).await
             };
-            self.give_back(place).await;
             match attempt {
                 Attempt::Done(result) => return result,
                 Attempt::Unauthorized(message) => {
@@ -275,16 +270,46 @@ impl GitHub {
                     let wait = retry_after
                         .unwrap_or(self.secondary_wait * 2u32.saturating_pow(secondary - 1));
                     tracing::warn!(%url, pause = ?wait, "secondary rate limit: pausing every request");
-                    let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-                    let until = Instant::now() + wait;
-                    *paused = Some(paused.map_or(until, |current| current.max(until)));
+                    self.pause(wait).await;
                 }
             }
         }
     }
 
+    /// One try: the credential's token first (fetching one may take a while), then a place in
+    /// flight, held while the quota is learnt and checked and the request sent.
+    async fn try_once<T>(
+        &self,
+        resource: &str,
+        request: &impl Fn() -> reqwest::RequestBuilder,
+        interpret: &impl Fn(Received, Option<&Quota>) -> Attempt<T>,
+    ) -> Attempt<T> {
+        let token = match self.credential.bearer(&self.http, &self.base).await {
+            Ok(token) => token,
+            Err(err) => return Attempt::Done(Err(err)),
+        };
+        let place = match self.take_place().await {
+            Ok(place) => place,
+            Err(err) => return Attempt::Done(Err(err)),
+        };
+        if self.quotas.get(resource).is_none() {
+            // Nothing known of this quota, here or elsewhere: `/rate_limit` says, and costs
+            // nothing (though it is a request in flight like any other).
+            self.fetch_rate_limit(token.as_deref()).await;
+        }
+        let attempt = match self.check_quota(resource) {
+            Ok(()) => self.attempt(token, request, resource, interpret).await,
+            Err(err) => Attempt::Done(Err(err)),
+        };
+        place.give_back(&self.quotas.all()).await;
+        attempt
+    }
+
+    /// Sends the request and reads its answer: what it says of the quota is kept, and what
+    /// it means is `interpret`'s, once the refusals any answer may be are set apart.
     async fn attempt<T>(
         &self,
+        token: Option<String>,
         request: &impl Fn() -> reqwest::RequestBuilder,
         resource: &str,
         interpret: &impl Fn(Received, Option<&Quota>) -> Attempt<T>,
@@ -292,10 +317,8 @@ impl GitHub {
         let mut request = request()
             .header(USER_AGENT, USER_AGENT_VALUE)
             .header("X-GitHub-Api-Version", API_VERSION);
-        match self.credential.bearer(&self.http, &self.base).await {
-            Ok(Some(token)) => request = request.header(AUTHORIZATION, format!("Bearer {token}")),
-            Ok(None) => {}
-            Err(err) => return Attempt::Done(Err(err)),
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         let response = match request.send().await {
             Ok(response) => response,
@@ -331,39 +354,51 @@ impl GitHub {
         }
     }
 
-    /// A place among the credential's requests in flight across processes, with what the
-    /// others last saw of the quotas.
-    async fn take_place(&self) -> Result<Place, GitHubError> {
-        let ledger = &self.ledger;
-        let failed = |err: Box<dyn std::error::Error + Send + Sync>| GitHubError::Failed {
-            what: "the shared GitHub budget".into(),
-            cause: Some(Arc::from(err)),
+    /// Holds every request back for `wait`, here and (through the ledger) in every process
+    /// using the credential.
+    async fn pause(&self, wait: Duration) {
+        {
+            let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            let until = Instant::now() + wait;
+            *paused = Some(paused.map_or(until, |current| current.max(until)));
+        }
+        let until = Utc::now() + wait;
+        if let Err(err) = self.ledger.pause(&self.credential_id, until).await {
+            tracing::warn!(error = %err, "cannot share a secondary limit's pause");
+        }
+    }
+
+    /// What the other processes using the credential last saw of its quotas.
+    async fn learn_quotas(&self) -> Result<(), GitHubError> {
+        let quotas = self
+            .ledger
+            .quotas(&self.credential_id)
+            .await
+            .map_err(ledger_failed)?;
+        quotas
+            .into_iter()
+            .for_each(|quota| self.quotas.observe(quota));
+        Ok(())
+    }
+
+    /// A place among the credential's requests in flight across processes (waiting out a
+    /// pause another process shared), with what the others last saw of the quotas.
+    async fn take_place(&self) -> Result<Held, GitHubError> {
+        let place = self
+            .ledger
+            .acquire(&self.credential_id)
+            .await
+            .map_err(ledger_failed)?;
+        let held = Held {
+            ledger: Arc::clone(&self.ledger),
+            place: Some(place),
         };
-        let credential = self.credential.id();
-        let place = ledger.acquire(&credential).await.map_err(failed)?;
-        match ledger.quotas(&credential).await {
-            Ok(quotas) => quotas.into_iter().for_each(|q| self.quotas.observe(q)),
-            Err(err) => {
-                let _ = ledger.release(place, &[]).await;
-                return Err(failed(err));
-            }
-        }
-        Ok(place)
+        self.learn_quotas().await?;
+        Ok(held)
     }
 
-    async fn give_back(&self, place: Place) {
-        if let Err(err) = self.ledger.release(place, &self.quotas.all()).await {
-            // The place's lease runs out by itself; only the others' view of the quota lags.
-            tracing::warn!(error = %err, "cannot give back a place in the shared GitHub budget");
-        }
-    }
-
-    /// Refuses a request `resource`'s quota cannot afford. With nothing known yet, asks
-    /// `/rate_limit`, which costs nothing.
-    async fn ensure_quota(&self, resource: &str) -> Result<(), GitHubError> {
-        if self.quotas.get(resource).is_none() {
-            self.fetch_rate_limit().await;
-        }
+    /// Refuses a request `resource`'s quota cannot afford, as last known.
+    fn check_quota(&self, resource: &str) -> Result<(), GitHubError> {
         match self.quotas.get(resource) {
             Some(quota) if !quota.allows(self.threshold, self.share, Utc::now()) => {
                 Err(GitHubError::Postpone {
@@ -376,13 +411,13 @@ impl GitHub {
         }
     }
 
-    async fn fetch_rate_limit(&self) {
+    async fn fetch_rate_limit(&self, token: Option<&str>) {
         let mut request = self
             .http
             .get(self.url("/rate_limit"))
             .header(USER_AGENT, USER_AGENT_VALUE)
             .header(ACCEPT, JSON);
-        if let Ok(Some(token)) = self.credential.bearer(&self.http, &self.base).await {
+        if let Some(token) = token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         let Ok(response) = request.send().await else {
@@ -405,6 +440,44 @@ impl GitHub {
                 });
             }
         }
+    }
+}
+
+/// A place in the ledger, given back with what the answer said of the quotas; a request
+/// dropped half-way (its job stopped) gives its place back all the same.
+struct Held {
+    ledger: Arc<dyn Ledger>,
+    place: Option<Place>,
+}
+
+impl Held {
+    async fn give_back(mut self, quotas: &[Quota]) {
+        if let Some(place) = self.place.take()
+            && let Err(err) = self.ledger.release(place, quotas).await
+        {
+            // The place's lease runs out by itself; only the others' view of the quota lags.
+            tracing::warn!(error = %err, "cannot give back a place in the shared GitHub budget");
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let (Some(place), Ok(runtime)) = (self.place.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let ledger = Arc::clone(&self.ledger);
+        runtime.spawn(async move {
+            let _ = ledger.release(place, &[]).await;
+        });
+    }
+}
+
+fn ledger_failed(err: Box<dyn std::error::Error + Send + Sync>) -> GitHubError {
+    GitHubError::Failed {
+        what: "the shared GitHub budget".into(),
+        cause: Some(Arc::from(err)),
     }
 }
 

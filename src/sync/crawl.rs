@@ -31,7 +31,7 @@ impl Syncer {
     ) -> Result<(), SyncError> {
         let subjects = self.subject_profiles(logins, profiles, steps).await?;
         let mut passes = Vec::new();
-        for subject in &subjects {
+        for (subject, counted) in &subjects {
             let lists = [
                 (Kind::Repositories, subject.public_repos),
                 (Kind::Followers, subject.followers_count),
@@ -51,8 +51,9 @@ impl Syncer {
                     }
                     continue;
                 }
-                // A count of zero from the profile is a complete answer: no request needed.
-                if count == Some(0) {
+                // A count of zero from a profile this sync fetched is a complete answer: no
+                // request needed. An older count may be stale: the list is read.
+                if *counted && count == Some(0) {
                     if let Some(edge) = kind.edge() {
                         let sweep = sweep_stmt(edge, subject.github_id, Timestamp::now());
                         self.db.run_in_transaction(&[sweep]).await?;
@@ -64,30 +65,36 @@ impl Syncer {
             }
         }
         self.run_passes(passes, steps).await?;
-        let ids: Vec<i64> = subjects.iter().map(|s| s.github_id).collect();
+        let ids: Vec<i64> = subjects
+            .iter()
+            .map(|(subject, _)| subject.github_id)
+            .collect();
         self.hydrate(&ids, &[], steps).await
     }
 
     /// The developers `logins` name, with their profiles fetched as `profiles` says: over
     /// GraphQL for those it can name and REST has no validator for, else over REST (a 304 is
-    /// free). Those GitHub no longer has are left out, and marked.
+    /// free). Those GitHub no longer has are left out, and marked. Each comes with whether its
+    /// counts were fetched by this sync (else they may be stale).
     async fn subject_profiles(
         &self,
         logins: &[String],
         profiles: Profiles,
         steps: &Steps,
-    ) -> Result<Vec<KnownDeveloper>, SyncError> {
+    ) -> Result<Vec<(KnownDeveloper, bool)>, SyncError> {
         let mut subjects = Vec::new();
         let mut by_graphql = Vec::new();
         for login in logins {
             let step = Step::profile(login);
             let known = self.db.known_developer(Key::Name(login)).await?;
-            let current = profiles == Profiles::Missing && known.as_ref().is_some_and(|k| k.synced);
-            if steps.is_done(&step) || current {
-                subjects.extend(known);
+            if steps.is_done(&step) {
+                subjects.extend(known.map(|known| (known, true)));
                 continue;
             }
             match known {
+                Some(known) if profiles == Profiles::Missing && known.synced => {
+                    subjects.push((known, false));
+                }
                 Some(known)
                     if self
                         .prefers_graphql(known.node_id.is_some(), &self.profile_url(login))
@@ -101,7 +108,8 @@ impl Syncer {
                 }
                 _ => {
                     // The developer as GitHub now names them: a renamed one is followed.
-                    subjects.extend(self.sync_user(login).await?);
+                    let fetched = self.sync_user(login).await?;
+                    subjects.extend(fetched.map(|known| (known, true)));
                     steps.complete(step).await?;
                 }
             }
@@ -112,10 +120,10 @@ impl Syncer {
                 .db
                 .known_developer(Key::GitHubId(developer.github_id))
                 .await?;
-            subjects.extend(known);
+            subjects.extend(known.map(|known| (known, true)));
             steps.complete(Step::profile(&developer.login)).await?;
         }
-        subjects.retain(|subject| subject.synced && !subject.gone);
+        subjects.retain(|(subject, _)| subject.synced && !subject.gone);
         Ok(subjects)
     }
 

@@ -2,12 +2,12 @@
 //! the others: at most `github_max_in_flight` requests in flight per credential, and each
 //! quota as any of them last heard it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::db::github_slots::release_stmt;
+use crate::db::github_slots::{pause_stmt, release_stmt};
 use crate::db::rate_limits::{QuotaRecord, store_stmt};
 use crate::db::{Db, Timestamp};
 use crate::github::Quota;
@@ -19,10 +19,14 @@ const LOOK_AGAIN: Duration = Duration::from_millis(10);
 pub struct DbLedger {
     db: Db,
     places: i64,
-    /// How long a request may hold its place: past this, its process is taken for dead.
+    /// How long a request may hold its place (asking `/rate_limit` and then itself, each
+    /// within the time-out, and a margin): past this, its process is taken for dead.
     lease: Duration,
     /// The credentials whose places this process has made sure of.
     added: Mutex<HashSet<String>>,
+    /// What this process last stored of each quota (remaining, reset), so that an unchanged
+    /// quota is not written again.
+    stored: Mutex<HashMap<(String, String), (i64, i64)>>,
 }
 
 impl DbLedger {
@@ -30,8 +34,9 @@ impl DbLedger {
         Self {
             db,
             places: i64::from(config.github_max_in_flight),
-            lease: Duration::from_secs(config.github_timeout_seconds + 5),
+            lease: Duration::from_secs(2 * config.github_timeout_seconds + 5),
             added: Mutex::default(),
+            stored: Mutex::default(),
         }
     }
 
@@ -62,8 +67,30 @@ impl DbLedger {
                     holder,
                 });
             }
-            tokio::time::sleep(LOOK_AGAIN + LOOK_AGAIN.mul_f64(fastrand::f64())).await;
+            // Paused, or every place held: wait for what stops it, looking with reads.
+            if let Some(until) = self.db.github_paused_until(credential).await? {
+                let wait = (until.0 - chrono::Utc::now()).to_std().unwrap_or_default();
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            while !self.db.github_slot_free(credential, self.places).await? {
+                tokio::time::sleep(LOOK_AGAIN + LOOK_AGAIN.mul_f64(fastrand::f64())).await;
+            }
         }
+    }
+
+    /// The quotas of `observed` that differ from what this process last stored.
+    fn changed(&self, credential: &str, observed: &[Quota]) -> Vec<Quota> {
+        let mut stored = self.stored.lock().unwrap_or_else(|e| e.into_inner());
+        observed
+            .iter()
+            .filter(|quota| {
+                let key = (credential.to_owned(), quota.resource.clone());
+                stored.insert(key, (quota.remaining, quota.reset))
+                    != Some((quota.remaining, quota.reset))
+            })
+            .cloned()
+            .collect()
     }
 }
 
@@ -76,7 +103,8 @@ impl Ledger for DbLedger {
         Box::pin(async move {
             let now = Timestamp::now();
             let mut statements = vec![release_stmt(&place.credential, place.slot, &place.holder)];
-            statements.extend(observed.iter().map(|quota| {
+            let changed = self.changed(&place.credential, observed);
+            statements.extend(changed.iter().map(|quota| {
                 let record = QuotaRecord {
                     credential: place.credential.clone(),
                     resource: quota.resource.clone(),
@@ -87,6 +115,17 @@ impl Ledger for DbLedger {
                 store_stmt(&record, now)
             }));
             Ok(self.db.run_in_transaction(&statements).await?)
+        })
+    }
+
+    fn pause<'a>(
+        &'a self,
+        credential: &'a str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> LedgerFuture<'a, ()> {
+        Box::pin(async move {
+            let paused = pause_stmt(credential, Timestamp(until));
+            Ok(self.db.run_in_transaction(&[paused]).await?)
         })
     }
 

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{Step, Steps, SyncError, Syncer, convert};
-use crate::db::developers::{ListedDeveloper, mark_gone_stmt, upsert_listed_stmt};
+use crate::db::developers::{ListedDeveloper, Unhydrated, mark_gone_stmt, upsert_listed_stmt};
 use crate::db::edges::{Edge, link_stmt, sweep_stmt, touch_stmt};
 use crate::db::http_cache::{Cached, remember_stmt};
 use crate::db::list_progress::{Progress, clear_stmt, save_stmt};
@@ -259,22 +259,18 @@ impl PageItems {
         self.repositories.push(repo);
     }
 
-    fn statements(&self, list: &List, pass: Timestamp, now: Timestamp) -> Vec<Sql> {
-        let mut statements: Vec<Sql> = upsert_listed_stmt(&self.developers, now)
-            .into_iter()
+    /// The statement that links the list's subject to this page's items, marked seen by the
+    /// pass that began at `pass`.
+    fn edges(&self, list: &List, pass: Timestamp) -> Option<Sql> {
+        let edge = list.kind.edge()?;
+        let mut seen = HashSet::new();
+        let unique: Vec<_> = self
+            .links
+            .iter()
+            .copied()
+            .filter(|(id, _)| seen.insert(*id))
             .collect();
-        statements.extend(upsert_repositories_stmts(&self.repositories, now));
-        if let Some(edge) = list.kind.edge() {
-            let mut seen = HashSet::new();
-            let unique: Vec<_> = self
-                .links
-                .iter()
-                .copied()
-                .filter(|(id, _)| seen.insert(*id))
-                .collect();
-            statements.extend(link_stmt(edge, list.subject, &unique, pass));
-        }
-        statements
+        link_stmt(edge, list.subject, &unique, pass)
     }
 }
 
@@ -295,6 +291,8 @@ fn skip_unexpected<T>(parsed: serde_json::Result<T>) -> Option<T> {
 /// What a round leaves to do once its pages are stored.
 #[derive(Default)]
 struct Round {
+    /// The records its pages hold, written before its other statements.
+    records: PageItems,
     statements: Vec<Sql>,
     continuing: Vec<Pass>,
     completed: Vec<List>,
@@ -312,9 +310,18 @@ impl Syncer {
             .list_progress(list.kind.name(), list.subject)
             .await?
         {
+            let mut at = Cursor::from_stored(progress.next_url);
+            // A pass begun over GraphQL that GraphQL can no longer read (it was turned off,
+            // or the subject is not named) goes on over REST from the start: the edges it saw
+            // keep the pass's mark, so its sweep stays right.
+            if matches!(at, Cursor::Graphql(_))
+                && !(self.github.graphql_enabled() && list.node_id.is_some())
+            {
+                at = Cursor::Rest(self.github.list_url(&list.rest_path()));
+            }
             return Ok(Pass {
                 list,
-                at: Cursor::from_stored(progress.next_url),
+                at,
                 started: progress.pass_started,
             });
         }
@@ -341,8 +348,10 @@ impl Syncer {
     }
 
     /// Runs `passes` to their ends. A developer's complete repositories list brings the
-    /// passes over their repositories' stargazers. The profiles of the developers the pages
-    /// name are fetched as they come, a full batch at a time; the caller fetches the rest.
+    /// passes over their repositories' stargazers. With GraphQL, the profiles of the
+    /// developers the pages name are fetched as they come, a full query of them at a time;
+    /// the caller fetches the rest (over REST, where a profile is a request either way, all
+    /// of them, once the lists are read).
     pub(super) async fn run_passes(
         &self,
         passes: Vec<Pass>,
@@ -372,14 +381,9 @@ impl Syncer {
                 return Err(failure);
             }
             fetched = upcoming?;
-            for developer in self.db.unhydrated(&round.met).await? {
-                if !unhydrated.contains(&developer) {
-                    unhydrated.push(developer);
-                }
-            }
-            while unhydrated.len() >= graphql::BATCH {
-                let batch: Vec<_> = unhydrated.drain(..graphql::BATCH).collect();
-                self.fetch_profiles(batch, steps).await?;
+            if self.github.graphql_enabled() {
+                self.hydrate_full_batches(&mut unhydrated, &round.met, steps)
+                    .await?;
             }
             let mut added = Vec::new();
             for list in &round.completed {
@@ -388,6 +392,24 @@ impl Syncer {
                 }
             }
             fetched.extend(self.fetch_round(added).await?);
+        }
+        Ok(())
+    }
+
+    /// Adds the developers `met` known only from lists to `pending`, and fetches the profiles
+    /// of as many full batches as it holds.
+    async fn hydrate_full_batches(
+        &self,
+        pending: &mut Vec<Unhydrated>,
+        met: &[i64],
+        steps: &Steps,
+    ) -> Result<(), SyncError> {
+        let known: HashSet<i64> = pending.iter().map(|d| d.github_id).collect();
+        let new = self.db.unhydrated(met).await?;
+        pending.extend(new.into_iter().filter(|d| !known.contains(&d.github_id)));
+        while pending.len() >= graphql::BATCH {
+            let batch: Vec<_> = pending.drain(..graphql::BATCH).collect();
+            self.fetch_profiles(batch, steps).await?;
         }
         Ok(())
     }
@@ -471,7 +493,7 @@ impl Syncer {
                 .map(|(index, pass)| {
                     let alias = Value::String(format!("l{index}"));
                     let page = graphql_page(&answer, &alias, pass.list.kind);
-                    (pass, page)
+                    (pass, Ok(page))
                 })
                 .collect(),
             Err(err) => passes
@@ -498,10 +520,10 @@ impl Syncer {
                     round
                         .met
                         .extend(items.developers.iter().map(|d| d.github_id));
-                    round
-                        .statements
-                        .extend(items.statements(list, pass.started, now));
+                    round.statements.extend(items.edges(list, pass.started));
                     round.statements.extend(remember);
+                    round.records.developers.extend(items.developers);
+                    round.records.repositories.extend(items.repositories);
                     next
                 }
                 Ok(Answer::Unchanged(cached)) => {
@@ -580,40 +602,46 @@ impl Syncer {
         round.continuing.retain(|pass| {
             !refused.contains(&(pass.list.kind == Kind::Stargazers, pass.list.subject))
         });
+        // The round's records are written first, before the edges to them, all of a kind in
+        // one statement in the order of their GitHub ids: concurrent rounds then take the rows'
+        // locks in one order, and cannot deadlock on them.
+        let records = &mut round.records;
+        let owners = records.repositories.iter().map(|r| r.owner.clone());
+        records.developers.extend(owners.collect::<Vec<_>>());
+        let mut statements: Vec<Sql> = upsert_listed_stmt(&records.developers, now)
+            .into_iter()
+            .collect();
+        statements.extend(upsert_repositories_stmts(&records.repositories, now));
+        statements.append(&mut round.statements);
+        round.statements = statements;
         round
     }
 }
 
-/// The page at `alias` of a GraphQL answer.
-fn graphql_page(answer: &graphql::Answer, alias: &Value, kind: Kind) -> Result<Answer, SyncError> {
+/// The page at `alias` of a GraphQL answer. A subject GitHub says it does not have is
+/// refused; anything else GraphQL does not answer as expected (a node of another type, an
+/// error of another kind) is read over REST instead, which says plainly what it is.
+fn graphql_page(answer: &graphql::Answer, alias: &Value, kind: Kind) -> Answer {
     let node = alias.as_str().and_then(|alias| answer.data.get(alias));
-    match node {
-        Some(Value::Null) | None if answer.not_found(std::slice::from_ref(alias)) => {
-            Ok(Answer::Refused(RepositoryMark::Gone))
-        }
-        Some(Value::Object(node)) => match node.get("list") {
-            Some(list) => {
-                let page = graphql::Page::deserialize(list).map_err(|err| {
-                    SyncError::GitHub(GitHubError::failed(
-                        "GitHub answered a page of an unknown shape",
-                        err,
-                    ))
-                })?;
-                let next = page
-                    .page_info
-                    .has_next_page
-                    .then(|| Cursor::Graphql(page.page_info.end_cursor.clone()));
-                Ok(Answer::Page {
-                    items: PageItems::from_graphql(kind, page),
-                    next,
-                    remember: None,
-                })
+    if node.is_none_or(Value::is_null) && answer.not_found(std::slice::from_ref(alias)) {
+        return Answer::Refused(RepositoryMark::Gone);
+    }
+    let page = node
+        .and_then(|node| node.get("list"))
+        .and_then(|list| graphql::Page::deserialize(list).ok());
+    match page {
+        Some(page) => {
+            let next = page
+                .page_info
+                .has_next_page
+                .then(|| Cursor::Graphql(page.page_info.end_cursor.clone()));
+            Answer::Page {
+                items: PageItems::from_graphql(kind, page),
+                next,
+                remember: None,
             }
-            None => Ok(Answer::RestInstead),
-        },
-        _ => Err(SyncError::GitHub(GitHubError::failed_because(format!(
-            "GitHub's answer has no {alias}"
-        )))),
+        }
+        None => Answer::RestInstead,
     }
 }
 

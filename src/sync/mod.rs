@@ -25,7 +25,7 @@ use crate::db::repositories::{
 };
 use crate::db::sql::Sql;
 use crate::db::{Db, Key, Timestamp, is_unavailable};
-use crate::github::{CORE, Fetched, GitHub, GitHubError};
+use crate::github::{CORE, Cause, Fetched, GRAPHQL, GitHub, GitHubError};
 use convert::segment;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,10 @@ impl SyncError {
     pub fn is_outage(&self) -> bool {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
         while let Some(err) = source {
+            // A shared cause is seen through: its own source skips the error it holds.
+            let err = err.downcast_ref::<Cause>().map_or(err, |cause| {
+                cause.as_ref() as &(dyn std::error::Error + 'static)
+            });
             if let Some(err) = err.downcast_ref::<sqlx::Error>()
                 && is_unavailable(err)
             {
@@ -84,9 +88,10 @@ impl Syncer {
             .collect()
     }
 
-    /// Whether every quota the sync spends can afford more work now.
+    /// Whether a quota the sync can spend affords more work now: REST's, or GraphQL's when
+    /// it is used.
     pub fn has_quota(&self) -> bool {
-        self.github.affords(CORE)
+        self.github.affords(CORE) || (self.github.graphql_enabled() && self.github.affords(GRAPHQL))
     }
 
     /// The developer, their repositories (each with its stargazers), followers, following
@@ -249,4 +254,22 @@ fn unexpected_shape(err: serde_json::Error) -> SyncError {
         "GitHub answered an unexpected shape",
         err,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_met_through_the_shared_budget_is_an_outage() {
+        let through_ledger = GitHubError::Failed {
+            what: "the shared GitHub budget".into(),
+            cause: Some(std::sync::Arc::new(sqlx::Error::PoolTimedOut)),
+        };
+        assert!(SyncError::from(through_ledger).is_outage());
+        assert!(SyncError::Database(sqlx::Error::PoolTimedOut).is_outage());
+        let github = GitHubError::failed_because("GitHub answered 500");
+        assert!(!SyncError::from(github).is_outage());
+        assert!(!SyncError::Database(sqlx::Error::RowNotFound).is_outage());
+    }
 }

@@ -161,10 +161,10 @@ async fn job_statuses(db: &Db) -> Vec<String> {
 
 async fn two_worker_processes_keep_one_request_in_flight_per_credential(test_db: TestDb) {
     let graph = Graph::network(Network {
-        users: 60,
-        following: 5,
-        repos: 1,
-        starred: 2,
+        users: 200,
+        following: 8,
+        repos: 2,
+        starred: 3,
         seed: 9,
     });
     let fake = FakeGitHub::start(graph.clone()).await;

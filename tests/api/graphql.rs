@@ -4,6 +4,8 @@
 
 use apollo_compiler::ExecutableDocument;
 use gitomatic::db::Db;
+use gitomatic::db::columns::Fields;
+use gitomatic::db::developers::DeveloperProfile;
 use gitomatic::github::graphql::{Connection, PageRequest, pages_query, profiles_query};
 use gitomatic::sync::Steps;
 use gitomatic::with_pool;
@@ -90,37 +92,28 @@ fn base64_of(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-/// A stored profile, as the API shows its fields.
-type ProfileRow = (
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<gitomatic::db::Timestamp>,
-    Option<gitomatic::db::Timestamp>,
-);
+#[derive(sqlx::FromRow)]
+struct StoredProfile {
+    login: String,
+    #[sqlx(flatten)]
+    profile: DeveloperProfile,
+}
 
-/// Every complete profile stored, field by field, against what the fake's REST API answers
-/// for it (`GET /users/{login}`).
+/// Every complete profile stored, every field of the profile's one field list, against what
+/// the fake's REST API answers for it (`GET /users/{login}`, read by the same list).
 async fn assert_profiles_equal_rest(db: &Db, fake: &FakeGitHub) -> usize {
-    let rows: Vec<ProfileRow> = with_pool!(db, |pool| sqlx::query_as(
-        "SELECT login, name, company, location, email, bio, public_repos, public_gists, \
-         followers_count, following_count, created_at, updated_at \
-         FROM developers WHERE synced_at IS NOT NULL"
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap());
+    let sql = format!(
+        "SELECT login, {} FROM developers WHERE synced_at IS NOT NULL",
+        DeveloperProfile::COLUMNS.join(", ")
+    );
+    let rows: Vec<StoredProfile> = with_pool!(db, |pool| sqlx::query_as(&sql)
+        .fetch_all(pool)
+        .await
+        .unwrap());
     let client = reqwest::Client::new();
     for row in &rows {
-        let rest: Value = client
-            .get(format!("{}/users/{}", fake.url, row.0))
+        let rest: DeveloperProfile = client
+            .get(format!("{}/users/{}", fake.url, row.login))
             .bearer_auth("fake-token")
             .send()
             .await
@@ -128,16 +121,7 @@ async fn assert_profiles_equal_rest(db: &Db, fake: &FakeGitHub) -> usize {
             .json()
             .await
             .unwrap();
-        let time = |t: &Option<gitomatic::db::Timestamp>| t.map(|t| t.to_iso());
-        let stored = serde_json::json!({
-            "login": row.0, "name": row.1, "company": row.2, "location": row.3,
-            "email": row.4, "bio": row.5, "public_repos": row.6, "public_gists": row.7,
-            "followers": row.8, "following": row.9,
-            "created_at": time(&row.10), "updated_at": time(&row.11),
-        });
-        for (field, value) in stored.as_object().unwrap() {
-            assert_eq!(&rest[field], value, "{field} of {}", row.0);
-        }
+        assert_eq!(row.profile, rest, "{}", row.login);
     }
     rows.len()
 }
