@@ -180,34 +180,44 @@ struct PageItems {
 }
 
 impl PageItems {
-    fn from_rest(kind: Kind, body: &Value) -> Self {
+    fn from_rest(kind: Kind, body: Value) -> Self {
         let mut page = Self::default();
-        for item in body.as_array().into_iter().flatten() {
+        let Value::Array(items) = body else {
+            return page;
+        };
+        for item in items {
             match kind {
                 Kind::Followers | Kind::Following => {
-                    if let Some(user) = parse::<SimpleUser>(item) {
-                        page.person(convert::listed(&user, item.clone()), None);
+                    if let Some(user) = parse::<SimpleUser>(&item) {
+                        page.person(convert::listed(&user, item), None);
                     }
                 }
                 Kind::Stargazers => {
-                    if let Some(star) = parse::<Stargazer>(item) {
-                        let raw = item.get("user").cloned().unwrap_or(Value::Null);
-                        page.person(convert::listed(&star.user, raw), star.starred_at);
+                    if let Some(star) = parse::<Stargazer>(&item) {
+                        let raw = match item {
+                            Value::Object(mut fields) => fields.remove("user"),
+                            _ => None,
+                        };
+                        page.person(
+                            convert::listed(&star.user, raw.unwrap_or_default()),
+                            star.starred_at,
+                        );
                     }
                 }
                 Kind::Starred => {
-                    let starred = parse::<StarredRepository>(item).and_then(|star| {
-                        Some((
-                            skip_unexpected(convert::repository(star.repo, false))?,
-                            star.starred_at,
-                        ))
-                    });
+                    let starred =
+                        skip_unexpected(StarredRepository::deserialize(item)).and_then(|star| {
+                            Some((
+                                skip_unexpected(convert::repository(star.repo, false))?,
+                                star.starred_at,
+                            ))
+                        });
                     if let Some((repo, starred_at)) = starred {
                         page.repository(repo, starred_at);
                     }
                 }
                 Kind::Repositories => {
-                    if let Some(repo) = skip_unexpected(convert::repository(item.clone(), false)) {
+                    if let Some(repo) = skip_unexpected(convert::repository(item, false)) {
                         page.repository(repo, None);
                     }
                 }
@@ -288,6 +298,27 @@ fn skip_unexpected<T>(parsed: serde_json::Result<T>) -> Option<T> {
         .ok()
 }
 
+/// How many passes a round reads at most: one GraphQL query's worth and a few REST pages.
+/// The others wait their turn, so the pages held in memory stay bounded however many lists
+/// are under way (a crawl's hundreds, a developer's thousand repositories' stargazers).
+const ROUND_GRAPHQL: usize = graphql::BATCH;
+const ROUND_REST: usize = 10;
+
+/// Takes the next round's passes from `waiting`, first come first served.
+fn next_round(waiting: &mut Vec<Pass>) -> Vec<Pass> {
+    let (mut graphql, mut rest) = (0, 0);
+    let (round, left) = std::mem::take(waiting).into_iter().partition(|pass| {
+        let (taken, most) = match pass.at {
+            Cursor::Graphql(_) => (&mut graphql, ROUND_GRAPHQL),
+            Cursor::Rest(_) => (&mut rest, ROUND_REST),
+        };
+        *taken += 1;
+        *taken <= most
+    });
+    *waiting = left;
+    round
+}
+
 /// What a round leaves to do once its pages are stored.
 #[derive(Default)]
 struct Round {
@@ -299,6 +330,49 @@ struct Round {
     /// The GitHub ids of the developers its pages named.
     met: Vec<i64>,
     failure: Option<SyncError>,
+}
+
+impl Round {
+    /// Where `pass` goes after its page: on to `next`, or to its end, when the edges it did
+    /// not see are dropped.
+    fn advance(&mut self, pass: Pass, next: Option<Cursor>) {
+        let list = &pass.list;
+        match next {
+            Some(at) => {
+                let progress = Progress {
+                    next_url: at.stored(),
+                    pass_started: pass.started,
+                };
+                self.statements
+                    .push(save_stmt(list.kind.name(), list.subject, &progress));
+                self.continuing.push(Pass { at, ..pass });
+            }
+            None => {
+                if let Some(edge) = list.kind.edge() {
+                    self.statements
+                        .push(sweep_stmt(edge, list.subject, pass.started));
+                }
+                self.statements
+                    .push(clear_stmt(list.kind.name(), list.subject));
+                self.completed.push(pass.list);
+            }
+        }
+    }
+
+    /// The round's records are written first, before the edges to them, all of a kind in one
+    /// statement in the order of their GitHub ids: concurrent rounds then take the rows'
+    /// locks in one order, and cannot deadlock on them.
+    fn put_records_first(&mut self, now: Timestamp) {
+        let records = &mut self.records;
+        let owners = records.repositories.iter().map(|r| r.owner.clone());
+        records.developers.extend(owners.collect::<Vec<_>>());
+        let mut statements: Vec<Sql> = upsert_listed_stmt(&records.developers, now)
+            .into_iter()
+            .collect();
+        statements.extend(upsert_repositories_stmts(&records.repositories, now));
+        statements.append(&mut self.statements);
+        self.statements = statements;
+    }
 }
 
 impl Syncer {
@@ -357,12 +431,14 @@ impl Syncer {
         passes: Vec<Pass>,
         steps: &Steps,
     ) -> Result<(), SyncError> {
+        let mut waiting = passes;
         let mut unhydrated = Vec::new();
-        let mut fetched = self.fetch_round(passes).await?;
+        let mut fetched = self.fetch_round(next_round(&mut waiting)).await?;
         while !fetched.is_empty() {
             let round = self.digest(fetched, steps);
             let next = if round.failure.is_none() {
-                round.continuing
+                waiting.extend(round.continuing);
+                next_round(&mut waiting)
             } else {
                 Vec::new()
             };
@@ -385,13 +461,14 @@ impl Syncer {
                 self.hydrate_full_batches(&mut unhydrated, &round.met, steps)
                     .await?;
             }
-            let mut added = Vec::new();
             for list in &round.completed {
                 if list.kind == Kind::Repositories {
-                    added.extend(self.stargazer_passes(list.subject, steps).await?);
+                    waiting.extend(self.stargazer_passes(list.subject, steps).await?);
                 }
             }
-            fetched.extend(self.fetch_round(added).await?);
+            if fetched.is_empty() {
+                fetched = self.fetch_round(next_round(&mut waiting)).await?;
+            }
         }
         Ok(())
     }
@@ -450,7 +527,7 @@ impl Syncer {
                 last_modified,
                 next,
             }) => {
-                let items = PageItems::from_rest(kind, &body);
+                let items = PageItems::from_rest(kind, body);
                 let remembered = Cached {
                     etag,
                     last_modified,
@@ -574,46 +651,13 @@ impl Syncer {
                     continue;
                 }
             };
-            match next {
-                Some(at) => {
-                    let progress = Progress {
-                        next_url: at.stored(),
-                        pass_started: pass.started,
-                    };
-                    round
-                        .statements
-                        .push(save_stmt(list.kind.name(), list.subject, &progress));
-                    round.continuing.push(Pass { at, ..pass });
-                }
-                None => {
-                    if let Some(edge) = list.kind.edge() {
-                        round
-                            .statements
-                            .push(sweep_stmt(edge, list.subject, pass.started));
-                    }
-                    round
-                        .statements
-                        .push(clear_stmt(list.kind.name(), list.subject));
-                    round.completed.push(pass.list);
-                }
-            }
+            round.advance(pass, next);
         }
         // The other lists of a subject GitHub no longer has are not asked for again.
         round.continuing.retain(|pass| {
             !refused.contains(&(pass.list.kind == Kind::Stargazers, pass.list.subject))
         });
-        // The round's records are written first, before the edges to them, all of a kind in
-        // one statement in the order of their GitHub ids: concurrent rounds then take the rows'
-        // locks in one order, and cannot deadlock on them.
-        let records = &mut round.records;
-        let owners = records.repositories.iter().map(|r| r.owner.clone());
-        records.developers.extend(owners.collect::<Vec<_>>());
-        let mut statements: Vec<Sql> = upsert_listed_stmt(&records.developers, now)
-            .into_iter()
-            .collect();
-        statements.extend(upsert_repositories_stmts(&records.repositories, now));
-        statements.append(&mut round.statements);
-        round.statements = statements;
+        round.put_records_first(now);
         round
     }
 }
