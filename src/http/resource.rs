@@ -147,6 +147,17 @@ pub async fn list_under<Parent: Resource, R: Resource>(
     list(state, request, Some(scope)).await
 }
 
+/// A page of the `R` that `subquery` (SQL picking ids, `{}` for the parent's) links to the
+/// `Parent` record `id`: its followers, its stargazers…
+pub async fn list_linked<Parent: Resource, R: Resource>(
+    state: &AppState,
+    request: &ApiRequest,
+    id: Uuid,
+    subquery: &'static str,
+) -> Result<Json<Page<R>>, ApiError> {
+    list_under::<Parent, R>(state, request, id, Condition::IdIn { subquery, of: id }).await
+}
+
 /// The condition that picks the record with this UUID.
 pub fn id_is(id: Uuid) -> Condition {
     Condition::Compare {

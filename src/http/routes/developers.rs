@@ -254,16 +254,7 @@ pub async fn followers(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Developer>>, ApiError> {
-    resource::list_under::<Developer, _>(
-        &state,
-        &request,
-        id,
-        Condition::IdIn {
-            subquery: FOLLOWERS_OF,
-            of: id,
-        },
-    )
-    .await
+    resource::list_linked::<Developer, _>(&state, &request, id, FOLLOWERS_OF).await
 }
 
 /// The developers this one follows.
@@ -275,16 +266,7 @@ pub async fn following(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Developer>>, ApiError> {
-    resource::list_under::<Developer, _>(
-        &state,
-        &request,
-        id,
-        Condition::IdIn {
-            subquery: FOLLOWED_BY,
-            of: id,
-        },
-    )
-    .await
+    resource::list_linked::<Developer, _>(&state, &request, id, FOLLOWED_BY).await
 }
 
 /// The repositories this developer starred.
@@ -296,16 +278,7 @@ pub async fn starred_repositories(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Repository>>, ApiError> {
-    resource::list_under::<Developer, _>(
-        &state,
-        &request,
-        id,
-        Condition::IdIn {
-            subquery: STARRED_BY,
-            of: id,
-        },
-    )
-    .await
+    resource::list_linked::<Developer, _>(&state, &request, id, STARRED_BY).await
 }
 
 /// The repositories this developer owns.

@@ -13,7 +13,6 @@ use super::Link;
 use super::developers::{self, Developer};
 use crate::db::Timestamp;
 use crate::db::developers::{OWNER, STARGAZERS, STARGAZERS_OF};
-use crate::db::filter::Condition;
 use crate::db::listing::Listing;
 use crate::db::repositories::{REPOSITORIES, RepositoryCounts, RepositoryDetails, RepositoryRow};
 use crate::error::ApiError;
@@ -204,14 +203,5 @@ pub async fn stargazers(
     PathId(id): PathId<Uuid>,
     request: ApiRequest,
 ) -> Result<Json<Page<Developer>>, ApiError> {
-    resource::list_under::<Repository, _>(
-        &state,
-        &request,
-        id,
-        Condition::IdIn {
-            subquery: STARGAZERS_OF,
-            of: id,
-        },
-    )
-    .await
+    resource::list_linked::<Repository, _>(&state, &request, id, STARGAZERS_OF).await
 }

@@ -301,26 +301,35 @@ mod tests {
 
     #[test]
     fn refusals_use_the_originals_words() {
-        assert_eq!(
-            task_from("full_profile_sync", "", "").unwrap_err(),
-            "Missing username. Provide a valid github username"
-        );
-        assert_eq!(
-            task_from("full_repository_sync", "h3nnn4n", "").unwrap_err(),
-            "Missing repo_name. Provide a valid repository name"
-        );
-        assert_eq!(
-            task_from("nope", "", "").unwrap_err(),
-            "task name nope not recognized"
-        );
-        assert_eq!(
-            task_from("full_profile_sync", "no spaces", "").unwrap_err(),
-            "Invalid username. Provide a valid github username"
-        );
-        assert_eq!(
-            task_from("full_repository_sync", "a", "b/c").unwrap_err(),
-            "Invalid repo_name. Provide a valid repository name"
-        );
+        for (name, username, repo_name, refusal) in [
+            (
+                "full_profile_sync",
+                "",
+                "",
+                "Missing username. Provide a valid github username",
+            ),
+            (
+                "full_repository_sync",
+                "h3nnn4n",
+                "",
+                "Missing repo_name. Provide a valid repository name",
+            ),
+            ("nope", "", "", "task name nope not recognized"),
+            (
+                "full_profile_sync",
+                "no spaces",
+                "",
+                "Invalid username. Provide a valid github username",
+            ),
+            (
+                "full_repository_sync",
+                "a",
+                "b/c",
+                "Invalid repo_name. Provide a valid repository name",
+            ),
+        ] {
+            assert_eq!(task_from(name, username, repo_name).unwrap_err(), refusal);
+        }
         assert_eq!(
             task_from("discovery_scraper", "", "").unwrap(),
             Task::DiscoveryScraper
