@@ -59,7 +59,11 @@ pub async fn measure(
 ) -> anyhow::Result<Crawled> {
     let fake = FakeGitHub::start(graph).await;
     fake.set_window(budget.window);
-    let reset = chrono::Utc::now().timestamp() + budget.window.as_secs() as i64;
+    // Windows are counted as the fake counts them: each ends just before its quota resets
+    // (the client spends the next window's quota the moment it opens).
+    let (began, now) = (Instant::now(), chrono::Utc::now());
+    let reset = now.timestamp() + budget.window.as_secs() as i64 + 1;
+    let first_reset = began + Duration::from_millis((reset * 1000 - now.timestamp_millis()) as u64);
     fake.set_quota(budget.rest, budget.rest, reset);
     fake.set_graphql_quota(budget.points, budget.points, reset);
     let dir = tempfile::tempdir()?;
@@ -84,11 +88,11 @@ pub async fn measure(
             .stderr(Stdio::null())
             .spawn()?,
     );
-    let started = Instant::now();
     let mut windows = Vec::new();
     let (mut profiles, mut rest, mut points) = (0, 0, 0);
     for window in 1..=budget.windows {
-        tokio::time::sleep_until((started + budget.window * window as u32).into()).await;
+        let end = first_reset + budget.window * (window as u32 - 1) - Duration::from_millis(500);
+        tokio::time::sleep_until(end.into()).await;
         anyhow::ensure!(serve.0.try_wait()?.is_none(), "serve stopped on its own");
         let now = complete_profiles(&db).await?;
         let (now_rest, now_points) = (fake.counted(), fake.points());

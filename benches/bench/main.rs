@@ -1,11 +1,13 @@
 //! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
-//! [--seconds N] [--ingest-followers N] [--load-seconds N] [--keep] [--out FILE]`: generates a graph at the chosen scale
-//! on each database, serves it, and measures the API with wrk; then measures a full profile
-//! sync of a user with N followers (default 50,000; 0 skips it) against the in-tree fake
-//! GitHub; with --load-seconds, N seconds of wrk at 100 connections while the app's worker
-//! runs that sync. `--keep` reuses a complete PostgreSQL graph from an earlier run (the large
-//! one takes long to generate). Prints tables and writes the same figures as JSON. `scripts/bench.sh` installs
-//! wrk when it is missing and runs this.
+//! [--seconds N] [--ingest-followers N] [--load-seconds N] [--crawl-windows N] [--keep]
+//! [--out FILE]` (and the other `--crawl-*` options below): generates a graph at the chosen
+//! scale on each database, serves it, and measures the API with wrk; then measures a full
+//! profile sync of a user with N followers (default 50,000; 0 skips it) against the in-tree
+//! fake GitHub; with --load-seconds, N seconds of wrk at 100 connections while the app's
+//! worker runs that sync; last, the crawl rate from one seed over scaled-down quota windows,
+//! over REST alone and with GraphQL. `--keep` reuses a complete PostgreSQL graph from an
+//! earlier run (the large one takes long to generate). Prints tables and writes the same
+//! figures as JSON. `scripts/bench.sh` installs wrk when it is missing and runs this.
 
 mod api;
 mod crawl;
