@@ -30,6 +30,9 @@ pub struct Crawled {
     /// Queries by operation: how many, and the points they cost in all.
     pub queries: BTreeMap<String, (usize, i64)>,
     pub profiles_per_unit: f64,
+    /// Requests GitHub refused: for quota, as secondary limits, or (GraphQL) unpaid, as a
+    /// query against the schema or over the node limit is.
+    pub refused: usize,
 }
 
 /// The budget of each window: GitHub's real ones, an hour long, scaled to the window.
@@ -119,12 +122,22 @@ pub async fn measure(
         entry.0 += 1;
         entry.1 += request.points;
     }
+    let refused = fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.status == 403
+                || r.status == 429
+                || (r.path_and_query.ends_with("/graphql") && r.points == 0)
+        })
+        .count();
     let units = rest as f64 + points as f64;
     Ok(Crawled {
         mode: mode(graphql).to_owned(),
         windows,
         queries,
         profiles_per_unit: profiles as f64 / units.max(1.0),
+        refused,
     })
 }
 
@@ -181,9 +194,11 @@ pub fn print(crawls: &[Crawled], budget: &Budget) {
             })
             .collect();
         println!(
-            "{}: {:.1} complete profiles per quota unit (REST request or GraphQL point){}",
+            "{}: {:.1} complete profiles per quota unit (REST request or GraphQL point); \
+             {} requests refused{}",
             crawl.mode,
             crawl.profiles_per_unit,
+            crawl.refused,
             if queries.is_empty() {
                 String::new()
             } else {
