@@ -545,6 +545,25 @@ mod tests {
     }
 
     #[test]
+    fn the_default_config_names_every_setting() {
+        // serde lists every field it knows when it meets one it does not.
+        let err = toml::from_str::<Config>("no_such_setting = 1")
+            .unwrap_err()
+            .to_string();
+        let known = err.split("expected one of").nth(1).expect(&err);
+        let settings: Vec<&str> = known.split('`').skip(1).step_by(2).collect();
+        assert!(settings.len() > 20, "{err}");
+        let text = Config::default_toml();
+        for setting in settings {
+            assert!(
+                text.contains(&format!("\n{setting} = "))
+                    || text.contains(&format!("\n# {setting} = ")),
+                "print-default-config leaves out {setting}"
+            );
+        }
+    }
+
+    #[test]
     fn environment_overrides_file_which_overrides_defaults() {
         let file = file_with("rate_limit_stop_threshold = 40\nbind = \"127.0.0.1:9000\"\n");
         let from_file = Config::load(Some(file.path()), env_of(&[])).unwrap();
