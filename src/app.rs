@@ -88,15 +88,9 @@ impl App {
         let background =
             Background::start(&self.work_db, self.syncer.clone(), &self.config, workers).await?;
         tracing::info!(address = %self.local_addr(), workers, "listening");
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("HTTP server failed");
+        let header_read_timeout = Duration::from_secs(self.config.header_read_timeout_seconds);
+        http::serve(self.listener, self.router, header_read_timeout, shutdown).await;
         background.stop().await;
-        served?;
         self.db.close().await;
         self.work_db.close().await;
         tracing::info!("stopped");

@@ -62,6 +62,64 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// The origins whose browser pages may call the API (CORS): none (the default), any (`*`,
+/// without credentials), or a list, which may send credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum CorsOrigins {
+    #[default]
+    None,
+    Any,
+    Only(Vec<String>),
+}
+
+impl std::str::FromStr for CorsOrigins {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "" => return Ok(Self::None),
+            "*" => return Ok(Self::Any),
+            _ => {}
+        }
+        s.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                // An origin is a scheme, a host and maybe a port, exactly as a browser
+                // sends it in `Origin`: no path, no trailing slash.
+                let parsed = url::Url::parse(part).ok();
+                let origin = parsed.map(|url| url.origin().ascii_serialization());
+                match origin {
+                    Some(origin) if origin == part => Ok(origin),
+                    _ => Err(anyhow!(
+                        "{part:?} is not an origin like \"https://example.com\" (or use \"*\")"
+                    )),
+                }
+            })
+            .collect::<anyhow::Result<_>>()
+            .map(Self::Only)
+    }
+}
+
+impl TryFrom<String> for CorsOrigins {
+    type Error = anyhow::Error;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl fmt::Display for CorsOrigins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => Ok(()),
+            Self::Any => f.write_str("*"),
+            Self::Only(origins) => f.write_str(&origins.join(",")),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -150,6 +208,9 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     pub token_lifetime_seconds: u64,
     pub login_failures_per_minute: u32,
+    pub request_timeout_seconds: u64,
+    pub header_read_timeout_seconds: u64,
+    pub cors_allowed_origins: CorsOrigins,
     pub github_api_url: String,
     pub github_token: Option<Secret>,
     pub github_api_user: Option<String>,
@@ -174,6 +235,7 @@ pub struct Config {
     pub job_retry_base_seconds: u64,
     pub job_lease_seconds: u64,
     pub job_poll_ms: u64,
+    pub job_retention_days: u32,
 }
 
 /// The environment as `Config::load` reads it: an empty variable counts as unset, as shells
@@ -228,6 +290,9 @@ impl Default for Config {
             secret_key: None,
             token_lifetime_seconds: 14 * 24 * 60 * 60,
             login_failures_per_minute: 10,
+            request_timeout_seconds: 30,
+            header_read_timeout_seconds: 10,
+            cors_allowed_origins: CorsOrigins::None,
             github_api_url: "https://api.github.com".to_owned(),
             github_token: None,
             github_api_user: None,
@@ -252,6 +317,7 @@ impl Default for Config {
             job_retry_base_seconds: 30,
             job_lease_seconds: 60,
             job_poll_ms: 1_000,
+            job_retention_days: 30,
         }
     }
 }
@@ -303,6 +369,12 @@ impl Config {
             "LOGIN_FAILURES_PER_MINUTE",
             &mut self.login_failures_per_minute,
         )?;
+        vars.set("REQUEST_TIMEOUT_SECONDS", &mut self.request_timeout_seconds)?;
+        vars.set(
+            "HEADER_READ_TIMEOUT_SECONDS",
+            &mut self.header_read_timeout_seconds,
+        )?;
+        vars.set("CORS_ALLOWED_ORIGINS", &mut self.cors_allowed_origins)?;
         if let Some(key) = vars.get("SECRET_KEY") {
             self.secret_key = Some(Secret::new(key));
         }
@@ -336,6 +408,7 @@ impl Config {
         vars.set("GITHUB_MAX_IN_FLIGHT", &mut self.github_max_in_flight)?;
         vars.set("WORKERS", &mut self.workers)?;
         vars.set("DISCOVERY_TOP_UP", &mut self.discovery_top_up)?;
+        vars.set("JOB_RETENTION_DAYS", &mut self.job_retention_days)?;
         // An empty schedule is meaningful here: it disables the entry.
         if let Some(value) = env("DISCOVERY_SCHEDULE") {
             self.discovery_schedule = value;
@@ -365,6 +438,11 @@ impl Config {
         }
         if self.crawl_batch == 0 {
             return Err(anyhow!("crawl_batch must be at least 1"));
+        }
+        if self.request_timeout_seconds == 0 || self.header_read_timeout_seconds == 0 {
+            return Err(anyhow!(
+                "request_timeout_seconds and header_read_timeout_seconds must be at least 1"
+            ));
         }
         Ok(())
     }
@@ -407,6 +485,20 @@ token_lifetime_seconds = {token_lifetime}
 # forwards) may make in a minute; past that, its password attempts get 429 until the minute
 # ends. 0 turns the limit off. Environment: LOGIN_FAILURES_PER_MINUTE.
 login_failures_per_minute = {login_failures}
+
+# A request still unanswered after this many seconds gets a 503 ({{"detail": ...}}).
+# Environment: REQUEST_TIMEOUT_SECONDS.
+request_timeout_seconds = {request_timeout}
+
+# A connection whose request headers have not all arrived this many seconds after it opened
+# (or after its previous answer, for an idle keep-alive connection) is closed.
+# Environment: HEADER_READ_TIMEOUT_SECONDS.
+header_read_timeout_seconds = {header_timeout}
+
+# Origins whose browser pages may call the API (CORS): comma-separated origins such as
+# "https://app.example.com", which may send credentials (Basic or a bearer token); "*" for any
+# origin, without credentials; empty (the default) for none. Environment: CORS_ALLOWED_ORIGINS.
+cors_allowed_origins = "{cors}"
 
 # GitHub's API, or GitHub Enterprise's "https://HOST/api/v3". Environment: GITHUB_API_URL.
 github_api_url = "{github_api_url}"
@@ -486,6 +578,10 @@ job_lease_seconds = {lease}
 
 # How often an idle worker looks for due jobs, in milliseconds.
 job_poll_ms = {poll}
+
+# Succeeded and failed jobs older than this many days are deleted by the scheduler (daily);
+# 0 keeps them all. Environment: JOB_RETENTION_DAYS.
+job_retention_days = {retention}
 "#,
             database_url = d.database_url.expose(),
             max_connections = d.database_max_connections,
@@ -493,6 +589,9 @@ job_poll_ms = {poll}
             forwarded = d.forwarded_allow_ips,
             token_lifetime = d.token_lifetime_seconds,
             login_failures = d.login_failures_per_minute,
+            request_timeout = d.request_timeout_seconds,
+            header_timeout = d.header_read_timeout_seconds,
+            cors = d.cors_allowed_origins,
             github_api_url = d.github_api_url,
             threshold = d.rate_limit_stop_threshold,
             share = d.github_quota_share,
@@ -512,6 +611,7 @@ job_poll_ms = {poll}
             retry_seconds = d.job_retry_base_seconds,
             lease = d.job_lease_seconds,
             poll = d.job_poll_ms,
+            retention = d.job_retention_days,
         )
     }
 }

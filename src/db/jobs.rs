@@ -304,6 +304,19 @@ impl Db {
         .map(|_| ()))
     }
 
+    /// Deletes the jobs that ended (succeeded or failed) before `before`; how many there were.
+    pub async fn forget_jobs_ended_before(&self, before: Timestamp) -> sqlx::Result<u64> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "DELETE FROM jobs WHERE status IN ('succeeded', 'failed') AND finished_at < $1",
+            )
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+    }
+
     /// Heartbeats are proof of life, not history: a day's worth is kept.
     pub async fn forget_old_heartbeats(&self) -> sqlx::Result<()> {
         let day_ago = Timestamp(chrono::Utc::now() - chrono::Duration::days(1));

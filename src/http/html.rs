@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::http::params::Params;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#222}\
-header{background:#24292f;color:#fff;padding:.7em 1.2em}header a{color:#fff;text-decoration:none;font-weight:600}\
+header{background:#24292f;color:#fff;padding:.7em 1.2em}header small{opacity:.7}header a{color:#fff;text-decoration:none;font-weight:600}\
 main{padding:1em 1.2em}h1{font-size:1.3em;margin:.2em 0 .6em}.request{font-family:monospace;background:#f4f4f4;padding:.5em;border-radius:4px}\
 table{border-collapse:collapse;margin:.3em 0}th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}\
 th{background:#fafafa;font-weight:600}ul{margin:0;padding-left:1.2em}.null{color:#999}.formats a{margin-right:1em}";
@@ -26,7 +26,7 @@ pub fn page(method: &str, path_and_query: &str, value: &Value) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · git-o-matic-9k</title><style>{STYLE}</style></head><body>\
-         <header><a href=\"/github/\">git-o-matic-9k API</a></header><main>\
+         <header><a href=\"/github/\">git-o-matic-9k API</a> <small>{version}</small></header><main>\
          <h1>{title}</h1><p class=\"request\">{method} {request}</p>\
          <p class=\"formats\">Formats: <a href=\"{json}\">json</a>\
          <a href=\"/github/swagger/\">swagger</a><a href=\"/github/redoc/\">redoc</a></p>",
@@ -34,6 +34,7 @@ pub fn page(method: &str, path_and_query: &str, value: &Value) -> String {
         method = escape(method),
         request = escape(path_and_query),
         json = escape(&json_link),
+        version = concat!("v", env!("CARGO_PKG_VERSION")),
     );
     render(&mut out, value);
     out.push_str("</main></body></html>");
@@ -130,5 +131,7 @@ mod tests {
         assert!(!html.contains("<script>"));
         assert!(html.contains("<title>Developers · git-o-matic-9k</title>"));
         assert!(html.contains("href=\"/github/developers/?format=json&amp;page=2\""));
+        assert!(html.contains(concat!("<small>v", env!("CARGO_PKG_VERSION"), "</small>")));
+        assert!(html.contains(concat!("<small>v", env!("CARGO_PKG_VERSION"), "</small>")));
     }
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod embed;
+mod etag;
 mod filters;
 mod html;
 mod limits;
@@ -14,6 +15,10 @@ mod path_id;
 mod request;
 mod resource;
 mod routes;
+mod serve;
+mod stack;
+
+pub use serve::serve;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -33,6 +38,7 @@ use routes::{auth_token, developers, jobs, rate_limits, repositories, root, task
 /// The whole service's routes. Order of checks for the API, as DRF's: content negotiation,
 /// authentication, then the method, then the handler.
 pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
     let api = OpenApiRouter::new()
         .merge(protected_routes().layer(middleware::from_fn_with_state(
             state.clone(),
@@ -40,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         )))
         .merge(public_routes())
         .layer(middleware::from_fn(negotiate::middleware));
-    Router::new()
+    let router = Router::new()
         .merge(Router::from(api))
         .merge(routes::docs::router(api_document()))
         .route(
@@ -52,8 +58,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found_or_add_slash)
         .layer(middleware::from_fn(method::explain_not_allowed))
         .layer(middleware::from_fn(limits::enforce))
-        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES));
+    stack::around(router, &config).with_state(state)
 }
 
 /// The OpenAPI document: what the routes register, completed with what they share.

@@ -1,15 +1,20 @@
-//! The scheduler only enqueues: the discovery scraper and the heartbeat on their cron
-//! schedules. Enqueueing deduplicates, so several instances each running a scheduler still
-//! queue one discovery an hour.
+//! The scheduler enqueues the discovery scraper and the heartbeat on their cron schedules
+//! (enqueueing deduplicates, so several instances each running a scheduler still queue one
+//! discovery an hour), and keeps the job history within `job_retention_days`.
 
 use anyhow::Context;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use super::Task;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, Timestamp};
 
-/// Starts the entries whose schedule is not empty; `None` when every entry is disabled.
+/// When ended jobs past their retention are deleted: every hour, at a minute the other
+/// entries' defaults do not use.
+const RETENTION_SCHEDULE: &str = "0 17 * * * *";
+
+/// Starts the entries whose schedule is not empty, and the retention of the job history
+/// unless it is off; `None` when all of them are.
 pub async fn start(db: &Db, config: &Config) -> anyhow::Result<Option<JobScheduler>> {
     let entries = [
         (config.discovery_schedule.trim(), Task::DiscoveryScraper),
@@ -19,12 +24,27 @@ pub async fn start(db: &Db, config: &Config) -> anyhow::Result<Option<JobSchedul
         .into_iter()
         .filter(|(schedule, _)| !schedule.is_empty())
         .collect();
-    if entries.is_empty() {
+    let retention = (config.job_retention_days > 0)
+        .then(|| chrono::Duration::days(config.job_retention_days.into()));
+    if entries.is_empty() && retention.is_none() {
         return Ok(None);
     }
     let scheduler = JobScheduler::new()
         .await
         .context("cannot start the scheduler")?;
+    if let Some(retention) = retention {
+        // Once at start, then every hour: deleting a day's worth of ended jobs is cheap.
+        tokio::spawn(forget_ended_jobs(db.clone(), retention));
+        let db = db.clone();
+        let job = Job::new_async(RETENTION_SCHEDULE, move |_, _| {
+            Box::pin(forget_ended_jobs(db.clone(), retention))
+        })
+        .context("invalid retention schedule")?;
+        scheduler
+            .add(job)
+            .await
+            .context("cannot schedule the job history's retention")?;
+    }
     for (schedule, task) in entries {
         let db = db.clone();
         let name = task.name();
@@ -49,4 +69,13 @@ pub async fn start(db: &Db, config: &Config) -> anyhow::Result<Option<JobSchedul
         .await
         .context("cannot start the scheduler")?;
     Ok(Some(scheduler))
+}
+
+async fn forget_ended_jobs(db: Db, retention: chrono::Duration) {
+    let before = Timestamp(chrono::Utc::now() - retention);
+    match db.forget_jobs_ended_before(before).await {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "ended jobs past their retention deleted"),
+        Err(err) => tracing::warn!(error = %err, "cannot delete ended jobs past their retention"),
+    }
 }

@@ -126,7 +126,7 @@ async fn create_user_creates_then_updates_and_refuses_an_empty_password(db: Test
     );
 }
 
-async fn serve_answers_health_hides_secrets_and_stops_on_sigterm(db: TestDb) {
+async fn serve_answers_health_logs_requests_hides_secrets_and_stops_on_sigterm(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     // PostgreSQL here trusts local connections, so a password in the URL is accepted unused.
     let mut database_url = url::Url::parse(&db.url).unwrap();
@@ -162,13 +162,14 @@ async fn serve_answers_health_hides_secrets_and_stops_on_sigterm(db: TestDb) {
             break event["address"].as_str().unwrap().to_owned();
         }
     };
-    let body = reqwest::get(format!("http://{address}/health/"))
-        .await
-        .unwrap()
-        .text()
+    let answer = reqwest::Client::new()
+        .get(format!("http://{address}/health/"))
+        .header("x-request-id", "req-test-42")
+        .send()
         .await
         .unwrap();
-    assert_eq!(body, "ok");
+    assert_eq!(answer.headers()["x-request-id"], "req-test-42");
+    assert_eq!(answer.text().await.unwrap(), "ok");
 
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -185,6 +186,13 @@ async fn serve_answers_health_hides_secrets_and_stops_on_sigterm(db: TestDb) {
         "says how to create the first user: {log}"
     );
     assert!(log.contains("\"message\":\"stopped\""), "{log}");
+    // The request's id, method and route are on its log lines, with what it answered.
+    assert!(
+        seen.iter().any(|line| line.contains("req-test-42")
+            && line.contains("\"route\":\"/health/\"")
+            && line.contains("\"status\":200")),
+        "no log line of the request: {log}"
+    );
     for secret in [
         "hunter2-db-password",
         "s3cr3t-signing-key",
@@ -197,7 +205,7 @@ async fn serve_answers_health_hides_secrets_and_stops_on_sigterm(db: TestDb) {
 backend_tests!(
     migrate_creates_the_schema_and_a_second_run_changes_nothing,
     create_user_creates_then_updates_and_refuses_an_empty_password,
-    serve_answers_health_hides_secrets_and_stops_on_sigterm,
+    serve_answers_health_logs_requests_hides_secrets_and_stops_on_sigterm,
 );
 
 #[test]

@@ -280,6 +280,10 @@ pub fn gitomatic(dir: &std::path::Path) -> Command {
         "GITHUB_APP_PRIVATE_KEY",
         "GITHUB_APP_INSTALLATION_ID",
         "DISCOVERY_TOP_UP",
+        "REQUEST_TIMEOUT_SECONDS",
+        "HEADER_READ_TIMEOUT_SECONDS",
+        "CORS_ALLOWED_ORIGINS",
+        "JOB_RETENTION_DAYS",
     ] {
         command.env_remove(name);
     }

@@ -539,6 +539,7 @@ async fn the_scheduler_only_enqueues_and_empty_schedules_disable_it(db: TestDb) 
     let disabled = Config {
         discovery_schedule: String::new(),
         heartbeat_schedule: String::new(),
+        job_retention_days: 0,
         ..Config::default()
     };
     assert!(scheduler::start(&s.db, &disabled).await.unwrap().is_none());
@@ -587,6 +588,60 @@ async fn the_scheduler_only_enqueues_and_empty_schedules_disable_it(db: TestDb) 
         format!("{err:#}").contains("invalid schedule \"every full moon\""),
         "{err:#}"
     );
+}
+
+async fn ended_jobs_past_their_retention_are_deleted(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    let now = chrono::Utc::now();
+    let days_ago = |days: i64| Timestamp(now - chrono::Duration::days(days));
+    for (username, status, finished) in [
+        ("old-success", "succeeded", Some(days_ago(40))),
+        ("old-failure", "failed", Some(days_ago(31))),
+        ("recent-success", "succeeded", Some(days_ago(29))),
+        ("old-but-queued", "queued", None),
+    ] {
+        let task = Task::FullProfileSync {
+            username: username.to_owned(),
+        };
+        let id = task.enqueue(&s.db).await.unwrap().id();
+        with_pool!(&s.db, |pool| sqlx::query(
+            "UPDATE jobs SET status = $1, finished_at = $2, created_at = $3 WHERE id = $4"
+        )
+        .bind(status)
+        .bind(finished)
+        .bind(days_ago(41))
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+    }
+    let config = Config {
+        discovery_schedule: String::new(),
+        heartbeat_schedule: String::new(),
+        job_retention_days: 30,
+        ..Config::default()
+    };
+    let mut scheduler = scheduler::start(&s.db, &config).await.unwrap().unwrap();
+    let remaining = || async {
+        with_pool!(&s.db, |pool| sqlx::query_scalar::<_, String>(
+            "SELECT args_key FROM jobs ORDER BY args_key"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap())
+    };
+    for _ in 0..100 {
+        if remaining().await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    scheduler.shutdown().await.unwrap();
+    let left = remaining().await;
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left[0].contains("old-but-queued"), "{left:?}");
+    assert!(left[1].contains("recent-success"), "{left:?}");
 }
 
 async fn discovery_queues_the_least_recently_synced_out_of_step_developers(db: TestDb) {
@@ -755,6 +810,7 @@ backend_tests!(
     enqueueing_is_deduplicated_while_pending_only,
     failing_jobs_back_off_then_fail_with_their_error,
     the_scheduler_only_enqueues_and_empty_schedules_disable_it,
+    ended_jobs_past_their_retention_are_deleted,
     discovery_queues_the_least_recently_synced_out_of_step_developers,
     serve_runs_a_posted_sync_to_success_end_to_end,
     sync_user_runs_in_the_foreground_to_the_end,

@@ -24,4 +24,5 @@ mod resources;
 mod routing;
 mod schema;
 mod security;
+mod stack;
 mod sync;
