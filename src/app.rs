@@ -7,18 +7,22 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Db;
 use crate::github::GitHub;
 use crate::http;
+use crate::http::MetricsState;
 use crate::jobs::Background;
 use crate::state::AppState;
 use crate::sync::{DbLedger, Syncer};
 
 pub struct App {
     listener: TcpListener,
+    /// `metrics_bind`'s listener, when set.
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     db: Db,
     /// The workers' and the scheduler's own pool, so that API load cannot starve a sync of
@@ -46,6 +50,7 @@ impl App {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let metrics_listener = bind_metrics(&config).await?;
         let auth = Authenticator::new(
             config.secret_key.as_ref(),
             Duration::from_secs(config.token_lifetime_seconds),
@@ -54,11 +59,13 @@ impl App {
         let config = Arc::new(config);
         let state = AppState {
             db: db.clone(),
+            work_db: work_db.clone(),
             config: config.clone(),
             auth: Arc::new(auth),
         };
         Ok(Self {
             listener,
+            metrics_listener,
             router: http::router(state),
             db,
             work_db,
@@ -70,6 +77,13 @@ impl App {
     /// The app's own database handle; its statement count is the app's.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Where `metrics_bind` serves, when set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -88,14 +102,55 @@ impl App {
         let background =
             Background::start(&self.work_db, self.syncer.clone(), &self.config, workers).await?;
         tracing::info!(address = %self.local_addr(), workers, "listening");
+        let metrics = serve_metrics(
+            self.metrics_listener,
+            MetricsState::of_server(&self.db, &self.work_db),
+            &self.config,
+        );
         let header_read_timeout = Duration::from_secs(self.config.header_read_timeout_seconds);
         http::serve(self.listener, self.router, header_read_timeout, shutdown).await;
+        metrics.cancel();
         background.stop().await;
         self.db.close().await;
         self.work_db.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Binds `metrics_bind`, when set, and installs the process's metrics recorder either way.
+pub async fn bind_metrics(config: &Config) -> anyhow::Result<Option<TcpListener>> {
+    crate::metrics::install();
+    let Some(address) = config.metrics_bind else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {address}"))?;
+    Ok(Some(listener))
+}
+
+/// Serves `/metrics` on `listener`, if any, until the returned token is cancelled.
+pub fn serve_metrics(
+    listener: Option<TcpListener>,
+    state: MetricsState,
+    config: &Config,
+) -> CancellationToken {
+    let stop = CancellationToken::new();
+    if let Some(listener) = listener {
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "serving metrics");
+        }
+        let header_read_timeout = Duration::from_secs(config.header_read_timeout_seconds);
+        let stopped = stop.clone().cancelled_owned();
+        tokio::spawn(http::serve(
+            listener,
+            http::metrics_router(state),
+            header_read_timeout,
+            stopped,
+        ));
+    }
+    stop
 }
 
 /// Opens the configured database and brings its schema up to date.

@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -12,6 +13,7 @@ use crate::app::{self, App};
 use crate::auth::password;
 use crate::config::Config;
 use crate::db::users::Saved;
+use crate::http::MetricsState;
 use crate::jobs::{self, Background, Task};
 use crate::sync::{Steps, SyncError, Syncer};
 use crate::telemetry;
@@ -109,11 +111,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let db = app::connect_and_migrate(&config).await?;
+            let metrics_listener = app::bind_metrics(&config).await?;
             let syncer = app::syncer(&db, &config)?;
             let workers = config.workers.max(1);
             let background = Background::start(&db, syncer, &config, workers).await?;
+            let metrics = app::serve_metrics(
+                metrics_listener,
+                MetricsState {
+                    db: db.clone(),
+                    pools: Arc::new([("work", db.clone())]),
+                },
+                &config,
+            );
             tracing::info!(workers, "worker process running");
             app::shutdown_signal().await;
+            metrics.cancel();
             background.stop().await;
             db.close().await;
             Ok(())

@@ -211,6 +211,7 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     pub header_read_timeout_seconds: u64,
     pub cors_allowed_origins: CorsOrigins,
+    pub metrics_bind: Option<SocketAddr>,
     pub github_api_url: String,
     pub github_token: Option<Secret>,
     pub github_api_user: Option<String>,
@@ -293,6 +294,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             header_read_timeout_seconds: 10,
             cors_allowed_origins: CorsOrigins::None,
+            metrics_bind: None,
             github_api_url: "https://api.github.com".to_owned(),
             github_token: None,
             github_api_user: None,
@@ -375,6 +377,9 @@ impl Config {
             &mut self.header_read_timeout_seconds,
         )?;
         vars.set("CORS_ALLOWED_ORIGINS", &mut self.cors_allowed_origins)?;
+        if let Some(address) = vars.parsed("METRICS_BIND")? {
+            self.metrics_bind = Some(address);
+        }
         if let Some(key) = vars.get("SECRET_KEY") {
             self.secret_key = Some(Secret::new(key));
         }
@@ -499,6 +504,12 @@ header_read_timeout_seconds = {header_timeout}
 # "https://app.example.com", which may send credentials (Basic or a bearer token); "*" for any
 # origin, without credentials; empty (the default) for none. Environment: CORS_ALLOWED_ORIGINS.
 cors_allowed_origins = "{cors}"
+
+# Prometheus metrics are at /metrics on the API's port, behind the API's credentials. Set an
+# address here (e.g. "0.0.0.0:9100", on a network only the scraper reaches) to also serve
+# them there, without credentials; `gitomatic worker` serves them only there.
+# Environment: METRICS_BIND.
+# metrics_bind = "127.0.0.1:9100"
 
 # GitHub's API, or GitHub Enterprise's "https://HOST/api/v3". Environment: GITHUB_API_URL.
 github_api_url = "{github_api_url}"

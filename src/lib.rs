@@ -9,6 +9,7 @@ pub mod error; // ApiError, the one error type of the HTTP API
 pub mod github; // the rate-limit-aware GitHub client and its models
 pub mod http; // the router and the /github/ API
 pub mod jobs; // durable jobs: kinds, workers, the scheduler
+pub mod metrics; // Prometheus metrics: names, labels, what is counted and what is read when scraped
 pub mod state; // AppState shared by handlers
 pub mod sync; // GitHub answers into stored records: one function per sync kind
 pub mod telemetry; // tracing set-up

@@ -9,6 +9,8 @@ use crate::db::Db;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// The workers' and the scheduler's pool: the metrics show its use.
+    pub work_db: Db,
     pub config: Arc<Config>,
     pub auth: Arc<Authenticator>,
 }

@@ -40,6 +40,7 @@ pub mod rate_limits;
 pub mod related;
 pub mod repositories;
 pub mod sql;
+pub mod stats;
 mod timestamp;
 pub mod users;
 
@@ -190,6 +191,14 @@ impl Db {
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The pool's open connections, and how many of them are idle.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match &self.pool {
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
     }
 
     /// One round trip: whether the database answers at all.

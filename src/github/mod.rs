@@ -245,6 +245,7 @@ impl GitHub {
                     renewed = true;
                 }
                 Attempt::Transient(what, cause) => {
+                    crate::metrics::github_retry();
                     transient += 1;
                     if transient > self.max_retries {
                         return Err(GitHubError::Failed {
@@ -261,6 +262,7 @@ impl GitHub {
                     tokio::time::sleep(delay).await;
                 }
                 Attempt::Secondary(retry_after) => {
+                    crate::metrics::github_secondary_limit();
                     secondary += 1;
                     if secondary > MAX_SECONDARY_WAITS {
                         return Err(GitHubError::failed_because(
@@ -323,10 +325,12 @@ impl GitHub {
         let response = match request.send().await {
             Ok(response) => response,
             Err(err) => {
+                crate::metrics::github_request(resource, "error");
                 return Attempt::Transient("sending the request".into(), Some(Arc::new(err)));
             }
         };
         let status = response.status();
+        crate::metrics::github_request(resource, status.as_str());
         let headers = response.headers().clone();
         let quota = Quota::from_headers(&headers);
         if let Some(quota) = quota.clone() {
@@ -421,8 +425,10 @@ impl GitHub {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         let Ok(response) = request.send().await else {
+            crate::metrics::github_request("rate_limit", "error");
             return;
         };
+        crate::metrics::github_request("rate_limit", response.status().as_str());
         let Ok(body) = response.json::<Value>().await else {
             return;
         };

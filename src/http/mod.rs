@@ -18,6 +18,7 @@ mod routes;
 mod serve;
 mod stack;
 
+pub use routes::metrics::MetricsState;
 pub use serve::serve;
 
 use axum::Router;
@@ -46,8 +47,15 @@ pub fn router(state: AppState) -> Router {
         )))
         .merge(public_routes())
         .layer(middleware::from_fn(negotiate::middleware));
+    let metrics = Router::new()
+        .route("/metrics", get(routes::metrics::metrics))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ));
     let router = Router::new()
         .merge(Router::from(api))
+        .merge(metrics)
         .merge(routes::docs::router(api_document()))
         .route(
             "/",
@@ -60,6 +68,13 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(limits::enforce))
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES));
     stack::around(router, &config).with_state(state)
+}
+
+/// `/metrics` alone, without authentication, for `metrics_bind`.
+pub fn metrics_router(state: routes::metrics::MetricsState) -> Router {
+    Router::new()
+        .route("/metrics", get(routes::metrics::metrics))
+        .with_state(state)
 }
 
 /// The OpenAPI document: what the routes register, completed with what they share.

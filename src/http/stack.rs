@@ -1,17 +1,18 @@
 //! The tower-http layers around every route, outermost first: a request id (taken from
 //! `x-request-id` or made up, echoed in the answer), a trace span carrying it with the method
 //! and the matched route (so every log line of the request names them), panics answered as
-//! 500s, CORS, ETags, compression, and the request time-out.
+//! 500s, CORS, ETags, compression, the answer counted for the metrics, and the request
+//! time-out.
 
 use std::any::Any;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -24,6 +25,7 @@ use tracing::{Level, Span};
 use crate::config::{Config, CorsOrigins};
 use crate::error::ApiError;
 use crate::http::etag;
+use crate::metrics;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -36,6 +38,7 @@ pub fn around<S: Clone + Send + Sync + 'static>(router: Router<S>, config: &Conf
             timeout,
         ))
         .layer(middleware::map_response(timed_out_in_api_shape))
+        .layer(middleware::from_fn(count_answer))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(etag::conditional));
     if let Some(cors) = cors(&config.cors_allowed_origins) {
@@ -82,6 +85,25 @@ fn request_span(request: &Request) -> Span {
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str);
     tracing::info_span!("request", id, method = %request.method(), route)
+}
+
+/// Counts the answer by route template, method and status, with its latency.
+async fn count_answer(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let response = next.run(request).await;
+    metrics::http_answered(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// The time-out layer answers a bare 503; the API answers in its own shape.

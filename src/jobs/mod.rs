@@ -34,6 +34,15 @@ pub enum Task {
 }
 
 impl Task {
+    /// Every kind's name, as jobs store it.
+    pub const NAMES: [&'static str; 5] = [
+        "full_profile_sync",
+        "full_repository_sync",
+        "discovery_scraper",
+        "heartbeat",
+        "crawl",
+    ];
+
     /// The job's name and its arguments, as stored.
     fn stored(&self) -> (String, Value) {
         let mut object = match serde_json::to_value(self) {
@@ -164,5 +173,23 @@ mod tests {
         };
         assert_eq!(args_key(&task.args()), args_key(&lower.args()));
         assert_eq!(Task::from_stored("nope", &json!({})), None);
+    }
+
+    #[test]
+    fn names_lists_every_kind() {
+        let every = [
+            Task::FullProfileSync {
+                username: "a".into(),
+            },
+            Task::FullRepositorySync {
+                username: "a".into(),
+                repo_name: "b".into(),
+            },
+            Task::DiscoveryScraper,
+            Task::Heartbeat,
+            Task::Crawl { usernames: vec![] },
+        ];
+        let names: Vec<String> = every.iter().map(Task::name).collect();
+        assert_eq!(names, Task::NAMES);
     }
 }

@@ -221,6 +221,14 @@ impl Worker {
             }
             Some(Err(err)) => self.failed(&job, &err),
         };
+        let how = match end.status {
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Postponed => "postponed",
+            _ if end.attempts > job.attempts => "retried",
+            _ => "released",
+        };
+        crate::metrics::job_run(&job.name, how);
         // The lease is kept while the end waits out an outage, so that no other worker takes
         // the job up meanwhile.
         let ended = self.end_run(job.id, &end, Some(&steps.state()), stop).await;

@@ -10,6 +10,7 @@ use crate::db::developers::{Unhydrated, mark_gone_stmt, upsert_profiles_stmt};
 use crate::db::{Key, Timestamp};
 use crate::github::graphql::{self, BATCH};
 use crate::github::{GRAPHQL, GitHubError};
+use crate::metrics::Stored;
 
 /// How a GraphQL batch of profiles went.
 enum Batch {
@@ -107,6 +108,11 @@ impl Syncer {
         }
         statements.extend(upsert_profiles_stmt(&profiles, now));
         self.db.run_in_transaction(&statements).await?;
+        Stored {
+            developers: profiles.len(),
+            ..Stored::default()
+        }
+        .count();
         Ok(Batch::Stored { by_rest })
     }
 }

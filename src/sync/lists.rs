@@ -25,6 +25,7 @@ use crate::db::{Key, Timestamp};
 use crate::github::graphql::{self, Connection, PageRequest};
 use crate::github::models::{STAR_JSON, SimpleUser, Stargazer, StarredRepository};
 use crate::github::{Fetched, GRAPHQL, GitHubError};
+use crate::metrics::Stored;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -329,6 +330,8 @@ struct Round {
     completed: Vec<List>,
     /// The GitHub ids of the developers its pages named.
     met: Vec<i64>,
+    /// What its statements write, for the metrics.
+    stored: Stored,
     failure: Option<SyncError>,
 }
 
@@ -366,6 +369,8 @@ impl Round {
         let records = &mut self.records;
         let owners = records.repositories.iter().map(|r| r.owner.clone());
         records.developers.extend(owners.collect::<Vec<_>>());
+        self.stored.developers = records.developers.len();
+        self.stored.repositories = records.repositories.len();
         let mut statements: Vec<Sql> = upsert_listed_stmt(&records.developers, now)
             .into_iter()
             .collect();
@@ -450,6 +455,7 @@ impl Syncer {
                 self.fetch_round(next)
             );
             stored?;
+            round.stored.count();
             steps
                 .complete_all(round.completed.iter().map(List::step).collect())
                 .await?;
@@ -594,6 +600,7 @@ impl Syncer {
                     remember,
                 }) => {
                     steps.page_stored(items.links.len());
+                    round.stored.edges += items.links.len();
                     round
                         .met
                         .extend(items.developers.iter().map(|d| d.github_id));

@@ -26,6 +26,7 @@ use crate::db::repositories::{
 use crate::db::sql::Sql;
 use crate::db::{Db, Key, Timestamp, is_unavailable};
 use crate::github::{CORE, Cause, Fetched, GRAPHQL, GitHub, GitHubError};
+use crate::metrics::Stored;
 use convert::segment;
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +148,11 @@ impl Syncer {
         // The validator goes with the record: a 304 later must mean "what is stored is current".
         statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
+        Stored {
+            developers: 1,
+            ..Stored::default()
+        }
+        .count();
         Ok(self.db.known_developer(Key::Name(&login)).await?)
     }
 
@@ -183,6 +189,12 @@ impl Syncer {
         let mut statements = upsert_repositories_stmts(&[record], now);
         statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
+        Stored {
+            developers: 1,
+            repositories: 1,
+            edges: 0,
+        }
+        .count();
         Ok(self
             .db
             .known_repository(&full_name)

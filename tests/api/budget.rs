@@ -11,10 +11,9 @@ use gitomatic::db::Db;
 use gitomatic::jobs::Task;
 use gitomatic::sync::Steps;
 use gitomatic::with_pool;
-use reqwest::StatusCode;
 
 use crate::fake_github::{FakeGitHub, Graph, Network};
-use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests, gitomatic};
+use crate::helpers::{TestApp, TestDb, backend_tests, gitomatic};
 use crate::sync::{SMALL, expected, setup_with, stored};
 
 const APP_ID: u64 = 4242;
@@ -246,15 +245,7 @@ async fn an_idle_service_spends_each_window_down_to_the_threshold(test_db: TestD
         config.github_token = Some(Secret::new("fake-token"));
     })
     .await;
-    let posted = app
-        .client
-        .post(app.url("/github/tasks/"))
-        .basic_auth(USER, Some(PASSWORD))
-        .form(&[("name", "full_profile_sync"), ("username", "center")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), StatusCode::OK);
+    app.queue_profile_sync("center").await;
     // Until the crawl has spent more than one window's points.
     let deadline = Instant::now() + Duration::from_secs(120);
     while fake.points() <= 10 {

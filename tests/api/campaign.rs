@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use gitomatic::config::Secret;
 use gitomatic::with_pool;
-use reqwest::StatusCode;
 
 use crate::fake_github::{FakeGitHub, Faults, Graph, Shape};
-use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests};
+use crate::helpers::{TestApp, TestDb, backend_tests};
 use crate::sync::{expected, floor, stored};
 
 async fn syncs_under_every_fault_and_a_spent_quota_store_the_clean_graph(db: TestDb) {
@@ -47,15 +46,7 @@ async fn syncs_under_every_fault_and_a_spent_quota_store_the_clean_graph(db: Tes
         config.github_secondary_wait_seconds = 1;
     })
     .await;
-    let posted = app
-        .client
-        .post(app.url("/github/tasks/"))
-        .basic_auth(USER, Some(PASSWORD))
-        .form(&[("name", "full_profile_sync"), ("username", "center")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), StatusCode::OK);
+    app.queue_profile_sync("center").await;
 
     let started = Instant::now();
     let mut postponed = false;

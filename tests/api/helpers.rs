@@ -155,6 +155,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// The real app, serving on a random local port against its own database, with one API user.
 pub struct TestApp {
     pub address: String,
+    /// `http://` and `metrics_bind`'s address, when set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// The app's own database handle: statements run through it are counted.
     pub db: Db,
@@ -190,6 +192,9 @@ impl TestApp {
         configure(&mut config);
         let app = App::build(config).await.expect("the app builds");
         let address = format!("http://{}", app.local_addr());
+        let metrics_address = app
+            .metrics_addr()
+            .map(|address| format!("http://{address}"));
         let db = app.db().clone();
         db.save_user(USER, &password::hash(PASSWORD)).await.unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -202,6 +207,7 @@ impl TestApp {
             .unwrap();
         Self {
             address,
+            metrics_address,
             client,
             db,
             shutdown: Some(shutdown),
@@ -239,6 +245,35 @@ impl TestApp {
         let status = response.status();
         let body = response.json().await.expect("a JSON body");
         (status, body)
+    }
+
+    /// Queues a full profile sync of `login` as the test user; the job's path.
+    pub async fn queue_profile_sync(&self, login: &str) -> String {
+        let posted = self
+            .client
+            .post(self.url("/github/tasks/"))
+            .basic_auth(USER, Some(PASSWORD))
+            .form(&[("name", "full_profile_sync"), ("username", login)])
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(posted.status(), StatusCode::OK);
+        let accepted: Value = posted.json().await.expect("a JSON body");
+        let job = accepted["job"].as_str().expect("the job's URL");
+        job.strip_prefix(&self.address)
+            .expect("a link to this app")
+            .to_owned()
+    }
+
+    /// The job at `path` once it has ended, succeeded or failed.
+    pub async fn job_end(&self, path: &str) -> Value {
+        loop {
+            let (_, job) = self.json(path).await;
+            if job["status"] == "succeeded" || job["status"] == "failed" {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops the server gracefully and reports how it ended.
@@ -283,6 +318,7 @@ pub fn gitomatic(dir: &std::path::Path) -> Command {
         "REQUEST_TIMEOUT_SECONDS",
         "HEADER_READ_TIMEOUT_SECONDS",
         "CORS_ALLOWED_ORIGINS",
+        "METRICS_BIND",
         "JOB_RETENTION_DAYS",
     ] {
         command.env_remove(name);

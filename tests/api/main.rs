@@ -17,6 +17,7 @@ mod filters;
 mod graphql;
 mod health;
 mod jobs;
+mod metrics;
 mod negotiation;
 mod outage;
 mod pagination;

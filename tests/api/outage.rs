@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::fake_github::{FakeGitHub, Graph, Shape};
-use crate::helpers::{Backend, Fixture, PASSWORD, TestApp, TestDb, USER};
+use crate::helpers::{Backend, Fixture, TestApp, TestDb};
 use crate::sync::{expected, stored};
 
 struct Proxy {
@@ -143,15 +143,7 @@ async fn a_database_outage_answers_503_and_the_sync_completes_after_it() {
         })
     };
 
-    let posted = app
-        .client
-        .post(app.url("/github/tasks/"))
-        .basic_auth(USER, Some(PASSWORD))
-        .form(&[("name", "full_profile_sync"), ("username", "center")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), StatusCode::OK);
+    app.queue_profile_sync("center").await;
     // Cut while the sync is under way: after it has fetched some pages, before the end.
     let deadline = Instant::now() + Duration::from_secs(60);
     while fake.counted() < 50 {

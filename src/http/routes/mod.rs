@@ -5,6 +5,7 @@ pub mod developers;
 pub mod docs;
 pub mod health;
 pub mod jobs;
+pub mod metrics;
 pub mod rate_limits;
 pub mod repositories;
 pub mod root;

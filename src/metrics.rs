@@ -1,0 +1,151 @@
+//! Prometheus metrics, through the `metrics` facade and its Prometheus exporter: the names
+//! and labels live here. Events (requests answered, GitHub calls, job runs, records
+//! stored) are counted as they happen, per process; the state of the store (jobs by kind and
+//! status, the queue's lag, GitHub's quotas, record totals) is read from the database when
+//! scraped, so that every process on it reports the same.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::sync::Mutex;
+
+use crate::db::{Db, Timestamp};
+use crate::jobs::Task;
+
+const HTTP_DURATION: &str = "http_request_duration_seconds";
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+const JOB_STATUSES: [&str; 5] = ["queued", "running", "postponed", "succeeded", "failed"];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// One scrape at a time: the store's gauges are set, then rendered, and two scrapes
+/// interleaved could render another's figures.
+static RENDERING: Mutex<()> = Mutex::const_new(());
+
+/// The process's recorder, installed on first use. Without it (one-off commands) the
+/// counting below costs next to nothing and records nothing.
+pub fn install() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_owned()), LATENCY_BUCKETS)
+            .expect("the latency buckets are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed; /metrics stays empty");
+        }
+        // Samples wait in per-thread buffers until upkeep folds them in: without it, a
+        // process nobody scrapes would keep every latency it ever measured.
+        let upkeep = handle.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
+        handle
+    })
+}
+
+/// The text exposition of every metric, the store's state read from `db` first; and the
+/// pools' use, for each named pool.
+pub async fn render(db: &Db, pools: &[(&'static str, Db)]) -> sqlx::Result<String> {
+    let handle = install();
+    let _rendering = RENDERING.lock().await;
+    let now = Timestamp::now();
+    for name in Task::NAMES {
+        for status in JOB_STATUSES {
+            gauge!("jobs", "kind" => name, "status" => status).set(0.0);
+        }
+    }
+    for jobs in db.job_counts().await? {
+        gauge!("jobs", "kind" => jobs.name, "status" => jobs.status).set(jobs.count as f64);
+    }
+    let lag = db
+        .oldest_due(now)
+        .await?
+        .map_or(0.0, |due| (now.0 - due.0).as_seconds_f64().max(0.0));
+    gauge!("job_queue_lag_seconds").set(lag);
+    for quota in db.every_quota().await? {
+        let resource = quota.resource;
+        gauge!("github_quota_limit", "resource" => resource.clone()).set(quota.limit as f64);
+        gauge!("github_quota_remaining", "resource" => resource.clone())
+            .set(quota.remaining as f64);
+        gauge!("github_quota_reset_timestamp_seconds", "resource" => resource)
+            .set(quota.reset as f64);
+    }
+    for (table, total) in db.record_totals().await? {
+        gauge!("records", "table" => table).set(total as f64);
+    }
+    for (name, pool) in pools {
+        let (size, idle) = pool.pool_usage();
+        gauge!("db_pool_connections", "pool" => *name, "state" => "idle").set(idle as f64);
+        gauge!("db_pool_connections", "pool" => *name, "state" => "in_use")
+            .set(size.saturating_sub(idle as u32) as f64);
+    }
+    handle.run_upkeep();
+    Ok(handle.render())
+}
+
+/// An answer of ours: `route` is the matched route's template, never the raw path, so that
+/// ids do not make a series each.
+pub fn http_answered(method: &str, route: &str, status: u16, elapsed: Duration) {
+    let method = match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method.to_owned(),
+        _ => "other".to_owned(),
+    };
+    counter!("http_requests_total", "method" => method.clone(), "route" => route.to_owned(),
+        "status" => status.to_string())
+    .increment(1);
+    histogram!(HTTP_DURATION, "method" => method, "route" => route.to_owned())
+        .record(elapsed.as_secs_f64());
+}
+
+/// A request to GitHub answered (`status`) or failed before an answer (`"error"`).
+pub fn github_request(resource: &str, status: &str) {
+    counter!("github_requests_total", "resource" => resource.to_owned(),
+        "status" => status.to_owned())
+    .increment(1);
+}
+
+/// A request to GitHub tried again after a transient fault.
+pub fn github_retry() {
+    counter!("github_retries_total").increment(1);
+}
+
+/// A secondary rate limit met.
+pub fn github_secondary_limit() {
+    counter!("github_secondary_limits_total").increment(1);
+}
+
+/// How a run of a job ended: succeeded, failed, retried (to run again after a failure),
+/// postponed (until a quota resets) or released (the worker stopped, or the database left).
+pub fn job_run(kind: &str, outcome: &'static str) {
+    counter!("job_runs_total", "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
+}
+
+/// Records and edges a sync wrote (inserted or brought up to date).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub developers: usize,
+    pub repositories: usize,
+    pub edges: usize,
+}
+
+impl Stored {
+    pub fn count(self) {
+        for (kind, n) in [
+            ("developers", self.developers),
+            ("repositories", self.repositories),
+            ("edges", self.edges),
+        ] {
+            if n > 0 {
+                counter!("records_stored_total", "kind" => kind).increment(n as u64);
+            }
+        }
+    }
+}
