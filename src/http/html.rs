@@ -5,16 +5,22 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use crate::http::forms;
 use crate::http::params::Params;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#222}\
 header{background:#24292f;color:#fff;padding:.7em 1.2em}header small{opacity:.7}header a{color:#fff;text-decoration:none;font-weight:600}\
 main{padding:1em 1.2em}h1{font-size:1.3em;margin:.2em 0 .6em}.request{font-family:monospace;background:#f4f4f4;padding:.5em;border-radius:4px}\
 table{border-collapse:collapse;margin:.3em 0}th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}\
-th{background:#fafafa;font-weight:600}ul{margin:0;padding-left:1.2em}.null{color:#999}.formats a{margin-right:1em}";
+th{background:#fafafa;font-weight:600}ul{margin:0;padding-left:1.2em}.null{color:#999}.formats a{margin-right:1em}\
+form{margin:.6em 0}fieldset{border:1px solid #ddd;border-radius:4px}label{margin-right:.8em;white-space:nowrap}\
+details.filters{margin:.6em 0}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(16em,1fr));gap:.3em .8em;margin:.5em 0}\
+.grid label{display:flex;justify-content:space-between;gap:.5em;font-size:.9em}.grid input,.grid select{width:9em}\
+nav.pages{margin:.6em 0}nav.pages a,nav.pages span{margin-right:1em}nav.pages span{color:#999}";
 
-/// A whole page for the answer `value` to `method path_and_query`.
-pub fn page(method: &str, path_and_query: &str, value: &Value) -> String {
+/// A whole page for the answer `value` to `method path_and_query`, served by `route` (the
+/// matched route's template), whose forms it offers.
+pub fn page(method: &str, path_and_query: &str, route: Option<&str>, value: &Value) -> String {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -36,6 +42,7 @@ pub fn page(method: &str, path_and_query: &str, value: &Value) -> String {
         json = escape(&json_link),
         version = concat!("v", env!("CARGO_PKG_VERSION")),
     );
+    out.push_str(&forms::controls(route, path, &params, value));
     render(&mut out, value);
     out.push_str("</main></body></html>");
     out
@@ -124,14 +131,13 @@ mod tests {
             "followers": ["http://h/a/"],
             "email": null
         });
-        let html = page("GET", "/github/developers/?page=2", &value);
+        let html = page("GET", "/github/developers/?page=2", None, &value);
         assert!(html.contains("<a href=\"http://h/github/developers/1/\">"));
         assert!(html.contains("<a href=\"http://h/a/\">"));
         assert!(html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"));
         assert!(!html.contains("<script>"));
         assert!(html.contains("<title>Developers · git-o-matic-9k</title>"));
         assert!(html.contains("href=\"/github/developers/?format=json&amp;page=2\""));
-        assert!(html.contains(concat!("<small>v", env!("CARGO_PKG_VERSION"), "</small>")));
         assert!(html.contains(concat!("<small>v", env!("CARGO_PKG_VERSION"), "</small>")));
     }
 }

@@ -4,6 +4,7 @@ mod auth;
 mod embed;
 mod etag;
 mod filters;
+mod forms;
 mod html;
 mod limits;
 mod method;

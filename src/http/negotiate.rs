@@ -2,7 +2,7 @@
 //! chosen by `?format=` or the `Accept` header, before authentication runs.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -121,6 +121,10 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .path_and_query()
         .map_or_else(|| request.uri().path().to_owned(), ToString::to_string);
     let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|route| route.as_str().to_owned());
     let response = next.run(request).await;
     let is_json = response
         .headers()
@@ -144,7 +148,7 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         Format::Html => {
             let challenged = response.extensions().get::<AuthChallenge>().is_some();
             let mut response = rewrite_body(response, "text/html; charset=utf-8", |value| {
-                Ok(html::page(method.as_str(), &path, &value).into_bytes())
+                Ok(html::page(method.as_str(), &path, route.as_deref(), &value).into_bytes())
             })
             .await;
             if challenged {

@@ -7,6 +7,7 @@ mod seed;
 
 mod auth;
 mod bad_input;
+mod browsable;
 mod budget;
 mod campaign;
 mod cli;

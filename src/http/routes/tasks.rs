@@ -105,7 +105,7 @@ pub struct TaskRefused {
     pub error: String,
 }
 
-const TASKS: [TaskInfo; 3] = [
+pub const TASKS: [TaskInfo; 3] = [
     TaskInfo {
         id: 1,
         name: "full_profile_sync",
