@@ -4,13 +4,15 @@
 //! status, the queue's lag, GitHub's quotas, record totals) is read from the database when
 //! scraped, so that every process on it reports the same.
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
+use std::sync::{OnceLock, PoisonError};
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::Mutex;
 
+use crate::db::jobs::JobStatus;
 use crate::db::{Db, Timestamp};
 use crate::jobs::Task;
 
@@ -18,7 +20,6 @@ const HTTP_DURATION: &str = "http_request_duration_seconds";
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
-const JOB_STATUSES: [&str; 5] = ["queued", "running", "postponed", "succeeded", "failed"];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 /// One scrape at a time: the store's gauges are set, then rendered, and two scrapes
@@ -58,8 +59,8 @@ pub async fn render(db: &Db, pools: &[(&'static str, Db)]) -> sqlx::Result<Strin
     let _rendering = RENDERING.lock().await;
     let now = Timestamp::now();
     for name in Task::NAMES {
-        for status in JOB_STATUSES {
-            gauge!("jobs", "kind" => name, "status" => status).set(0.0);
+        for status in JobStatus::ALL {
+            gauge!("jobs", "kind" => name, "status" => status.as_str()).set(0.0);
         }
     }
     for jobs in db.job_counts().await? {
@@ -110,6 +111,23 @@ pub fn github_request(resource: &str, status: &str) {
     counter!("github_requests_total", "resource" => resource.to_owned(),
         "status" => status.to_owned())
     .increment(1);
+}
+
+/// Requests a GitHub client sent that the dashboard's history has not saved yet, by
+/// resource.
+#[derive(Debug, Default)]
+pub struct UnsavedRequests(std::sync::Mutex<BTreeMap<String, i64>>);
+
+impl UnsavedRequests {
+    pub fn add(&self, resource: &str, requests: i64) {
+        let mut unsaved = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *unsaved.entry(resource.to_owned()).or_default() += requests;
+    }
+
+    /// Every count, leaving none.
+    pub fn take(&self) -> BTreeMap<String, i64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 /// A request to GitHub tried again after a transient fault.

@@ -25,7 +25,7 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    const ALL: [Self; 5] = [
+    pub const ALL: [Self; 5] = [
         Self::Queued,
         Self::Running,
         Self::Postponed,

@@ -27,6 +27,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::config::Config;
+use crate::metrics::UnsavedRequests;
 pub use credential::Credential;
 use ledger::{Ledger, Place};
 pub use quota::{CORE, GRAPHQL, Quota, Quotas};
@@ -135,6 +136,8 @@ pub struct GitHub {
     max_retries: u32,
     retry_base: Duration,
     secondary_wait: Duration,
+    /// What was sent, for the dashboard's requests per hour.
+    unsaved: UnsavedRequests,
 }
 
 impl GitHub {
@@ -164,7 +167,21 @@ impl GitHub {
             max_retries: config.github_max_retries,
             retry_base: Duration::from_millis(config.github_retry_base_ms),
             secondary_wait: Duration::from_secs(config.github_secondary_wait_seconds),
+            unsaved: UnsavedRequests::default(),
         })
+    }
+
+    /// The requests sent and not yet saved in the dashboard's history.
+    pub fn unsaved_requests(&self) -> &UnsavedRequests {
+        &self.unsaved
+    }
+
+    /// Counts a request answered with `status`, or `"error"` when no answer came.
+    fn sent(&self, resource: &str, status: &str) {
+        crate::metrics::github_request(resource, status);
+        if status != "error" {
+            self.unsaved.add(resource, 1);
+        }
     }
 
     /// The absolute URL of an API path (`/users/octocat`), under GitHub Enterprise's prefix too.
@@ -325,12 +342,12 @@ impl GitHub {
         let response = match request.send().await {
             Ok(response) => response,
             Err(err) => {
-                crate::metrics::github_request(resource, "error");
+                self.sent(resource, "error");
                 return Attempt::Transient("sending the request".into(), Some(Arc::new(err)));
             }
         };
         let status = response.status();
-        crate::metrics::github_request(resource, status.as_str());
+        self.sent(resource, status.as_str());
         let headers = response.headers().clone();
         let quota = Quota::from_headers(&headers);
         if let Some(quota) = quota.clone() {
@@ -425,10 +442,10 @@ impl GitHub {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         let Ok(response) = request.send().await else {
-            crate::metrics::github_request("rate_limit", "error");
+            self.sent("rate_limit", "error");
             return;
         };
-        crate::metrics::github_request("rate_limit", response.status().as_str());
+        self.sent("rate_limit", response.status().as_str());
         let Ok(body) = response.json::<Value>().await else {
             return;
         };

@@ -16,7 +16,8 @@ th{background:#fafafa;font-weight:600}ul{margin:0;padding-left:1.2em}.null{color
 form{margin:.6em 0}fieldset{border:1px solid #ddd;border-radius:4px}label{margin-right:.8em;white-space:nowrap}\
 details.filters{margin:.6em 0}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(16em,1fr));gap:.3em .8em;margin:.5em 0}\
 .grid label{display:flex;justify-content:space-between;gap:.5em;font-size:.9em}.grid input,.grid select{width:9em}\
-nav.pages{margin:.6em 0}nav.pages a,nav.pages span{margin-right:1em}nav.pages span{color:#999}";
+nav.pages{margin:.6em 0}nav.pages a,nav.pages span{margin-right:1em}nav.pages span{color:#999}\
+header a.nav{font-weight:400;margin-left:1.5em;opacity:.85}";
 
 /// A whole page for the answer `value` to `method path_and_query`, served by `route` (the
 /// matched route's template), whose forms it offers.
@@ -26,26 +27,33 @@ pub fn page(method: &str, path_and_query: &str, route: Option<&str>, value: &Val
         .unwrap_or((path_and_query, ""));
     let params = Params::parse(Some(query));
     let json_link = format!("{path}?{}", params.with("format", Some("json")));
-    let mut out = String::with_capacity(4096);
+    let mut main = String::with_capacity(4096);
     let _ = write!(
-        out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · git-o-matic-9k</title><style>{STYLE}</style></head><body>\
-         <header><a href=\"/github/\">git-o-matic-9k API</a> <small>{version}</small></header><main>\
-         <h1>{title}</h1><p class=\"request\">{method} {request}</p>\
+        main,
+        "<p class=\"request\">{method} {request}</p>\
          <p class=\"formats\">Formats: <a href=\"{json}\">json</a>\
          <a href=\"/github/swagger/\">swagger</a><a href=\"/github/redoc/\">redoc</a></p>",
-        title = escape(&title_of(path)),
         method = escape(method),
         request = escape(path_and_query),
         json = escape(&json_link),
-        version = concat!("v", env!("CARGO_PKG_VERSION")),
     );
-    out.push_str(&forms::controls(route, path, &params, value));
-    render(&mut out, value);
-    out.push_str("</main></body></html>");
-    out
+    main.push_str(&forms::controls(route, path, &params, value));
+    render(&mut main, value);
+    document(&title_of(path), "", &main)
+}
+
+/// The frame of every page: `head` (more of the `<head>`) and `main` are HTML as given.
+pub fn document(title: &str, head: &str, main: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · git-o-matic-9k</title><style>{STYLE}</style>{head}</head><body>\
+         <header><a href=\"/github/\">git-o-matic-9k API</a> <small>{version}</small> \
+         <a class=\"nav\" href=\"/github/dashboard/\">dashboard</a></header><main>\
+         <h1>{title}</h1>{main}</main></body></html>",
+        title = escape(title),
+        version = concat!("v", env!("CARGO_PKG_VERSION")),
+    )
 }
 
 /// "/github/developers/" → "Developers"; the root is "Api Root", as DRF titles it.

@@ -1,6 +1,7 @@
 //! The HTTP surface: the router and everything between a request and a handler.
 
 mod auth;
+mod charts;
 mod embed;
 mod etag;
 mod filters;
@@ -35,7 +36,9 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use routes::{auth_token, developers, jobs, rate_limits, repositories, root, tasks};
+use routes::{
+    auth_token, dashboard, developers, jobs, rate_limits, repositories, root, stats, tasks,
+};
 
 /// The whole service's routes. Order of checks for the API, as DRF's: content negotiation,
 /// authentication, then the method, then the handler.
@@ -105,6 +108,8 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::list, tasks::create))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::detail))
+        .routes(routes!(stats::stats))
+        .routes(routes!(dashboard::dashboard))
 }
 
 /// The root, and the token route, which checks Basic credentials itself.

@@ -37,6 +37,7 @@ use crate::http::routes::{ErrorDetail, developers, jobs, rate_limits, repositori
         (name = "auth", description = "Bearer tokens"),
         (name = "tasks", description = "Starting syncs"),
         (name = "jobs", description = "The work queue"),
+        (name = "stats", description = "How the crawl and the quotas are going"),
     )
 )]
 pub struct ApiDoc;

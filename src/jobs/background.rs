@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio_cron_scheduler::JobScheduler;
 use tokio_util::sync::CancellationToken;
 
-use super::{scheduler, worker};
+use super::{history, scheduler, worker};
 use crate::config::Config;
 use crate::db::Db;
 use crate::sync::Syncer;
@@ -14,11 +14,13 @@ use crate::sync::Syncer;
 pub struct Background {
     stop: CancellationToken,
     workers: Vec<tokio::task::JoinHandle<()>>,
+    history: tokio::task::JoinHandle<()>,
     scheduler: Option<JobScheduler>,
 }
 
 impl Background {
-    /// Starts `workers` workers and the scheduler's non-empty schedules.
+    /// Starts `workers` workers, the scheduler's non-empty schedules and the keeping of the
+    /// dashboard's history.
     pub async fn start(
         db: &Db,
         syncer: Arc<Syncer>,
@@ -39,9 +41,11 @@ impl Background {
                 tokio::spawn(async move { worker.run(stop).await })
             })
             .collect();
+        let history = tokio::spawn(history::keep(db.clone(), syncer, stop.clone()));
         Ok(Self {
             stop,
             workers,
+            history,
             scheduler,
         })
     }
@@ -57,5 +61,6 @@ impl Background {
         for worker in self.workers {
             let _ = worker.await;
         }
+        let _ = self.history.await;
     }
 }

@@ -2,6 +2,7 @@
 //! runs, the workers that claim jobs and the scheduler that enqueues periodic ones.
 
 mod background;
+pub mod history;
 pub mod scheduler;
 pub mod worker;
 

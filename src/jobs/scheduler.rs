@@ -78,4 +78,7 @@ async fn forget_ended_jobs(db: Db, retention: chrono::Duration) {
         Ok(deleted) => tracing::info!(deleted, "ended jobs past their retention deleted"),
         Err(err) => tracing::warn!(error = %err, "cannot delete ended jobs past their retention"),
     }
+    if let Err(err) = db.forget_history_before(before).await {
+        tracing::warn!(error = %err, "cannot delete the dashboard's history past its retention");
+    }
 }

@@ -76,6 +76,11 @@ pub struct Syncer {
 }
 
 impl Syncer {
+    /// The GitHub client the syncs go through.
+    pub fn github(&self) -> &GitHub {
+        &self.github
+    }
+
     pub fn new(db: Db, github: Arc<GitHub>) -> Self {
         Self { db, github }
     }

@@ -42,6 +42,8 @@ fn every_api_route_is_documented_with_its_errors_and_filters() {
         "/github/repositories/{id}/stargazers/",
         "/github/rate_limit/",
         "/github/rate_limit/{id}/",
+        "/github/stats/",
+        "/github/dashboard/",
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }

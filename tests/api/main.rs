@@ -13,6 +13,7 @@ mod campaign;
 mod cli;
 mod contract;
 mod crash;
+mod dashboard;
 mod docs;
 mod filters;
 mod graphql;

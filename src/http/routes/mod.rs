@@ -1,6 +1,7 @@
 //! One file per resource: its handlers, their OpenAPI annotations and their DTOs.
 
 pub mod auth_token;
+pub mod dashboard;
 pub mod developers;
 pub mod docs;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod metrics;
 pub mod rate_limits;
 pub mod repositories;
 pub mod root;
+pub mod stats;
 pub mod tasks;
 
 use serde::Serialize;

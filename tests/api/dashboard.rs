@@ -1,0 +1,227 @@
+//! `/github/stats/` and `/github/dashboard/`: the figures of the store, its history, and
+//! the page that draws them.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use gitomatic::db::stats::RecordSample;
+use gitomatic::db::{Db, Timestamp};
+use gitomatic::jobs::{Task, history};
+use gitomatic::with_pool;
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, TestDb, backend_tests};
+use crate::seed;
+use crate::sync::{SMALL, setup};
+
+async fn profile_job(db: &Db, login: &str, status: &str, error: Option<&str>) -> Uuid {
+    let task = Task::FullProfileSync {
+        username: login.to_owned(),
+    };
+    let id = task.enqueue(db).await.unwrap().id();
+    let run_at = Timestamp(Utc::now() + chrono::Duration::minutes(20));
+    with_pool!(db, |pool| sqlx::query(
+        "UPDATE jobs SET status = $1, last_error = $2, run_at = $3, \
+         finished_at = CASE WHEN $1 = 'failed' THEN $3 END WHERE id = $4"
+    )
+    .bind(status)
+    .bind(error)
+    .bind(run_at)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)
+    .unwrap());
+    id
+}
+
+fn hours_ago(hours: i64) -> Timestamp {
+    history::bucket_of(Timestamp(Utc::now() - chrono::Duration::hours(hours)), 3600)
+}
+
+/// A store with a bit of everything: records some complete, jobs in each state, a quota,
+/// a history.
+async fn seeded(app: &TestApp) {
+    let db = &app.db;
+    for id in 1..=4 {
+        let synced_at = (id <= 3).then(Timestamp::now);
+        let dev = seed::Dev {
+            synced_at,
+            ..seed::dev(id, &format!("dev-{id}"))
+        };
+        seed::developer(db, dev).await;
+    }
+    profile_job(db, "waiting", "postponed", None).await;
+    profile_job(db, "next", "queued", None).await;
+    profile_job(db, "broken", "failed", Some("GitHub said <no> & more")).await;
+    seed::rate_limit(db, "core", 5000, 4321, Utc::now().timestamp() + 1500).await;
+    for (hours, developers) in [(30, 1), (20, 2)] {
+        let sample = RecordSample {
+            at: hours_ago(hours),
+            developers,
+            developers_complete: developers - 1,
+            repositories: 0,
+            repositories_complete: 0,
+        };
+        db.save_record_sample(&sample).await.unwrap();
+    }
+    db.add_github_requests(hours_ago(2), "core", 40)
+        .await
+        .unwrap();
+    db.add_github_requests(hours_ago(2), "graphql", 7)
+        .await
+        .unwrap();
+    db.add_github_requests(hours_ago(2), "core", 2)
+        .await
+        .unwrap();
+    db.add_github_requests(hours_ago(60), "core", 1)
+        .await
+        .unwrap();
+}
+
+async fn stats_sum_up_the_store(app: TestApp) {
+    seeded(&app).await;
+    let (status, stats) = app.json("/github/stats/").await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(
+        stats["jobs"],
+        json!({"queued": 1, "running": 0, "postponed": 1, "succeeded": 0, "failed": 1})
+    );
+    assert_eq!(stats["postponed"][0]["args"]["username"], "waiting");
+    assert_eq!(stats["queued"][0]["args"]["username"], "next");
+    assert_eq!(stats["running"], json!([]));
+    assert_eq!(
+        stats["failures"][0]["last_error"],
+        "GitHub said <no> & more"
+    );
+    let quota = &stats["quotas"][0];
+    assert_eq!(
+        (&quota["resource"], &quota["limit"], &quota["remaining"]),
+        (&json!("core"), &json!(5000), &json!(4321))
+    );
+    let resets_in = quota["resets_in_seconds"].as_i64().unwrap();
+    assert!((1400..=1500).contains(&resets_in), "{resets_in}");
+    assert_eq!(
+        stats["records"],
+        json!({"developers": {"known": 4, "complete": 3},
+               "repositories": {"known": 0, "complete": 0}})
+    );
+    let history: Vec<(i64, i64)> = stats["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["developers"].as_i64().unwrap(),
+                s["developers_complete"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // The app's own keeper may have sampled the store while it was being filled.
+    assert_eq!(history[..2], [(1, 0), (2, 1)], "the samples");
+    assert_eq!(history.last(), Some(&(4, 3)), "then now");
+    let requests: Vec<(String, i64)> = stats["github_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["resource"].as_str().unwrap().to_owned(),
+                h["requests"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        requests,
+        [("core".to_owned(), 42), ("graphql".to_owned(), 7)],
+        "two days' worth, added up per hour"
+    );
+}
+
+async fn the_dashboard_draws_jobs_quotas_and_charts(app: TestApp) {
+    seeded(&app).await;
+    let response = app.get_auth("/github/dashboard/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<meta http-equiv=\"refresh\" content=\"60\">"));
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 3, "{page}");
+    for title in ["Developers", "Repositories", "GitHub requests per hour"] {
+        assert!(page.contains(&format!("aria-label=\"{title}\"")), "{title}");
+    }
+    assert_eq!(page.matches("<polyline class=\"series\"").count(), 4);
+    assert!(page.contains("<rect class=\"bar\""));
+    assert!(
+        page.contains("core: 4,321 of 5,000 left, resets in 2"),
+        "{page}"
+    );
+    assert!(page.contains("GitHub said &lt;no&gt; &amp; more"));
+    assert!(!page.contains("<no>"));
+    assert!(page.contains("full_profile_sync waiting</a>"));
+    assert!(
+        page.contains("(in 19 min)") || page.contains("(in 20 min)"),
+        "when it resumes"
+    );
+    assert!(
+        !page.contains("<script") && !page.contains("src="),
+        "nothing to fetch"
+    );
+
+    let anonymous = app.get("/github/dashboard/").await;
+    assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
+    let browser = app
+        .client
+        .get(app.url("/github/dashboard/"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.status(),
+        StatusCode::UNAUTHORIZED,
+        "asks for a login"
+    );
+}
+
+async fn the_history_is_kept_from_the_start(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    s.syncer.sync_user("center").await.unwrap();
+    let stop = CancellationToken::new();
+    let keeper = tokio::spawn(history::keep(s.db.clone(), s.syncer.clone(), stop.clone()));
+    let since = Timestamp(Utc::now() - chrono::Duration::hours(1));
+    let mut samples = Vec::new();
+    for _ in 0..250 {
+        samples = s.db.record_samples_since(since).await.unwrap();
+        if !samples.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    keeper.await.unwrap();
+    assert_eq!(samples.len(), 1, "sampled at once");
+    let sample = &samples[0];
+    assert_eq!((sample.developers, sample.developers_complete), (1, 1));
+    assert_eq!(sample.at.0.timestamp() % 600, 0, "in its ten-minute bucket");
+
+    let hourly = s.db.github_requests_since(since).await.unwrap();
+    let saved: i64 = hourly.iter().map(|hour| hour.requests).sum();
+    assert_eq!(saved as usize, s.fake.requests().len(), "{hourly:?}");
+    assert!(
+        hourly
+            .iter()
+            .all(|hour| hour.hour.0.timestamp() % 3600 == 0)
+    );
+}
+
+backend_tests!(
+    stats_sum_up_the_store,
+    the_dashboard_draws_jobs_quotas_and_charts,
+    the_history_is_kept_from_the_start,
+);
