@@ -1,6 +1,6 @@
 //! Ingest: the real binary (`gitomatic sync user center`, a child process) runs a full
 //! profile sync of a user with many followers against the in-tree fake GitHub, while this
-//! process watches its memory and the stored edges. Also the idle memory of `serve`.
+//! process watches its memory and the stored edges.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,7 +27,6 @@ pub struct Ingested {
     pub github_requests: usize,
     pub github_floor: usize,
     pub peak_rss_mb: f64,
-    pub idle_rss_mb: f64,
 }
 
 /// The user the sync starts from: `followers` followers, a few of everything else.
@@ -95,12 +94,11 @@ pub async fn measure(backend: &str, url: &str, followers: usize) -> anyhow::Resu
         github_requests: fake.counted(),
         github_floor: floor,
         peak_rss_mb: peak_kb as f64 / 1024.0,
-        idle_rss_mb: idle_rss_kb(url, &fake.url).await? as f64 / 1024.0,
     })
 }
 
 /// The binary this bench was built with, on `url`, talking to the fake GitHub.
-fn gitomatic(url: &str, github: &str) -> Command {
+pub fn gitomatic(url: &str, github: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gitomatic"));
     command
         .env("DATABASE_URL", url)
@@ -116,18 +114,7 @@ fn gitomatic(url: &str, github: &str) -> Command {
     command
 }
 
-/// `serve` with its default workers and scheduler, three seconds after it started.
-async fn idle_rss_kb(url: &str, github: &str) -> anyhow::Result<u64> {
-    let child = gitomatic(url, github)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .spawn()?;
-    let mut child = KillOnDrop(child);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    anyhow::ensure!(child.0.try_wait()?.is_none(), "serve stopped on its own");
-    proc_status_kb(child.0.id(), "VmRSS:").ok_or_else(|| anyhow::anyhow!("no VmRSS for serve"))
-}
-
-struct KillOnDrop(Child);
+pub struct KillOnDrop(pub Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -137,7 +124,7 @@ impl Drop for KillOnDrop {
 }
 
 /// A `kB` line of /proc/PID/status (Linux), e.g. `VmHWM:` (peak resident memory).
-fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
+pub fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -1,9 +1,11 @@
 //! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
-//! [--seconds N] [--ingest-followers N] [--load-seconds N] [--crawl-windows N] [--keep]
-//! [--out FILE]` (and the other `--crawl-*` options below): generates a graph at the chosen
-//! scale on each database, serves it, and measures the API with wrk; then measures a full
-//! profile sync of a user with N followers (default 50,000; 0 skips it) against the in-tree
-//! fake GitHub; with --load-seconds, N seconds of wrk at 100 connections while the app's
+//! [--seconds N] [--ingest-followers N] [--rest-followers N] [--load-seconds N]
+//! [--crawl-windows N] [--keep] [--out FILE] [--demo FILE]` (and the other `--crawl-*`
+//! options below): generates a graph at the chosen scale on each database, serves it, and
+//! measures the API with wrk; then measures a full profile sync of a user with N followers
+//! (default 50,000; 0 skips it) against the in-tree fake GitHub; then the memory `serve`
+//! holds at rest after one sync (of a user with 5,000 followers) and a few page loads; with
+//! --load-seconds, N seconds of wrk at 100 connections while the app's
 //! worker runs that sync; last, the crawl rate from one seed over scaled-down quota windows,
 //! over REST alone and with GraphQL. `--keep` reuses a complete PostgreSQL graph from an
 //! earlier run (the large one takes long to generate). Prints tables and writes the same
@@ -18,6 +20,7 @@ mod fake_github;
 mod generate;
 mod ingest;
 mod load;
+mod served;
 
 use std::time::Duration;
 
@@ -51,6 +54,14 @@ struct Options {
     /// Followers of the user whose full sync is measured; 0 skips it.
     #[arg(long, default_value_t = 50_000)]
     ingest_followers: usize,
+    /// Followers of the user whose sync `serve` runs before its memory at rest is read; 0
+    /// skips it.
+    #[arg(long, default_value_t = 5_000)]
+    rest_followers: usize,
+    /// Serve (SQLite) after one sync, writing the address to this file, until it is removed:
+    /// what `scripts/browser-check.sh` looks at. Measures nothing.
+    #[arg(long)]
+    demo: Option<String>,
     /// Seconds of API load while the app's worker syncs; 0 skips it.
     #[arg(long, default_value_t = 0)]
     load_seconds: u32,
@@ -93,12 +104,17 @@ impl Options {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
+    if let Some(file) = &options.demo {
+        let (url, _guard) = database("sqlite", "demo").await?;
+        return served::demo(&url, file).await;
+    }
     let scale =
         Scale::named(&options.scale).ok_or_else(|| anyhow::anyhow!("--scale is small or large"))?;
     let mut results: Vec<Measured> = Vec::new();
     let mut notes = Vec::new();
     let mut ingested = Vec::new();
     let mut loaded = Vec::new();
+    let mut at_rest = Vec::new();
     for backend in &options.backends() {
         if options.seconds > 0 {
             results.extend(api_on(backend, &options, scale, &mut notes).await?);
@@ -110,6 +126,14 @@ async fn main() -> anyhow::Result<()> {
                 options.ingest_followers
             );
             ingested.push(ingest::measure(backend, &url, options.ingest_followers).await?);
+        }
+        if options.rest_followers > 0 {
+            let (url, _guard) = database(backend, "rest").await?;
+            eprintln!(
+                "{backend}: serve's memory after a sync of {} followers and page loads…",
+                options.rest_followers
+            );
+            at_rest.push(served::measure(backend, &url, options.rest_followers).await?);
         }
         if options.load_seconds > 0 {
             let (url, _guard) = database(backend, "load").await?;
@@ -144,6 +168,17 @@ async fn main() -> anyhow::Result<()> {
     }
     print_table(&results);
     print_ingest(&ingested);
+    for rest in &at_rest {
+        println!(
+            "{}: serve's RSS {:.1} MB at start; at rest after a sync of {} followers and {}              page loads: {:.1} MB ({:.1} MB anonymous)",
+            rest.backend,
+            rest.rss_at_start_mb,
+            rest.followers,
+            served::PAGES.len(),
+            rest.rss_after_activity_mb,
+            rest.anonymous_after_activity_mb,
+        );
+    }
     if !crawls.is_empty() {
         crawl::print(&crawls, &budget);
     }
@@ -175,6 +210,7 @@ async fn main() -> anyhow::Result<()> {
         "api": results,
         "ingest": ingested,
         "load_during_sync": loaded,
+        "at_rest": at_rest,
         "crawl": crawls,
     });
     std::fs::write(&options.out, serde_json::to_string_pretty(&json)?)?;
@@ -415,7 +451,7 @@ fn print_ingest(ingested: &[ingest::Ingested]) {
         println!(
             "{}: full profile sync of a user with {} followers: {} edges in {:.1} s of list \
              pages = {:.0} edges/s; {} profiles; {:.1} s in all; GitHub requests {} (floor {}); \
-             peak RSS {:.1} MB; serve idle RSS {:.1} MB",
+             peak RSS {:.1} MB",
             i.backend,
             i.followers,
             i.edges,
@@ -426,7 +462,6 @@ fn print_ingest(ingested: &[ingest::Ingested]) {
             i.github_requests,
             i.github_floor,
             i.peak_rss_mb,
-            i.idle_rss_mb,
         );
     }
 }

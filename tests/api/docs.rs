@@ -100,7 +100,13 @@ fn every_resource_path_is_declared_and_routed() {
             "{path} is declared but not routed"
         );
     }
-    let not_resources = ["/github/", "/github/auth_token/", "/github/tasks/"];
+    let not_resources = [
+        "/github/",
+        "/github/auth_token/",
+        "/github/tasks/",
+        "/github/stats/",
+        "/github/dashboard/",
+    ];
     for (path, item) in paths {
         if item.get("get").is_some() && !not_resources.contains(&path.as_str()) {
             assert!(
