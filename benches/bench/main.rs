@@ -170,7 +170,8 @@ async fn main() -> anyhow::Result<()> {
     print_ingest(&ingested);
     for rest in &at_rest {
         println!(
-            "{}: serve's RSS {:.1} MB at start; at rest after a sync of {} followers and {}              page loads: {:.1} MB ({:.1} MB anonymous)",
+            "{}: serve's RSS {:.1} MB at start; at rest after a sync of {} followers and {} \
+             page loads: {:.1} MB ({:.1} MB anonymous)",
             rest.backend,
             rest.rss_at_start_mb,
             rest.followers,

@@ -24,7 +24,8 @@ pub const PAGES: [&str; 9] = [
     "/github/swagger.json",
     "/metrics",
 ];
-const SETTLE: Duration = Duration::from_secs(10);
+/// Past the pools' idle time-out (30 s), so idle connections are closed.
+const SETTLE: Duration = Duration::from_secs(40);
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AtRest {

@@ -97,6 +97,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// connection fails at once, so this bounds the wait while the pool reconnects. It is
 /// generous so that a long queue for the pool under load is not mistaken for an outage.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection idle this long is closed: an idle one holds its caches (a SQLite
+/// connection's pages, its thread, every connection's prepared statements) for nothing.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether `err` says the database is away (down, restarting, unreachable) rather than that
 /// a statement was wrong: the first passes, the second is a bug.
@@ -164,6 +167,7 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .idle_timeout(IDLE_TIMEOUT)
                 .connect_lazy_with(options);
             Ok(Self::new(Pool::Sqlite(pool)))
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
@@ -173,6 +177,7 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .idle_timeout(IDLE_TIMEOUT)
                 .connect_lazy_with(options);
             Ok(Self::new(Pool::Postgres(pool)))
         } else {

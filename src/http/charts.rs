@@ -156,10 +156,11 @@ fn y(value: f64, top: f64) -> f64 {
     TOP + plot_height - value / top * plot_height
 }
 
-/// The smallest of 1, 2 or 5 times a power of ten at or above `value` (1 for nothing).
+/// The smallest of 1, 2 or 5 times a power of ten at or above `value`, and at least 5: the
+/// charts count whole things.
 fn nice_ceiling(value: f64) -> f64 {
-    if value <= 1.0 {
-        return 1.0;
+    if value <= 5.0 {
+        return 5.0;
     }
     let power = 10f64.powf(value.log10().floor());
     [1.0, 2.0, 5.0, 10.0]
@@ -169,15 +170,25 @@ fn nice_ceiling(value: f64) -> f64 {
         .unwrap_or(10.0 * power)
 }
 
+fn leading_digit(value: f64) -> u32 {
+    let digits = format!("{value:.0}");
+    digits
+        .chars()
+        .next()
+        .and_then(|digit| digit.to_digit(10))
+        .unwrap_or(1)
+}
+
 /// The SVG's opening, title, legend, and the value axis up to `top`.
 fn frame<'a>(title: &str, legend: impl Iterator<Item = (&'a str, &'a str)>, top: f64) -> String {
     let mut out = format!(
         "<svg class=\"chart\" role=\"img\" aria-label=\"{title}\" viewBox=\"0 0 {WIDTH} \
          {HEIGHT}\" width=\"{WIDTH}\" height=\"{HEIGHT}\"><title>{title}</title>\
-         <text class=\"title\" x=\"{LEFT}\" y=\"14\" font-weight=\"600\">{title}</text>",
+         <text class=\"title\" x=\"{LEFT}\" y=\"14\" font-size=\"14\" font-weight=\"600\">\
+         {title}</text>",
         title = escape(title),
     );
-    let mut at = LEFT + 8.0 * title.chars().count() as f64 + 24.0;
+    let mut at = LEFT + 9.0 * title.chars().count() as f64 + 24.0;
     for (label, colour) in legend {
         let _ = write!(
             out,
@@ -188,8 +199,10 @@ fn frame<'a>(title: &str, legend: impl Iterator<Item = (&'a str, &'a str)>, top:
         );
         at += 14.0 + 7.0 * label.chars().count() as f64 + 18.0;
     }
-    for step in 0..=4 {
-        let value = top * f64::from(step) / 4.0;
+    // Round values on the axis: fifths of 1, 5 or 10 times a power of ten, quarters of 2.
+    let steps = if leading_digit(top) == 2 { 4 } else { 5 };
+    for step in 0..=steps {
+        let value = top * f64::from(step) / f64::from(steps);
         let level = y(value, top);
         let _ = write!(
             out,
@@ -242,11 +255,31 @@ mod tests {
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(1_000), "1,000");
         assert_eq!(grouped(-1_234_567), "-1,234,567");
-        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(0.0), 5.0);
         assert_eq!(nice_ceiling(7.0), 10.0);
         assert_eq!(nice_ceiling(12.0), 20.0);
         assert_eq!(nice_ceiling(4_900.0), 5_000.0);
         assert_eq!(nice_ceiling(5_001.0), 10_000.0);
+        let axis = |top: f64| {
+            let svg = lines(
+                "t",
+                &[Series {
+                    label: "s",
+                    colour: "#000",
+                    points: vec![(0, top)],
+                }],
+            );
+            let labels: Vec<String> = svg
+                .split("text-anchor=\"end\">")
+                .skip(1)
+                .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
+                .filter(|label| !label.ends_with("UTC"))
+                .collect();
+            labels
+        };
+        assert_eq!(axis(50.0), ["0", "10", "20", "30", "40", "50"]);
+        assert_eq!(axis(2_000.0), ["0", "500", "1,000", "1,500", "2,000"]);
+        assert_eq!(axis(1.0), ["0", "1", "2", "3", "4", "5"]);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use crate::http::params::Params;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#222}\
 header{background:#24292f;color:#fff;padding:.7em 1.2em}header small{opacity:.7}header a{color:#fff;text-decoration:none;font-weight:600}\
-main{padding:1em 1.2em}h1{font-size:1.3em;margin:.2em 0 .6em}.request{font-family:monospace;background:#f4f4f4;padding:.5em;border-radius:4px}\
+main{padding:1em 1.2em}h1{font-size:1.3em;margin:.2em 0 .6em}.request{font-family:monospace;background:#f4f4f4;padding:.5em;border-radius:4px;overflow-wrap:anywhere}\
+td{overflow-wrap:anywhere}\
 table{border-collapse:collapse;margin:.3em 0}th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}\
 th{background:#fafafa;font-weight:600}ul{margin:0;padding-left:1.2em}.null{color:#999}.formats a{margin-right:1em}\
 form{margin:.6em 0}fieldset{border:1px solid #ddd;border-radius:4px}label{margin-right:.8em;white-space:nowrap}\
