@@ -29,10 +29,10 @@ pub struct Report {
     pub socket_errors: u64,
 }
 
-/// Runs wrk against `url` and reads its report.
+/// Runs wrk against `url`, sending `headers`, and reads its report.
 pub fn wrk(
     url: &str,
-    header: Option<&str>,
+    headers: &[String],
     connections: u32,
     seconds: u32,
 ) -> anyhow::Result<Report> {
@@ -46,7 +46,7 @@ pub fn wrk(
         "--timeout",
         "10s",
     ]);
-    if let Some(header) = header {
+    for header in headers {
         command.args(["-H", header]);
     }
     let output = command.arg(url).output()?;

@@ -85,7 +85,7 @@ pub async fn measure(
     );
     let target = format!("{base}/github/developers/");
     let report =
-        tokio::task::spawn_blocking(move || api::wrk(&target, Some(&header), CONNECTIONS, seconds))
+        tokio::task::spawn_blocking(move || api::wrk(&target, &[header], CONNECTIONS, seconds))
             .await??;
     let during = fake.counted() - before;
     app.stop().await?;

@@ -245,7 +245,7 @@ async fn api_on(
         ));
     }
     db.save_user(USER, &password::hash(PASSWORD)).await?;
-    let measured = measure_api(backend, &url, &db, options.seconds).await?;
+    let measured = measure_api(backend, &url, &db, options.seconds, notes).await?;
     db.close().await;
     Ok(measured)
 }
@@ -302,6 +302,7 @@ async fn measure_api(
     url: &str,
     db: &Db,
     seconds: u32,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<Vec<Measured>> {
     let config = Config {
         database_url: DatabaseUrl::new(url.to_owned()),
@@ -342,28 +343,99 @@ async fn measure_api(
         .fetch_one(pool)
         .await?
     });
+    // The first page again, compressed, and asked for with the tag of the answer it has.
+    let list = format!("{base}/github/developers/");
+    let mut sizes = Vec::new();
+    let mut tag = String::new();
+    for encoding in ["identity", "gzip", "br"] {
+        let answer = client
+            .get(&list)
+            .basic_auth(USER, Some(PASSWORD))
+            .header("accept-encoding", encoding)
+            .send()
+            .await?;
+        if encoding == "identity" {
+            tag = answer
+                .headers()
+                .get("etag")
+                .and_then(|tag| tag.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+        }
+        sizes.push(format!("{encoding} {} bytes", answer.bytes().await?.len()));
+    }
+    notes.push(format!(
+        "{backend}: the developers list's first page: {}",
+        sizes.join(", ")
+    ));
+    let gzip = "Accept-Encoding: gzip".to_owned();
+    let unchanged = format!("If-None-Match: {tag}");
+    // (what the table calls it, path, whether it needs credentials, a header of its own)
     let endpoints = [
-        ("/health/".to_owned(), false),
-        ("/github/".to_owned(), false),
-        ("/github/developers/".to_owned(), true),
-        ("/github/developers/?page=100".to_owned(), true),
-        (format!("/github/developers/?page={}", pages / 2), true),
+        ("/health/".to_owned(), "/health/".to_owned(), false, None),
+        ("/github/".to_owned(), "/github/".to_owned(), false, None),
+        (
+            "/github/developers/".to_owned(),
+            "/github/developers/".to_owned(),
+            true,
+            None,
+        ),
+        (
+            "/github/developers/ gzip".to_owned(),
+            "/github/developers/".to_owned(),
+            true,
+            Some(&gzip),
+        ),
+        (
+            "/github/developers/ If-None-Match: 304".to_owned(),
+            "/github/developers/".to_owned(),
+            true,
+            Some(&unchanged),
+        ),
+        (
+            "/github/developers/?page=100".to_owned(),
+            "/github/developers/?page=100".to_owned(),
+            true,
+            None,
+        ),
+        (
+            "/github/developers/?page={half}".to_owned(),
+            format!("/github/developers/?page={}", pages / 2),
+            true,
+            None,
+        ),
         (
             "/github/repositories/?language=Rust&stargazers_count__gte=1".to_owned(),
+            "/github/repositories/?language=Rust&stargazers_count__gte=1".to_owned(),
             true,
+            None,
         ),
-        (format!("/github/developers/{typical}/"), true),
-        (format!("/github/developers/{busiest}/"), true),
+        (
+            "/github/developers/{typical}/".to_owned(),
+            format!("/github/developers/{typical}/"),
+            true,
+            None,
+        ),
+        (
+            "/github/developers/{busiest}/".to_owned(),
+            format!("/github/developers/{busiest}/"),
+            true,
+            None,
+        ),
     ];
     let mut measured = Vec::new();
     for connections in [10, 50] {
-        for (auth, header) in [("basic", &basic), ("bearer", &bearer)] {
+        for (auth, credentials) in [("basic", &basic), ("bearer", &bearer)] {
             let mut health = None;
-            for (path, needs_auth) in &endpoints {
-                let header = needs_auth.then(|| header.clone());
+            for (endpoint, path, needs_auth, own) in &endpoints {
+                let headers: Vec<String> = needs_auth
+                    .then(|| credentials.clone())
+                    .into_iter()
+                    .chain(own.cloned())
+                    .collect();
                 let target = format!("{base}{path}");
                 let report = tokio::task::spawn_blocking(move || {
-                    api::wrk(&target, header.as_deref(), connections, seconds)
+                    api::wrk(&target, &headers, connections, seconds)
                 })
                 .await??;
                 let (rps, p50, p99) = (report.requests_per_second, report.p50_ms, report.p99_ms);
@@ -371,15 +443,12 @@ async fn measure_api(
                 if path == "/health/" {
                     health = Some(rps);
                 }
-                let endpoint = path
-                    .replace(&busiest.to_string(), "{busiest}")
-                    .replace(&typical.to_string(), "{typical}");
                 eprintln!(
                     "{backend} {auth} c={connections} {endpoint}: {rps:.0} req/s p50 {p50:.2} ms p99 {p99:.2} ms errors {errors}"
                 );
                 measured.push(Measured {
                     backend: backend.to_owned(),
-                    endpoint,
+                    endpoint: endpoint.clone(),
                     auth: auth.to_owned(),
                     connections,
                     requests_per_second: rps,

@@ -57,10 +57,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_user,
         ));
-    let router = Router::new()
+    let content = Router::new()
         .merge(Router::from(api))
+        .merge(routes::docs::router(api_document()));
+    let router = Router::new()
+        .merge(stack::for_content(content))
         .merge(metrics)
-        .merge(routes::docs::router(api_document()))
         .route(
             "/",
             get(|| async { (StatusCode::FOUND, [(LOCATION, "/github/")]) }),

@@ -1,8 +1,8 @@
 //! The tower-http layers around every route, outermost first: a request id (taken from
 //! `x-request-id` or made up, echoed in the answer), a trace span carrying it with the method
 //! and the matched route (so every log line of the request names them), panics answered as
-//! 500s, CORS, ETags, compression, the answer counted for the metrics, and the request
-//! time-out.
+//! 500s, CORS, the answer counted for the metrics, and the request time-out. Around what
+//! has content to serve (the API and its documents, not the probes): ETags and compression.
 
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
@@ -29,6 +31,26 @@ use crate::metrics;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// ETags and compression around `router`, whose answers are worth them.
+pub fn for_content<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(etag::conditional))
+}
+
+/// A random UUID for a request that came without an id: from a fast generator, not the
+/// system's (a system call a request); an id needs to be unique, not unpredictable.
+#[derive(Clone, Copy)]
+struct FreshId;
+
+impl MakeRequestId for FreshId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+        let id = HeaderValue::from_str(&id.hyphenated().to_string()).ok()?;
+        Some(RequestId::new(id))
+    }
+}
+
 /// `router` inside the whole stack.
 pub fn around<S: Clone + Send + Sync + 'static>(router: Router<S>, config: &Config) -> Router<S> {
     let timeout = Duration::from_secs(config.request_timeout_seconds);
@@ -38,9 +60,7 @@ pub fn around<S: Clone + Send + Sync + 'static>(router: Router<S>, config: &Conf
             timeout,
         ))
         .layer(middleware::map_response(timed_out_in_api_shape))
-        .layer(middleware::from_fn(count_answer))
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(etag::conditional));
+        .layer(middleware::from_fn(count_answer));
     if let Some(cors) = cors(&config.cors_allowed_origins) {
         router = router
             .layer(cors)
@@ -54,7 +74,7 @@ pub fn around<S: Clone + Send + Sync + 'static>(router: Router<S>, config: &Conf
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(FreshId))
         .layer(middleware::map_request(drop_unfit_request_id))
 }
 
