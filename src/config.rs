@@ -590,7 +590,8 @@ job_lease_seconds = {lease}
 # How often an idle worker looks for due jobs, in milliseconds.
 job_poll_ms = {poll}
 
-# Succeeded and failed jobs older than this many days are deleted by the scheduler (daily);
+# Succeeded and failed jobs that ended longer ago than this many days are deleted (at start
+# and hourly), with the dashboard's history as old;
 # 0 keeps them all. Environment: JOB_RETENTION_DAYS.
 job_retention_days = {retention}
 "#,
