@@ -62,6 +62,7 @@ impl App {
             work_db: work_db.clone(),
             config: config.clone(),
             auth: Arc::new(auth),
+            exports: Arc::new(tokio::sync::Semaphore::new(http::CONCURRENT_EXPORTS)),
         };
         Ok(Self {
             listener,

@@ -2,8 +2,9 @@
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -13,7 +14,9 @@ use crate::app::{self, App};
 use crate::auth::password;
 use crate::config::Config;
 use crate::db::users::Saved;
+use crate::export::{self, Around, FileFormat, Selection};
 use crate::http::MetricsState;
+use crate::import::DjangoDatabase;
 use crate::jobs::{self, Background, Task};
 use crate::sync::{Steps, SyncError, Syncer};
 use crate::telemetry;
@@ -77,8 +80,44 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Write the graph to files: GraphML, CSV (one file per node and edge kind) or NDJSON.
+    Export {
+        #[arg(long, value_enum)]
+        format: FileFormat,
+        /// The file to write (GraphML, NDJSON; standard output without it), or the directory
+        /// to write the CSV files into.
+        #[arg(short, long, value_name = "FILE|DIR")]
+        output: Option<PathBuf>,
+        /// Only this developer's neighbourhood: the nodes within --depth edges of theirs,
+        /// either way, and the edges among them.
+        #[arg(long, value_name = "LOGIN")]
+        around: Option<String>,
+        /// How far --around reaches.
+        #[arg(long, default_value_t = 1, requires = "around",
+            value_parser = clap::value_parser!(u32).range(0..=i64::from(export::MAX_DEPTH)))]
+        depth: u32,
+        /// Only records fetched from their own GitHub page, and the edges between them.
+        #[arg(long)]
+        complete: bool,
+    },
+    /// Import another service's database into this one.
+    #[command(subcommand)]
+    Import(ImportSource),
     /// Print a commented TOML file with every setting at its default.
     PrintDefaultConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// The Django git-o-matic-9k's PostgreSQL database: records keep their ids, API users
+    /// their passwords. Safe to run again; a killed import goes on where it stopped.
+    Django {
+        /// postgres://USER:PASSWORD@HOST:PORT/DB of the Django service.
+        database_url: String,
+        /// Rows written per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        batch_size: u32,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -139,6 +178,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             password_stdin,
         } => create_user(&config, &name, password_stdin).await,
+        Command::Export {
+            format,
+            output,
+            around,
+            depth,
+            complete,
+        } => {
+            let selection = Selection {
+                around: around.map(|login| Around { login, depth }),
+                complete_only: complete,
+            };
+            export_to_files(&config, format, &selection, output.as_deref()).await
+        }
+        Command::Import(ImportSource::Django {
+            database_url,
+            batch_size,
+        }) => import_from_django(&config, &database_url, batch_size).await,
         Command::PrintDefaultConfig => unreachable!("handled before the configuration is read"),
     }
 }
@@ -220,6 +276,44 @@ fn progress_line(steps: &Steps, syncer: &Syncer) -> String {
         steps.pages(),
         steps.records()
     )
+}
+
+async fn export_to_files(
+    config: &Config,
+    format: FileFormat,
+    selection: &Selection,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let db = app::connect_and_migrate(config).await?;
+    let started = Instant::now();
+    let counts = export::write(&db, format, selection, output).await;
+    db.close().await;
+    let counts = counts?;
+    let seconds = started.elapsed().as_secs_f64();
+    // On standard error: standard output may be the export itself.
+    eprintln!(
+        "exported {} nodes and {} edges in {seconds:.1} s ({:.0} edges/s)",
+        counts.nodes,
+        counts.edges,
+        counts.edges as f64 / seconds.max(0.001)
+    );
+    Ok(())
+}
+
+async fn import_from_django(config: &Config, source: &str, batch: u32) -> anyhow::Result<()> {
+    // The source is checked first: a wrong one leaves our database untouched.
+    let source = DjangoDatabase::open(source).await?;
+    let db = app::connect_and_migrate(config).await?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} rows · {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = source.import_into(&db, batch, &bar).await;
+    bar.finish_and_clear();
+    db.close().await;
+    println!("imported from the Django database: {}", report?);
+    Ok(())
 }
 
 async fn create_user(config: &Config, name: &str, password_stdin: bool) -> anyhow::Result<()> {

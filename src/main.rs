@@ -48,9 +48,15 @@ fn main() -> ExitCode {
                 err.exit();
             }
             // clap adds usage lines; a bad flag deserves one line that says what is wrong.
+            // Its message may go on over a few lines (the arguments missing) before them.
             let text = err.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            let reason = first.strip_prefix("error: ").unwrap_or(first);
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.is_empty() && !line.starts_with("Usage:"))
+                .map(str::trim)
+                .collect();
+            let message = message.join(" ");
+            let reason = message.strip_prefix("error: ").unwrap_or(&message);
             eprintln!("gitomatic: {reason} (see 'gitomatic --help')");
             return ExitCode::from(2);
         }

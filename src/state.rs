@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Db;
@@ -13,4 +15,6 @@ pub struct AppState {
     pub work_db: Db,
     pub config: Arc<Config>,
     pub auth: Arc<Authenticator>,
+    /// Downloads of the graph under way may hold this many permits, each a pooled connection.
+    pub exports: Arc<Semaphore>,
 }

@@ -89,12 +89,17 @@ impl Authenticator {
         }
         let (password, stored_hash) = (password.to_owned(), stored.clone());
         // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let verified =
+        let verified = {
+            let password = password.clone();
             tokio::task::spawn_blocking(move || password::verify(&password, &stored_hash))
                 .await
-                .unwrap_or(false);
+                .unwrap_or(false)
+        };
         match user {
-            Some(user) if verified => {
+            Some(mut user) if verified => {
+                if password::needs_rehash(&user.password_hash) {
+                    user = self.rehash(db, user, password.clone()).await?;
+                }
                 self.cache.remember(key, &user.password_hash);
                 Ok(user)
             }
@@ -103,6 +108,29 @@ impl Authenticator {
                 Err(AuthError::InvalidCredentials)
             }
         }
+    }
+
+    /// Replaces a hash of another kind (an imported Django one) by ours, now that the
+    /// password is known to match it. A login racing this one may have done it already.
+    async fn rehash(
+        &self,
+        db: &Db,
+        mut user: ApiUser,
+        password: String,
+    ) -> Result<ApiUser, AuthError> {
+        // Hashing cannot fail; if its thread did, the next login upgrades the hash.
+        let Ok(new_hash) = tokio::task::spawn_blocking(move || password::hash(&password)).await
+        else {
+            return Ok(user);
+        };
+        if db
+            .replace_password_hash(user.id, &user.password_hash, &new_hash)
+            .await?
+        {
+            tracing::info!(user = %user.username, "password hash upgraded to argon2id");
+            user.password_hash = new_hash;
+        }
+        Ok(user)
     }
 
     pub async fn bearer(&self, db: &Db, token: &str) -> Result<ApiUser, AuthError> {

@@ -115,3 +115,12 @@ pub fn unique_by<T>(items: &[T], key: impl Fn(&T) -> i64) -> Vec<&T> {
 pub fn bind_all(sql: &mut Sql, values: Vec<SqlValue>) -> Vec<String> {
     values.into_iter().map(|value| sql.bind(value)).collect()
 }
+
+/// `($1, $2), ($3, $4), …`: rows of two values for a `(VALUES …)` list, bound into `sql`.
+pub fn value_pairs(sql: &mut Sql, pairs: impl IntoIterator<Item = (SqlValue, SqlValue)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(a, b)| format!("({}, {})", sql.bind(a), sql.bind(b)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -2,6 +2,7 @@
 //! showed it, so a complete pass can drop the edges GitHub no longer lists.
 
 use super::Timestamp;
+use super::columns::value_pairs;
 use super::sql::{Sql, SqlValue};
 
 /// A list of GitHub's that yields edges, seen from its subject.
@@ -84,16 +85,12 @@ pub fn link_stmt(
     }
     let shape = edge.shape();
     let mut sql = Sql::default();
-    let rows: Vec<String> = items
-        .iter()
-        .map(|(github_id, starred_at)| {
-            format!(
-                "({}, {})",
-                sql.bind(SqlValue::Int(*github_id)),
-                sql.bind(SqlValue::time(*starred_at))
-            )
-        })
-        .collect();
+    let rows = value_pairs(
+        &mut sql,
+        items.iter().map(|(github_id, starred_at)| {
+            (SqlValue::Int(*github_id), SqlValue::time(*starred_at))
+        }),
+    );
     let (subject, seen) = (
         sql.bind(SqlValue::Int(subject)),
         sql.bind(SqlValue::Time(pass)),
@@ -119,7 +116,6 @@ pub fn link_stmt(
         item_column = shape.item_column,
         item_table = shape.item_table,
         subject_table = shape.subject_table,
-        rows = rows.join(", "),
     );
     Some(sql)
 }

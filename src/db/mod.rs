@@ -30,9 +30,11 @@ macro_rules! with_pool {
 pub mod columns;
 pub mod developers;
 pub mod edges;
+pub mod export;
 pub mod filter;
 pub mod github_slots;
 pub mod http_cache;
+pub mod import;
 pub mod jobs;
 pub mod list_progress;
 pub mod listing;

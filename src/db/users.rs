@@ -18,6 +18,9 @@ const UPSERT_USER: &str = "
         SET password_hash = excluded.password_hash, updated_at = excluded.updated_at
     RETURNING id";
 
+const REPLACE_HASH: &str = "UPDATE api_users SET password_hash = $3, updated_at = $4 \
+     WHERE id = $1 AND password_hash = $2";
+
 const COUNT_USERS: &str = "SELECT COUNT(*) FROM api_users";
 
 const FIND_USER: &str = "SELECT id, username, password_hash FROM api_users WHERE username = $1";
@@ -58,6 +61,24 @@ impl Db {
             .bind(username)
             .fetch_optional(pool)
             .await)
+    }
+
+    /// Replaces `user`'s password hash, if it is still `old`; whether it was.
+    pub async fn replace_password_hash(
+        &self,
+        user: Uuid,
+        old: &str,
+        new: &str,
+    ) -> sqlx::Result<bool> {
+        let done = with_pool!(self, |pool| sqlx::query(REPLACE_HASH)
+            .bind(user)
+            .bind(old)
+            .bind(new)
+            .bind(Timestamp::now())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
     }
 
     pub async fn user_count(&self) -> sqlx::Result<i64> {

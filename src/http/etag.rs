@@ -19,13 +19,21 @@ use crate::error::ApiError;
 /// Answers are built in memory before they are sent; none comes near this.
 const MAX_BODY: usize = 256 * 1024 * 1024;
 
+/// Marks an answer streamed as it is produced (a download of the whole graph): tagging it
+/// would mean holding all of it in memory first.
+#[derive(Clone, Copy, Debug)]
+pub struct Streamed;
+
 pub async fn conditional(request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
     let wanted = request.headers().get(IF_NONE_MATCH).cloned();
     let response = next.run(request).await;
-    if response.status() != StatusCode::OK || response.headers().contains_key(ETAG) {
+    if response.status() != StatusCode::OK
+        || response.headers().contains_key(ETAG)
+        || response.extensions().get::<Streamed>().is_some()
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();

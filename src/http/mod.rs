@@ -9,6 +9,7 @@ mod forms;
 mod html;
 mod limits;
 mod method;
+mod moved;
 mod negotiate;
 pub mod openapi;
 mod pagination;
@@ -37,7 +38,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::state::AppState;
 use routes::{
-    auth_token, dashboard, developers, jobs, rate_limits, repositories, root, stats, tasks,
+    auth_token, dashboard, developers, export, jobs, rate_limits, repositories, root, stats, tasks,
 };
 
 /// The whole service's routes. Order of checks for the API, as DRF's: content negotiation,
@@ -45,12 +46,24 @@ use routes::{
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let api = OpenApiRouter::new()
-        .merge(protected_routes().layer(middleware::from_fn_with_state(
+        .merge(
+            protected_routes()
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    moved::redirect_merged,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::require_user,
+                )),
+        )
+        .merge(public_routes())
+        .layer(middleware::from_fn(negotiate::middleware))
+        // Downloads, not API answers: no JSON or HTML to negotiate.
+        .merge(export_routes().layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_user,
-        )))
-        .merge(public_routes())
-        .layer(middleware::from_fn(negotiate::middleware));
+        )));
     let metrics = Router::new()
         .route("/metrics", get(routes::metrics::metrics))
         .layer(middleware::from_fn_with_state(
@@ -88,6 +101,7 @@ pub fn api_document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi())
         .merge(protected_routes())
         .merge(public_routes())
+        .merge(export_routes())
         .split_for_parts();
     openapi::complete(&mut document);
     document
@@ -113,6 +127,14 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stats::stats))
         .routes(routes!(dashboard::dashboard))
 }
+
+/// Graph downloads: authenticated, each holding a pooled connection while it streams.
+fn export_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(export::export))
+}
+
+/// How many graph downloads may stream at once; one more is told to come back later.
+pub const CONCURRENT_EXPORTS: usize = 2;
 
 /// The root, and the token route, which checks Basic credentials itself.
 fn public_routes() -> OpenApiRouter<AppState> {

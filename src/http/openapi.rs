@@ -98,11 +98,22 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
         }
         // The root is public and touches no database; everything else may meet either.
         let public = path == "/github/";
+        // Downloads are files, not JSON or HTML to negotiate; their parameters are checked
+        // as filters are.
+        let download = path.starts_with("/github/export/");
         for operation in [item.get.as_mut(), item.post.as_mut()]
             .into_iter()
             .flatten()
         {
-            document_shared_answers(operation, public);
+            document_shared_answers(operation, public, !download);
+            if download {
+                respond(
+                    operation,
+                    "400",
+                    "A parameter is wrong: each key names one",
+                    Ref::from_schema_name(FIELD_ERRORS).into(),
+                );
+            }
         }
     }
     for shape in resource_paths() {
@@ -144,15 +155,17 @@ fn add_shared_components(openapi: &mut utoipa::openapi::OpenApi) {
         .insert(FIELD_ERRORS.to_owned(), field_errors.into());
 }
 
-/// The answers any operation may give: 406, and unless public, those of authentication and
-/// of a database outage.
-fn document_shared_answers(operation: &mut Operation, public: bool) {
-    respond(
-        operation,
-        "406",
-        "The Accept header asks for nothing this API serves",
-        detail(),
-    );
+/// The answers any operation may give: 406 where the answer is negotiated, and unless
+/// public, those of authentication and of a database outage.
+fn document_shared_answers(operation: &mut Operation, public: bool, negotiated: bool) {
+    if negotiated {
+        respond(
+            operation,
+            "406",
+            "The Accept header asks for nothing this API serves",
+            detail(),
+        );
+    }
     if public {
         return;
     }

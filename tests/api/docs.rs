@@ -106,6 +106,7 @@ fn every_resource_path_is_declared_and_routed() {
         "/github/tasks/",
         "/github/stats/",
         "/github/dashboard/",
+        "/github/export/{format}",
     ];
     for (path, item) in paths {
         if item.get("get").is_some() && !not_resources.contains(&path.as_str()) {

@@ -114,6 +114,16 @@ impl TestDb {
             .expect("the backend of an existing database")
     }
 
+    /// Another handle on this same database, which leaves it in place when dropped.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            backend: self.backend,
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     pub async fn connect(&self) -> Db {
         Db::connect(&DatabaseUrl::new(self.url.clone()), 2)
             .await
@@ -214,6 +224,11 @@ impl TestApp {
             server: Some(server),
             _test_db: test_db,
         }
+    }
+
+    /// The URL of the app's database, for a command run beside it.
+    pub fn database_url(&self) -> String {
+        self._test_db.url.clone()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,6 +4,7 @@ pub mod auth_token;
 pub mod dashboard;
 pub mod developers;
 pub mod docs;
+pub mod export;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
