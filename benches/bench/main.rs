@@ -1,8 +1,9 @@
 //! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
-//! [--seconds N] [--ingest-followers N] [--rest-followers N] [--load-seconds N]
-//! [--crawl-windows N] [--keep] [--out FILE] [--demo FILE]` (and the other `--crawl-*`
-//! options below): generates a graph at the chosen scale on each database, serves it, and
-//! measures the API with wrk; then measures a full profile sync of a user with N followers
+//! [--seconds N] [--export true|false] [--ingest-followers N] [--rest-followers N]
+//! [--load-seconds N] [--crawl-windows N] [--keep] [--out FILE] [--demo FILE]` (and the other
+//! `--crawl-*` options below): generates a graph at the chosen scale on each database, serves
+//! it, and measures the API with wrk, then exports it in each format (`gitomatic export`: rate
+//! and peak RSS); then measures a full profile sync of a user with N followers
 //! (default 50,000; 0 skips it) against the in-tree fake GitHub; then the memory `serve`
 //! holds at rest after one sync (of a user with 5,000 followers) and a few page loads; with
 //! --load-seconds, N seconds of wrk at 100 connections while the app's
@@ -13,6 +14,7 @@
 
 mod api;
 mod crawl;
+mod export;
 // The tests' fake GitHub, shared rather than copied; the bench uses only part of it.
 #[allow(dead_code)]
 #[path = "../../tests/api/fake_github/mod.rs"]
@@ -51,6 +53,9 @@ struct Options {
     /// Seconds of wrk per endpoint; 0 skips the API's measurements.
     #[arg(long, default_value_t = 5)]
     seconds: u32,
+    /// Export the generated graph in each format (`gitomatic export`, peak RSS and rate).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    export: bool,
     /// Followers of the user whose full sync is measured; 0 skips it.
     #[arg(long, default_value_t = 50_000)]
     ingest_followers: usize,
@@ -115,9 +120,12 @@ async fn main() -> anyhow::Result<()> {
     let mut ingested = Vec::new();
     let mut loaded = Vec::new();
     let mut at_rest = Vec::new();
+    let mut exported = Vec::new();
     for backend in &options.backends() {
-        if options.seconds > 0 {
-            results.extend(api_on(backend, &options, scale, &mut notes).await?);
+        if options.seconds > 0 || options.export {
+            let (measured, exports) = api_on(backend, &options, scale, &mut notes).await?;
+            results.extend(measured);
+            exported.extend(exports);
         }
         if options.ingest_followers > 0 {
             let (url, _guard) = database(backend, "ingest").await?;
@@ -167,6 +175,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     print_table(&results);
+    export::print(&exported);
     print_ingest(&ingested);
     for rest in &at_rest {
         println!(
@@ -209,6 +218,7 @@ async fn main() -> anyhow::Result<()> {
         "scale": options.scale,
         "notes": notes,
         "api": results,
+        "export": exported,
         "ingest": ingested,
         "load_during_sync": loaded,
         "at_rest": at_rest,
@@ -219,13 +229,14 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The API measured on `backend`, on a graph of `scale` (generated, or reused with `--keep`).
+/// The API measured on `backend`, and the graph exported, on a graph of `scale` (generated,
+/// or reused with `--keep`).
 async fn api_on(
     backend: &str,
     options: &Options,
     scale: Scale,
     notes: &mut Vec<String>,
-) -> anyhow::Result<Vec<Measured>> {
+) -> anyhow::Result<(Vec<Measured>, Vec<export::Exported>)> {
     let keep = options.keep && backend == "postgres";
     let (url, _guard) = if keep {
         (bench_database_url(&options.scale)?, None)
@@ -245,9 +256,18 @@ async fn api_on(
         ));
     }
     db.save_user(USER, &password::hash(PASSWORD)).await?;
-    let measured = measure_api(backend, &url, &db, options.seconds, notes).await?;
+    let measured = if options.seconds > 0 {
+        measure_api(backend, &url, &db, options.seconds, notes).await?
+    } else {
+        Vec::new()
+    };
     db.close().await;
-    Ok(measured)
+    let exported = if options.export {
+        export::measure(backend, &url).await?
+    } else {
+        Vec::new()
+    };
+    Ok((measured, exported))
 }
 
 /// A fresh database for `backend`: a file in a temporary folder, or a PostgreSQL database

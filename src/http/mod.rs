@@ -130,7 +130,9 @@ fn protected_routes() -> OpenApiRouter<AppState> {
 
 /// Graph downloads: authenticated, each holding a pooled connection while it streams.
 fn export_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export::export))
+    OpenApiRouter::new()
+        .routes(routes!(export::export))
+        .routes(routes!(export::export_csv))
 }
 
 /// How many graph downloads may stream at once; one more is told to come back later.

@@ -105,7 +105,6 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
             .into_iter()
             .flatten()
         {
-            document_shared_answers(operation, public, !download);
             if download {
                 respond(
                     operation,
@@ -113,7 +112,15 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
                     "A parameter is wrong: each key names one",
                     Ref::from_schema_name(FIELD_ERRORS).into(),
                 );
+                respond(
+                    operation,
+                    "503",
+                    "Too many downloads are running, or the database is unavailable; try \
+                     again shortly",
+                    detail(),
+                );
             }
+            document_shared_answers(operation, public, !download);
         }
     }
     for shape in resource_paths() {

@@ -203,8 +203,7 @@ async fn every_format_holds_the_graph_the_api_reports(app: TestApp) {
 
     let mut rows = 0;
     for table in ["developers", "repositories", "follows", "owns", "starred"] {
-        let (status, headers, text) =
-            download(&app, &format!("/github/export/csv?table={table}")).await;
+        let (status, headers, text) = download(&app, &format!("/github/export/csv/{table}")).await;
         assert_eq!(status, StatusCode::OK, "{table}");
         assert_eq!(
             headers[CONTENT_DISPOSITION],
@@ -269,14 +268,18 @@ async fn bad_requests_are_refused_clearly(app: TestApp) {
         app.get("/github/export/graphml").await.status(),
         StatusCode::FORBIDDEN
     );
+    let (_, csv) = app.json("/github/export/csv").await;
+    assert!(
+        csv["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/github/export/csv/{table}"),
+        "{csv}"
+    );
     for (path, status, key) in [
         ("/github/export/xml", StatusCode::NOT_FOUND, "detail"),
-        ("/github/export/csv", StatusCode::BAD_REQUEST, "table"),
-        (
-            "/github/export/csv?table=nodes",
-            StatusCode::BAD_REQUEST,
-            "table",
-        ),
+        ("/github/export/csv", StatusCode::NOT_FOUND, "detail"),
+        ("/github/export/csv/nodes", StatusCode::NOT_FOUND, "detail"),
         (
             "/github/export/graphml?around=alice&depth=7",
             StatusCode::BAD_REQUEST,
@@ -294,8 +297,8 @@ async fn bad_requests_are_refused_clearly(app: TestApp) {
         ),
         (
             "/github/export/graphml?around=a%00b",
-            StatusCode::BAD_REQUEST,
-            "around",
+            StatusCode::NOT_FOUND,
+            "detail",
         ),
         (
             "/github/export/graphml?complete=maybe",
@@ -405,7 +408,7 @@ async fn networkx_reads_what_the_api_reports(app: TestApp) {
         ("ndjson".to_owned(), "graph.ndjson".to_owned()),
     ];
     for table in ["developers", "repositories", "follows", "owns", "starred"] {
-        downloads.push((format!("csv?table={table}"), format!("{table}.csv")));
+        downloads.push((format!("csv/{table}"), format!("{table}.csv")));
     }
     for (format, file) in downloads {
         let (status, _, body) = download(&app, &format!("/github/export/{format}")).await;

@@ -1,17 +1,17 @@
-//! `/github/export/{format}` (ours): the graph as a download, streamed as it is read, with
-//! the filters of `gitomatic export`.
+//! `/github/export/{format}` and `/github/export/csv/{table}` (ours): the graph as a
+//! download, streamed as it is read, with the filters of `gitomatic export`.
+
+use std::str::FromStr;
 
 use axum::Extension;
 use axum::body::Body;
-use std::str::FromStr;
-
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorDetail;
 use crate::db::Key;
@@ -24,41 +24,86 @@ use crate::http::path_id::PathId;
 use crate::jobs;
 use crate::state::AppState;
 
-/// The graph as GraphML, NDJSON, or one CSV table.
+/// The graph as GraphML or NDJSON.
 ///
 /// Nodes are developers and repositories with their fields; edges are `follows`
 /// (developer → developer), `owns` and `starred` (developer → repository). The answer is
 /// streamed: a failure part-way cuts the connection rather than ending the file cleanly.
 #[utoipa::path(get, path = "/github/export/{format}", tag = "export", operation_id = "export",
     params(
-        ("format" = ExportFormat, Path, description = "GraphML, NDJSON, or one CSV table"),
-        ("table" = Option<Table>, Query, description = "With `csv`, required: the table"),
-        ("around" = Option<String>, Query,
-            description = "Only this developer's neighbourhood (a login): the nodes within `depth` edges of theirs, either way, and the edges among them"),
-        ("depth" = Option<u32>, Query, minimum = 0, maximum = 6,
-            description = "How far `around` reaches (default 1)"),
-        ("complete" = Option<bool>, Query,
-            description = "Only records fetched from their own GitHub page, and the edges between them"),
+        ("format" = inline(ExportFormat), Path, description = "GraphML or NDJSON (CSV: `/github/export/csv/{table}`)"),
+        Filters,
     ),
     responses(
         (status = 200, description = "The export, as a download", content(
             (String = "application/graphml+xml"),
             (String = "application/x-ndjson"),
-            (String = "text/csv"),
         )),
         (status = 404, description = "No such format, or no developer with the login `around` names",
-            body = ErrorDetail),
-        (status = 503, description = "Too many exports are running, or the database is unavailable; try again shortly",
             body = ErrorDetail),
     ))]
 pub async fn export(
     State(state): State<AppState>,
-    PathId(format): PathId<ExportFormat>,
+    Path(format): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(query.as_deref());
-    let format = format.with_table(&params)?;
-    let selection = parse_selection(&params)?;
+    let format = match format.parse() {
+        Ok(ExportFormat::Graphml) => Format::GraphMl,
+        Ok(ExportFormat::Ndjson) => Format::Ndjson,
+        Err(()) if format == "csv" => {
+            return Err(ApiError::Status(StatusCode::NOT_FOUND, CSV_IS_PER_TABLE));
+        }
+        Err(()) => return Err(ApiError::NotFound),
+    };
+    download(&state, format, query.as_deref()).await
+}
+
+/// One table of the graph as CSV, with a header row.
+///
+/// `developers` and `repositories` hold the nodes' fields; `follows`
+/// (`follower_id,followee_id`), `owns` (`owner_id,repository_id`) and `starred`
+/// (`developer_id,repository_id,starred_at`) the edges. Streamed as `/github/export/{format}`.
+#[utoipa::path(get, path = "/github/export/csv/{table}", tag = "export", operation_id = "export_csv",
+    params(("table" = inline(Table), Path, description = "The table"), Filters),
+    responses(
+        (status = 200, description = "The table, as a download", content_type = "text/csv", body = String),
+        (status = 404, description = "No such table, or no developer with the login `around` names",
+            body = ErrorDetail),
+    ))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    PathId(table): PathId<Table>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    download(&state, Format::Csv(table), query.as_deref()).await
+}
+
+const CSV_IS_PER_TABLE: &str = "CSV is one file per table: /github/export/csv/{table}, where \
+     table is developers, repositories, follows, owns or starred.";
+
+/// The query parameters both downloads take, for the document: `parse_selection` reads
+/// them as Django reads a query (an empty value is no value).
+#[derive(IntoParams)]
+#[expect(dead_code, reason = "declares the parameters; no value is built of it")]
+#[into_params(parameter_in = Query)]
+struct Filters {
+    /// Only this developer's neighbourhood (a login): the nodes within `depth` edges of
+    /// theirs, either way, and the edges among them.
+    around: Option<String>,
+    /// How far `around` reaches (default 1).
+    #[param(minimum = 0, maximum = 6)]
+    depth: Option<u32>,
+    /// Only records fetched from their own GitHub page, and the edges between them.
+    complete: Option<bool>,
+}
+
+/// Streams `format` of the part of the graph the query selects, from a task of its own.
+async fn download(
+    state: &AppState,
+    format: Format,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
+    let selection = parse_selection(&Params::parse(query))?;
     // An export holds a pooled connection for as long as the download lasts.
     let permit = state.exports.clone().try_acquire_owned().map_err(|_| {
         ApiError::Status(
@@ -67,19 +112,20 @@ pub async fn export(
         )
     })?;
     if let Some(around) = &selection.around {
-        if state
-            .db
-            .known_developer(Key::Name(&around.login))
-            .await?
-            .is_none()
-        {
+        let known = jobs::valid_login(&around.login)
+            && state
+                .db
+                .known_developer(Key::Name(&around.login))
+                .await?
+                .is_some();
+        if !known {
             return Err(ApiError::Status(
                 StatusCode::NOT_FOUND,
                 "No developer with the login `around` names is stored.",
             ));
         }
     }
-    let (sender, chunks) = export::channel();
+    let (sender, mut chunks) = export::channel();
     let db = state.db.clone();
     tokio::spawn(async move {
         let _permit = permit;
@@ -88,9 +134,8 @@ pub async fn export(
             Err(err) => tracing::error!(error = %err, "an export failed part-way"),
         }
     });
-    let body = Body::from_stream(stream::unfold(chunks, |mut chunks| async move {
-        chunks.recv().await.map(|chunk| (chunk, chunks))
-    }));
+    // A closed channel keeps answering "ended", however often the body is polled after it.
+    let body = Body::from_stream(stream::poll_fn(move |cx| chunks.poll_recv(cx)));
     let disposition = format!("attachment; filename=\"{}\"", format.file_name());
     Ok((
         [
@@ -109,7 +154,6 @@ pub async fn export(
 pub enum ExportFormat {
     Graphml,
     Ndjson,
-    Csv,
 }
 
 impl FromStr for ExportFormat {
@@ -119,33 +163,7 @@ impl FromStr for ExportFormat {
         match name {
             "graphml" => Ok(Self::Graphml),
             "ndjson" => Ok(Self::Ndjson),
-            "csv" => Ok(Self::Csv),
             _ => Err(()),
-        }
-    }
-}
-
-impl ExportFormat {
-    fn with_table(self, params: &Params) -> Result<Format, ApiError> {
-        match self {
-            Self::Graphml => Ok(Format::GraphMl),
-            Self::Ndjson => Ok(Format::Ndjson),
-            Self::Csv => {
-                let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
-                params
-                    .non_empty("table")
-                    .and_then(|table| table.parse().ok())
-                    .map(Format::Csv)
-                    .ok_or_else(|| {
-                        ApiError::invalid_param(
-                            "table",
-                            &format!(
-                                "CSV has one file per table: choose one of {}.",
-                                names.join(", ")
-                            ),
-                        )
-                    })
-            }
         }
     }
 }
@@ -178,12 +196,6 @@ fn parse_selection(params: &Params) -> Result<Selection, ApiError> {
         login: login.to_owned(),
         depth,
     });
-    if around
-        .as_ref()
-        .is_some_and(|a| !jobs::valid_login(&a.login))
-    {
-        errors.insert("around".into(), json!(["Not a GitHub login."]));
-    }
     if !errors.is_empty() {
         return Err(ApiError::InvalidParams(errors));
     }
