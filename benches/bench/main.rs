@@ -1,9 +1,9 @@
 //! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
-//! [--seconds N] [--export true|false] [--ingest-followers N] [--rest-followers N]
+//! [--seconds N] [--export-scale none|small|large] [--ingest-followers N] [--rest-followers N]
 //! [--load-seconds N] [--crawl-windows N] [--keep] [--out FILE] [--demo FILE]` (and the other
 //! `--crawl-*` options below): generates a graph at the chosen scale on each database, serves
-//! it, and measures the API with wrk, then exports it in each format (`gitomatic export`: rate
-//! and peak RSS); then measures a full profile sync of a user with N followers
+//! it, and measures the API with wrk; then exports a graph of the export scale in each format
+//! (`gitomatic export`: rate and peak RSS); then measures a full profile sync of a user with N followers
 //! (default 50,000; 0 skips it) against the in-tree fake GitHub; then the memory `serve`
 //! holds at rest after one sync (of a user with 5,000 followers) and a few page loads; with
 //! --load-seconds, N seconds of wrk at 100 connections while the app's
@@ -53,9 +53,10 @@ struct Options {
     /// Seconds of wrk per endpoint; 0 skips the API's measurements.
     #[arg(long, default_value_t = 5)]
     seconds: u32,
-    /// Export the generated graph in each format (`gitomatic export`, peak RSS and rate).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    export: bool,
+    /// Size of the graph exported in each format (`gitomatic export`: rate and peak RSS):
+    /// small, large (the API's scales, generated in bulk by SQL) or none.
+    #[arg(long, default_value = "small", value_parser = ["none", "small", "large"])]
+    export_scale: String,
     /// Followers of the user whose full sync is measured; 0 skips it.
     #[arg(long, default_value_t = 50_000)]
     ingest_followers: usize,
@@ -122,10 +123,22 @@ async fn main() -> anyhow::Result<()> {
     let mut at_rest = Vec::new();
     let mut exported = Vec::new();
     for backend in &options.backends() {
-        if options.seconds > 0 || options.export {
-            let (measured, exports) = api_on(backend, &options, scale, &mut notes).await?;
-            results.extend(measured);
-            exported.extend(exports);
+        if options.seconds > 0 {
+            results.extend(api_on(backend, &options, scale, &mut notes).await?);
+        }
+        if let Some(scale) = Scale::named(&options.export_scale) {
+            let (url, _guard) = database(backend, "export").await?;
+            eprintln!(
+                "{backend}: generating the {} graph to export…",
+                options.export_scale
+            );
+            let took = export::generate(&url, scale).await?;
+            notes.push(format!(
+                "{backend}: generated the {} graph to export in {:.1} s",
+                options.export_scale,
+                took.as_secs_f64()
+            ));
+            exported.extend(export::measure(backend, &url).await?);
         }
         if options.ingest_followers > 0 {
             let (url, _guard) = database(backend, "ingest").await?;
@@ -229,14 +242,13 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The API measured on `backend`, and the graph exported, on a graph of `scale` (generated,
-/// or reused with `--keep`).
+/// The API measured on `backend`, on a graph of `scale` (generated, or reused with `--keep`).
 async fn api_on(
     backend: &str,
     options: &Options,
     scale: Scale,
     notes: &mut Vec<String>,
-) -> anyhow::Result<(Vec<Measured>, Vec<export::Exported>)> {
+) -> anyhow::Result<Vec<Measured>> {
     let keep = options.keep && backend == "postgres";
     let (url, _guard) = if keep {
         (bench_database_url(&options.scale)?, None)
@@ -256,18 +268,9 @@ async fn api_on(
         ));
     }
     db.save_user(USER, &password::hash(PASSWORD)).await?;
-    let measured = if options.seconds > 0 {
-        measure_api(backend, &url, &db, options.seconds, notes).await?
-    } else {
-        Vec::new()
-    };
+    let measured = measure_api(backend, &url, &db, options.seconds, notes).await?;
     db.close().await;
-    let exported = if options.export {
-        export::measure(backend, &url).await?
-    } else {
-        Vec::new()
-    };
-    Ok((measured, exported))
+    Ok(measured)
 }
 
 /// A fresh database for `backend`: a file in a temporary folder, or a PostgreSQL database
@@ -515,6 +518,9 @@ pub fn base64_of(text: &str) -> String {
 }
 
 fn print_table(results: &[Measured]) {
+    if results.is_empty() {
+        return;
+    }
     println!(
         "{:<9} {:<7} {:>4}  {:<58} {:>9} {:>8} {:>8} {:>6} {:>7}",
         "backend", "auth", "conn", "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "÷health"
