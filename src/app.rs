@@ -62,7 +62,10 @@ impl App {
             work_db: work_db.clone(),
             config: config.clone(),
             auth: Arc::new(auth),
-            exports: Arc::new(tokio::sync::Semaphore::new(http::CONCURRENT_EXPORTS)),
+            // A download holds one of the API's connections: one at least is left to the rest.
+            exports: Arc::new(tokio::sync::Semaphore::new(http::CONCURRENT_EXPORTS.min(
+                usize::try_from(config.database_max_connections.saturating_sub(1)).unwrap_or(0),
+            ))),
         };
         Ok(Self {
             listener,

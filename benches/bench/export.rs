@@ -1,7 +1,6 @@
 //! `gitomatic export` on the generated graph: each format written to files by the real
 //! binary (a child process), with its peak RSS (VmHWM, read until it exits) and its rate.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -138,6 +137,8 @@ pub async fn measure(backend: &str, url: &str) -> anyhow::Result<Vec<Exported>> 
         let output = dir.path().join(format!("graph.{format}"));
         eprintln!("{backend}: exporting the graph as {format}…");
         let started = Instant::now();
+        // Its report goes to a file: a pipe read only at the end could fill and stall it.
+        let report = dir.path().join(format!("{format}.log"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_gitomatic"))
             .env("DATABASE_URL", url)
             .env("RUST_LOG", "warn")
@@ -145,7 +146,7 @@ pub async fn measure(backend: &str, url: &str) -> anyhow::Result<Vec<Exported>> 
             .arg(&output)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&report)?)
             .spawn()?;
         let mut peak_kb = 0;
         let status = loop {
@@ -158,10 +159,7 @@ pub async fn measure(backend: &str, url: &str) -> anyhow::Result<Vec<Exported>> 
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         let seconds = started.elapsed().as_secs_f64();
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            pipe.read_to_string(&mut stderr)?;
-        }
+        let stderr = std::fs::read_to_string(&report)?;
         anyhow::ensure!(status.success(), "gitomatic export failed: {stderr}");
         let (nodes, edges) = counts(&stderr)
             .ok_or_else(|| anyhow::anyhow!("no counts in the export's report: {stderr}"))?;

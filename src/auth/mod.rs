@@ -98,7 +98,7 @@ impl Authenticator {
         match user {
             Some(mut user) if verified => {
                 if password::needs_rehash(&user.password_hash) {
-                    user = self.rehash(db, user, password.clone()).await?;
+                    user = self.rehash(db, user, password.clone()).await;
                 }
                 self.cache.remember(key, &user.password_hash);
                 Ok(user)
@@ -112,25 +112,27 @@ impl Authenticator {
 
     /// Replaces a hash of another kind (an imported Django one) by ours, now that the
     /// password is known to match it. A login racing this one may have done it already.
-    async fn rehash(
-        &self,
-        db: &Db,
-        mut user: ApiUser,
-        password: String,
-    ) -> Result<ApiUser, AuthError> {
+    async fn rehash(&self, db: &Db, mut user: ApiUser, password: String) -> ApiUser {
         // Hashing cannot fail; if its thread did, the next login upgrades the hash.
         let Ok(new_hash) = tokio::task::spawn_blocking(move || password::hash(&password)).await
         else {
-            return Ok(user);
+            return user;
         };
-        if db
+        // The password is proven: a failed upgrade must not fail the login.
+        match db
             .replace_password_hash(user.id, &user.password_hash, &new_hash)
-            .await?
+            .await
         {
-            tracing::info!(user = %user.username, "password hash upgraded to argon2id");
-            user.password_hash = new_hash;
+            Ok(true) => {
+                tracing::info!(user = %user.username, "password hash upgraded to argon2id");
+                user.password_hash = new_hash;
+            }
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(user = %user.username, error = %err, "password hash not upgraded");
+            }
         }
-        Ok(user)
+        user
     }
 
     pub async fn bearer(&self, db: &Db, token: &str) -> Result<ApiUser, AuthError> {

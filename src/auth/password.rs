@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use ring::pbkdf2;
 
 const DJANGO_PBKDF2: &str = "pbkdf2_sha256$";
+const MAX_ITERATIONS: u32 = 5_000_000;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CredentialError {
@@ -61,9 +62,17 @@ pub fn verify(password: &str, stored: &str) -> bool {
     })
 }
 
-/// Whether a stored hash is to be replaced by ours once its password is proven.
+/// Whether a stored hash is to be replaced by ours once its password is proven: any but
+/// argon2id with our parameters (Django's Argon2 asks for 100 MiB a check, ours 19 MiB).
 pub fn needs_rehash(stored: &str) -> bool {
-    !stored.starts_with("$argon2id$")
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let ours = Argon2::default();
+    let ours = ours.params();
+    let costs = |p: &argon2::Params| (p.m_cost(), p.t_cost(), p.p_cost());
+    parsed.algorithm != argon2::ARGON2ID_IDENT
+        || argon2::Params::try_from(&parsed).map_or(true, |theirs| costs(&theirs) != costs(ours))
 }
 
 /// A Django password hash as we keep it: PBKDF2-SHA256 as it is, Argon2 as the PHC string
@@ -92,8 +101,14 @@ impl<'a> DjangoPbkdf2<'a> {
             return None;
         }
         let hash = STANDARD.decode(hash).ok().filter(|h| h.len() == 32)?;
+        let iterations: NonZeroU32 = iterations.parse().ok()?;
+        // Django's own counts are in the hundreds of thousands; far more would hold a thread
+        // for seconds a login.
+        if iterations.get() > MAX_ITERATIONS {
+            return None;
+        }
         Some(Self {
-            iterations: iterations.parse().ok()?,
+            iterations,
             salt,
             hash,
         })
@@ -160,10 +175,24 @@ mod tests {
             None
         );
         assert_eq!(from_django("pbkdf2_sha256$x$salt$aGFzaA=="), None);
+        let too_slow = django_hash("pw", "salt", 1).replace("$1$", "$4000000000$");
+        assert_eq!(from_django(&too_slow), None);
         let ours = hash("pw");
         let wrapped = format!("argon2{ours}");
         assert_eq!(from_django(&wrapped), Some(ours.clone()));
         assert!(verify("pw", &from_django(&wrapped).unwrap()));
+        assert!(!needs_rehash(&ours));
+        // Django's Argon2 parameters verify, and are then replaced by ours.
+        let django_argon2 = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(1024, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+        assert!(verify("pw", &django_argon2));
+        assert!(needs_rehash(&django_argon2));
     }
 
     #[test]

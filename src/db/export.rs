@@ -64,30 +64,32 @@ fn select(table: Table, selection: &Selection) -> String {
             where_all(&kept("t", selection))
         );
     }
-    let (columns, from, source_table, target_table) = match table {
+    // What an edge table reads, from where, and the tables and columns of its two ends.
+    let (columns, from, source_table, source_column, target_table, target_column) = match table {
         Table::Follows => (
             "e.follower_id, e.followee_id",
             "follows e",
             "developers",
+            "follower_id",
             "developers",
+            "followee_id",
         ),
         Table::Owns => (
             "e.owner_id, e.id",
             "repositories e",
             "developers",
+            "owner_id",
             "repositories",
+            "id",
         ),
         _ => (
             "e.developer_id, e.repository_id, e.starred_at",
             "stars e",
             "developers",
+            "developer_id",
             "repositories",
+            "repository_id",
         ),
-    };
-    let (source_column, target_column) = match table {
-        Table::Follows => ("follower_id", "followee_id"),
-        Table::Owns => ("owner_id", "id"),
-        _ => ("developer_id", "repository_id"),
     };
     let mut conditions = Vec::new();
     if table == Table::Owns {
@@ -148,6 +150,7 @@ impl Db {
                 }
             }
             for &table in tables {
+                output.start_table(table).await?;
                 let sql = select(table, selection);
                 let mut rows = sqlx::query(&sql).fetch(&mut *tx);
                 while let Some(row) = rows.try_next().await? {

@@ -237,7 +237,8 @@ pub fn users_stmt(users: &[ImportedUser], now: Timestamp) -> Option<Sql> {
     Some(sql)
 }
 
-/// The core quota as the other service last saw it, unless ours is of a later window.
+/// The core quota as the other service last saw it, unless ours is of a later window. It
+/// was no credential's of ours, so none takes it for its own.
 pub fn core_rate_limit_stmt(
     limit: i64,
     remaining: i64,
@@ -259,7 +260,7 @@ pub fn core_rate_limit_stmt(
     sql.sql = format!(
         "INSERT INTO rate_limits (id, resource, rate_limit, rate_remaining, rate_reset_raw, \
          rate_reset, updated_at) VALUES (1, 'core', {}) \
-         ON CONFLICT (resource) DO UPDATE SET rate_limit = excluded.rate_limit, \
+         ON CONFLICT (resource) DO UPDATE SET credential = NULL, rate_limit = excluded.rate_limit, \
          rate_remaining = excluded.rate_remaining, rate_reset_raw = excluded.rate_reset_raw, \
          rate_reset = excluded.rate_reset, updated_at = excluded.updated_at \
          WHERE rate_limits.rate_reset_raw IS NULL \
@@ -300,12 +301,13 @@ impl Db {
         Ok(rows.into_iter().collect())
     }
 
-    /// The record an imported id was merged into, if it was.
-    pub async fn merged_into(&self, alias: Uuid) -> sqlx::Result<Option<Uuid>> {
+    /// The record of `table` (developers or repositories) an imported id was merged into.
+    pub async fn merged_into(&self, alias: Uuid, table: &str) -> sqlx::Result<Option<Uuid>> {
         with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT id FROM record_aliases WHERE alias_id = $1"
+            "SELECT id FROM record_aliases WHERE alias_id = $1 AND kind = $2"
         )
         .bind(alias)
+        .bind(table)
         .fetch_optional(pool)
         .await)
     }

@@ -87,18 +87,22 @@ impl Encoder {
     }
 
     pub fn begin(&mut self) {
-        match self.format {
-            Format::GraphMl => self.graphml_header(),
-            Format::Csv(table) => {
-                let names: Vec<&str> = match table.fields() {
-                    Some(fields) => fields.iter().map(|f| f.name).collect(),
-                    None => edge_columns(table).to_vec(),
-                };
-                self.buffer.push_str(&names.join(","));
-                self.buffer.push_str("\r\n");
-            }
-            Format::Ndjson => {}
+        if self.format == Format::GraphMl {
+            self.graphml_header();
         }
+    }
+
+    /// A CSV table starts with its header row; the other formats go on as they are.
+    pub fn start_table(&mut self, table: Table) {
+        if self.format != Format::Csv {
+            return;
+        }
+        let names: Vec<&str> = match table.fields() {
+            Some(fields) => fields.iter().map(|f| f.name).collect(),
+            None => edge_columns(table).to_vec(),
+        };
+        self.buffer.push_str(&names.join(","));
+        self.buffer.push_str("\r\n");
     }
 
     pub fn end(&mut self) {
@@ -113,7 +117,7 @@ impl Encoder {
         self.counts.nodes += 1;
         match self.format {
             Format::GraphMl => self.graphml_node(table, fields, cells),
-            Format::Csv(_) => self.csv_row(cells),
+            Format::Csv => self.csv_row(cells),
             Format::Ndjson => {
                 let kind = if table == Table::Developers {
                     "developer"
@@ -153,7 +157,7 @@ impl Encoder {
                 }
                 self.buffer.push_str("</edge>\n");
             }
-            Format::Csv(_) => {
+            Format::Csv => {
                 let mut cells = vec![Cell::Id(edge.source), Cell::Id(edge.target)];
                 cells.extend(starred_at);
                 self.csv_row(&cells);
@@ -328,7 +332,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_it_and_leaves_nulls_empty() {
-        let mut encoder = Encoder::new(Format::Csv(Table::Follows));
+        let mut encoder = Encoder::new(Format::Csv);
         encoder.csv_row(&[
             text("a,b"),
             text("say \"hi\""),

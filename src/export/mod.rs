@@ -8,6 +8,7 @@ mod files;
 
 use std::io;
 use std::str::FromStr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -131,37 +132,21 @@ impl FromStr for Table {
     }
 }
 
-/// The output format: the whole graph in one GraphML or NDJSON document, or one CSV table.
+/// The output format: the graph in one GraphML or NDJSON document, or as CSV tables (each
+/// with its header row).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     GraphMl,
     Ndjson,
-    Csv(Table),
+    Csv,
 }
 
 impl Format {
-    pub fn tables(self) -> &'static [Table] {
-        match self {
-            // `ALL` lists the tables in their declaration order.
-            Self::Csv(table) => std::slice::from_ref(&Table::ALL[table as usize]),
-            Self::GraphMl | Self::Ndjson => &Table::ALL,
-        }
-    }
-
     pub fn content_type(self) -> &'static str {
         match self {
             Self::GraphMl => "application/graphml+xml; charset=utf-8",
             Self::Ndjson => "application/x-ndjson",
-            Self::Csv(_) => "text/csv; charset=utf-8; header=present",
-        }
-    }
-
-    /// The name a download is saved under.
-    pub fn file_name(self) -> String {
-        match self {
-            Self::GraphMl => "git-o-matic-9k.graphml".to_owned(),
-            Self::Ndjson => "git-o-matic-9k.ndjson".to_owned(),
-            Self::Csv(table) => format!("{}.csv", table.name()),
+            Self::Csv => "text/csv; charset=utf-8; header=present",
         }
     }
 }
@@ -207,16 +192,35 @@ pub struct Counts {
 const CHUNK: usize = 64 * 1024;
 /// Chunks waiting for a slow reader: with `CHUNK`, the most an export holds in memory.
 pub const CHUNKS_IN_FLIGHT: usize = 8;
+/// A reader that takes nothing for this long is taken to have gone: the export lets go of
+/// its connection and snapshot (which on PostgreSQL hold back vacuum, on SQLite the WAL's
+/// checkpoints).
+const STALLED: Duration = Duration::from_secs(60);
+
+/// What an export sends: the start of a table (where the CSV files part), or bytes.
+#[derive(Debug)]
+pub enum Piece {
+    Table(Table),
+    Bytes(Bytes),
+}
 
 /// Where the encoded rows go: an encoder whose full chunks are sent on.
 pub struct Output {
     encoder: Encoder,
-    chunks: mpsc::Sender<io::Result<Bytes>>,
+    pieces: mpsc::Sender<io::Result<Piece>>,
 }
 
 impl Output {
     pub fn encoder(&mut self) -> &mut Encoder {
         &mut self.encoder
+    }
+
+    /// Marks the start of `table`: what came before is sent, then the boundary.
+    pub async fn start_table(&mut self, table: Table) -> Result<(), ExportError> {
+        self.send().await?;
+        self.deliver(Piece::Table(table)).await?;
+        self.encoder.start_table(table);
+        Ok(())
     }
 
     /// Sends what is encoded once it makes a chunk, waiting while the reader is behind.
@@ -232,45 +236,50 @@ impl Output {
         if chunk.is_empty() {
             return Ok(());
         }
-        self.chunks
-            .send(Ok(chunk))
-            .await
-            .map_err(|_| ExportError::Abandoned)
+        self.deliver(Piece::Bytes(chunk)).await
+    }
+
+    async fn deliver(&mut self, piece: Piece) -> Result<(), ExportError> {
+        match tokio::time::timeout(STALLED, self.pieces.send(Ok(piece))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(ExportError::Abandoned),
+        }
     }
 }
 
-/// Exports `selection` of the graph stored in `db` as `format`, sending it in chunks to
-/// `chunks`. A failure after some chunks were sent is sent too, so the reader does not
-/// mistake a cut-off export for a whole one.
+/// Exports `tables` of `selection` of the graph stored in `db` as `format`, in one read of
+/// the database, sending it in pieces to `pieces`. A failure after some were sent is sent
+/// too, so the reader does not mistake a cut-off export for a whole one.
 pub async fn export(
     db: &Db,
     format: Format,
+    tables: &[Table],
     selection: &Selection,
-    chunks: mpsc::Sender<io::Result<Bytes>>,
+    pieces: mpsc::Sender<io::Result<Piece>>,
 ) -> Result<Counts, ExportError> {
     let mut output = Output {
         encoder: Encoder::new(format),
-        chunks: chunks.clone(),
+        pieces: pieces.clone(),
     };
     let result: Result<Counts, ExportError> = async {
         output.encoder.begin();
-        db.export_graph(format.tables(), selection, &mut output)
-            .await?;
+        db.export_graph(tables, selection, &mut output).await?;
         output.encoder.end();
         output.send().await?;
         Ok(output.encoder.counts())
     }
     .await;
     if let Err(err) = &result {
-        let _ = chunks.send(Err(io::Error::other(err.to_string()))).await;
+        let failed = pieces.send(Err(io::Error::other(err.to_string())));
+        let _ = tokio::time::timeout(STALLED, failed).await;
     }
     result
 }
 
-/// The channel an export sends its chunks through.
+/// The channel an export sends its pieces through.
 pub fn channel() -> (
-    mpsc::Sender<io::Result<Bytes>>,
-    mpsc::Receiver<io::Result<Bytes>>,
+    mpsc::Sender<io::Result<Piece>>,
+    mpsc::Receiver<io::Result<Piece>>,
 ) {
     mpsc::channel(CHUNKS_IN_FLIGHT)
 }

@@ -27,7 +27,7 @@ pub async fn redirect_merged(
     if response.status() != StatusCode::NOT_FOUND {
         return response;
     }
-    match state.db.merged_into(id).await {
+    match state.db.merged_into(id, collection).await {
         Ok(Some(ours)) => {
             let mut target = format!("/github/{collection}/{ours}/{rest}");
             if let Some(query) = query {

@@ -392,19 +392,30 @@ async fn read_batch(
     after: Option<&str>,
     batch: u32,
 ) -> anyhow::Result<Vec<PgRow>> {
-    let sql = format!(
-        "SELECT {} FROM {} WHERE ($1::text IS NULL OR id > {}){} ORDER BY id LIMIT $2",
-        step.columns(),
-        step.table(),
-        key_cast(step),
-        step.condition()
-    );
-    sqlx::query(&sql)
-        .bind(after)
-        .bind(i64::from(batch))
-        .fetch_all(source)
-        .await
-        .with_context(|| format!("cannot read {} from the Django database", step.table()))
+    // Two statements rather than one with `$1 IS NULL OR id > $1`: PostgreSQL may settle on a
+    // generic plan for that, which cannot seek the key and reads from the start each batch.
+    let (columns, table, condition) = (step.columns(), step.table(), step.condition());
+    let rows = match after {
+        None => {
+            sqlx::query(&format!(
+                "SELECT {columns} FROM {table} WHERE TRUE{condition} ORDER BY id LIMIT $1"
+            ))
+            .bind(i64::from(batch))
+            .fetch_all(source)
+            .await
+        }
+        Some(after) => {
+            sqlx::query(&format!(
+                "SELECT {columns} FROM {table} WHERE id > {}{condition} ORDER BY id LIMIT $2",
+                key_cast(step)
+            ))
+            .bind(after)
+            .bind(i64::from(batch))
+            .fetch_all(source)
+            .await
+        }
+    };
+    rows.with_context(|| format!("cannot read {table} from the Django database"))
 }
 
 fn key_of(step: Step, row: &PgRow) -> anyhow::Result<String> {

@@ -9,7 +9,7 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, ETAG};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, backend_tests, gitomatic, run};
+use crate::helpers::{Backend, TestApp, TestDb, backend_tests, gitomatic, run};
 use crate::seed::{self, at, dev, repo};
 
 /// A bio no format may mangle: quotes, markup, a comma, a line break, a control character.
@@ -450,7 +450,25 @@ async fn networkx_reads_the_export_on_postgres() {
     run(Backend::Postgres, networkx_reads_what_the_api_reports).await;
 }
 
+/// A download holds a connection for its whole length: with a pool of one there is none to
+/// spare, and the API keeps it.
+async fn a_download_never_takes_the_last_connection(db: TestDb) {
+    let app = TestApp::start(db, |config| config.database_max_connections = 1).await;
+    seed_graph(&app).await;
+    let (status, body) = app.json("/github/export/graphml").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Too many exports")
+    );
+    let (status, _) = app.json("/github/developers/").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 backend_tests!(
+    a_download_never_takes_the_last_connection,
     every_format_holds_the_graph_the_api_reports,
     filters_pick_a_neighbourhood_and_complete_records,
     bad_requests_are_refused_clearly,

@@ -268,6 +268,16 @@ async fn every_record_answers_as_the_original_did(m: Move) {
     assert_eq!(limit["rate_remaining"], 4321);
     assert_eq!(limit["rate_reset_raw"], 1_600_000_000);
     assert_eq!(limit["rate_reset"], "2020-09-13T12:26:40Z");
+    let credential: Option<String> = with_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT credential FROM rate_limits WHERE id = 1"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(
+        credential, None,
+        "the original's quota is no credential of ours"
+    );
 
     // ana logs in with her Django password, which is then stored as argon2id.
     let login = |user: &'static str, password: &'static str| {
@@ -518,6 +528,13 @@ async fn a_record_we_have_is_merged_and_its_imported_id_still_answers(m: Move) {
     }
     assert_eq!(
         app.get_auth(&format!("/github/developers/{}/", Uuid::new_v4()))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // ana's old id is a developer's: as a repository's it names nothing.
+    assert_eq!(
+        app.get_auth(&format!("/github/repositories/{ANA}/"))
             .await
             .status(),
         StatusCode::NOT_FOUND

@@ -2,6 +2,7 @@
 //! download, streamed as it is read, with the filters of `gitomatic export`.
 
 use std::str::FromStr;
+use std::task::{Poll, ready};
 
 use axum::Extension;
 use axum::body::Body;
@@ -16,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::ErrorDetail;
 use crate::db::Key;
 use crate::error::ApiError;
-use crate::export::{self, Around, ExportError, Format, MAX_DEPTH, Selection, Table};
+use crate::export::{self, Around, ExportError, Format, MAX_DEPTH, Piece, Selection, Table};
 use crate::http::etag::Streamed;
 use crate::http::filters::parse_bool;
 use crate::http::params::Params;
@@ -47,15 +48,20 @@ pub async fn export(
     Path(format): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let format = match format.parse() {
-        Ok(ExportFormat::Graphml) => Format::GraphMl,
-        Ok(ExportFormat::Ndjson) => Format::Ndjson,
+    let (format, file_name) = match format.parse() {
+        Ok(ExportFormat::Graphml) => (Format::GraphMl, "git-o-matic-9k.graphml"),
+        Ok(ExportFormat::Ndjson) => (Format::Ndjson, "git-o-matic-9k.ndjson"),
         Err(()) if format == "csv" => {
             return Err(ApiError::Status(StatusCode::NOT_FOUND, CSV_IS_PER_TABLE));
         }
         Err(()) => return Err(ApiError::NotFound),
     };
-    download(&state, format, query.as_deref()).await
+    let download = Download {
+        format,
+        tables: &Table::ALL,
+        file_name: file_name.to_owned(),
+    };
+    download.answer(&state, query.as_deref()).await
 }
 
 /// One table of the graph as CSV, with a header row.
@@ -75,7 +81,12 @@ pub async fn export_csv(
     PathId(table): PathId<Table>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    download(&state, Format::Csv(table), query.as_deref()).await
+    let download = Download {
+        format: Format::Csv,
+        tables: std::slice::from_ref(&table),
+        file_name: format!("{}.csv", table.name()),
+    };
+    download.answer(&state, query.as_deref()).await
 }
 
 const CSV_IS_PER_TABLE: &str = "CSV is one file per table: /github/export/csv/{table}, where \
@@ -97,55 +108,70 @@ struct Filters {
     complete: Option<bool>,
 }
 
-/// Streams `format` of the part of the graph the query selects, from a task of its own.
-async fn download(
-    state: &AppState,
+/// What a download holds, and the name it is saved under.
+struct Download<'a> {
     format: Format,
-    query: Option<&str>,
-) -> Result<Response, ApiError> {
-    let selection = parse_selection(&Params::parse(query))?;
-    // An export holds a pooled connection for as long as the download lasts.
-    let permit = state.exports.clone().try_acquire_owned().map_err(|_| {
-        ApiError::Status(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Too many exports are running; try again when one has ended.",
+    tables: &'a [Table],
+    file_name: String,
+}
+
+impl Download<'_> {
+    /// Streams the part of the graph the query selects, from a task of its own.
+    async fn answer(self, state: &AppState, query: Option<&str>) -> Result<Response, ApiError> {
+        let selection = parse_selection(&Params::parse(query))?;
+        // An export holds a pooled connection for as long as the download lasts.
+        let permit = state.exports.clone().try_acquire_owned().map_err(|_| {
+            ApiError::Status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many exports are running; try again when one has ended.",
+            )
+        })?;
+        if let Some(around) = &selection.around {
+            let known = jobs::valid_login(&around.login)
+                && state
+                    .db
+                    .known_developer(Key::Name(&around.login))
+                    .await?
+                    .is_some();
+            if !known {
+                return Err(ApiError::Status(
+                    StatusCode::NOT_FOUND,
+                    "No developer with the login `around` names is stored.",
+                ));
+            }
+        }
+        let (sender, mut pieces) = export::channel();
+        let (db, format, tables) = (state.db.clone(), self.format, self.tables.to_vec());
+        tokio::spawn(async move {
+            let _permit = permit;
+            match export::export(&db, format, &tables, &selection, sender).await {
+                Ok(_) | Err(ExportError::Abandoned) => {}
+                Err(err) => tracing::error!(error = %err, "an export failed part-way"),
+            }
+        });
+        // Polled after its end, a closed channel keeps answering that it ended. Table starts
+        // matter to files only.
+        let body = Body::from_stream(stream::poll_fn(move |cx| {
+            loop {
+                match ready!(pieces.poll_recv(cx)) {
+                    Some(Ok(Piece::Table(_))) => {}
+                    Some(Ok(Piece::Bytes(bytes))) => return Poll::Ready(Some(Ok(bytes))),
+                    Some(Err(err)) => return Poll::Ready(Some(Err(err))),
+                    None => return Poll::Ready(None),
+                }
+            }
+        }));
+        let disposition = format!("attachment; filename=\"{}\"", self.file_name);
+        Ok((
+            [
+                (CONTENT_TYPE, self.format.content_type().to_owned()),
+                (CONTENT_DISPOSITION, disposition),
+            ],
+            Extension(Streamed),
+            body,
         )
-    })?;
-    if let Some(around) = &selection.around {
-        let known = jobs::valid_login(&around.login)
-            && state
-                .db
-                .known_developer(Key::Name(&around.login))
-                .await?
-                .is_some();
-        if !known {
-            return Err(ApiError::Status(
-                StatusCode::NOT_FOUND,
-                "No developer with the login `around` names is stored.",
-            ));
-        }
+            .into_response())
     }
-    let (sender, mut chunks) = export::channel();
-    let db = state.db.clone();
-    tokio::spawn(async move {
-        let _permit = permit;
-        match export::export(&db, format, &selection, sender).await {
-            Ok(_) | Err(ExportError::Abandoned) => {}
-            Err(err) => tracing::error!(error = %err, "an export failed part-way"),
-        }
-    });
-    // A closed channel keeps answering "ended", however often the body is polled after it.
-    let body = Body::from_stream(stream::poll_fn(move |cx| chunks.poll_recv(cx)));
-    let disposition = format!("attachment; filename=\"{}\"", format.file_name());
-    Ok((
-        [
-            (CONTENT_TYPE, format.content_type().to_owned()),
-            (CONTENT_DISPOSITION, disposition),
-        ],
-        Extension(Streamed),
-        body,
-    )
-        .into_response())
 }
 
 /// The `{format}` of the path.
@@ -203,4 +229,22 @@ fn parse_selection(params: &Params) -> Result<Selection, ApiError> {
         around,
         complete_only,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The attribute takes a literal only: this keeps it the deepest depth allowed.
+    #[test]
+    fn the_documented_depth_is_the_deepest_allowed() {
+        let document = serde_json::to_value(crate::http::api_document()).unwrap();
+        for path in ["/github/export/{format}", "/github/export/csv/{table}"] {
+            let parameters = document["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap();
+            let depth = parameters.iter().find(|p| p["name"] == "depth").unwrap();
+            assert_eq!(depth["schema"]["maximum"], MAX_DEPTH, "{path}");
+        }
+    }
 }
