@@ -123,15 +123,14 @@ impl Db {
         selection: &Selection,
         output: &mut Output,
     ) -> Result<(), ExportError> {
-        let neighbourhood = match self.pool() {
-            Pool::Sqlite(_) => NEIGHBOURHOOD_SQLITE,
-            Pool::Postgres(_) => NEIGHBOURHOOD_POSTGRES,
+        let (neighbourhood, snapshot) = match self.pool() {
+            Pool::Sqlite(_) => (NEIGHBOURHOOD_SQLITE, None),
+            Pool::Postgres(_) => (NEIGHBOURHOOD_POSTGRES, Some(SNAPSHOT)),
         };
-        let is_postgres = matches!(self.pool(), Pool::Postgres(_));
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            if is_postgres {
-                sqlx::query(SNAPSHOT).execute(&mut *tx).await?;
+            if let Some(snapshot) = snapshot {
+                sqlx::query(snapshot).execute(&mut *tx).await?;
             }
             if let Some(around) = &selection.around {
                 sqlx::query(neighbourhood).execute(&mut *tx).await?;

@@ -128,7 +128,7 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
 /// Opens one connection straight away: a pool would retry until its timeout and then report
 /// only that it timed out, where an operator needs the cause ("connection refused", a bad
 /// password, a missing folder).
-async fn check_reachable<O>(url: &DatabaseUrl, options: &O) -> Result<(), ConnectError>
+pub(crate) async fn check_reachable<O>(url: &DatabaseUrl, options: &O) -> Result<(), ConnectError>
 where
     O: ConnectOptions,
     O::Connection: Sized,

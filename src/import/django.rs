@@ -7,22 +7,22 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{ConnectOptions, FromRow, PgPool, Row};
+use sqlx::{FromRow, PgPool, Row};
 use uuid::Uuid;
 
+use crate::config::DatabaseUrl;
 use crate::db::developers::DeveloperProfile;
 use crate::db::import::{
     self, ImportedDeveloper, ImportedRepository, ImportedUser, core_rate_limit_stmt, progress_stmt,
 };
 use crate::db::repositories::{RepositoryCounts, RepositoryDetails};
 use crate::db::sql::Sql;
-use crate::db::{Db, Timestamp};
+use crate::db::{self, ConnectError, Db, Timestamp};
 
 /// The tables and columns read, as the Django migrations leave them.
 const EXPECTED: &[(&str, &[&str])] = &[
@@ -300,11 +300,12 @@ async fn connect(url: &str) -> anyhow::Result<(PgPool, String)> {
         options.get_port(),
         options.get_database().unwrap_or_default()
     );
-    let connected = tokio::time::timeout(Duration::from_secs(10), options.connect()).await;
-    match connected {
-        Ok(Ok(connection)) => drop(connection),
-        Ok(Err(err)) => bail!("cannot connect to the Django database {name}: {err}"),
-        Err(_) => bail!("cannot connect to the Django database {name}: no answer within 10 s"),
+    if let Err(err) = db::check_reachable(&DatabaseUrl::new(url), &options).await {
+        let cause = match err {
+            ConnectError::Unreachable { cause, .. } => cause,
+            other => other.to_string(),
+        };
+        bail!("cannot connect to the Django database {name}: {cause}");
     }
     let pool = PgPoolOptions::new()
         .max_connections(2)
