@@ -1,12 +1,14 @@
 //! Size limits on what a request may carry before any work is done for it.
 
+use std::ops::ControlFlow;
+
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::http::hook::Hook;
 
 /// Longest request target (path and query) served; gunicorn, before the original, allowed 4 KiB.
 pub const MAX_URI_BYTES: usize = 32 * 1024;
@@ -18,24 +20,45 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub const BODY_TOO_LARGE: &str = "Request body too large.";
 
-pub async fn enforce(request: Request, next: Next) -> Response {
+/// Refuses a request over a limit before anything else reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits;
+
+impl Hook for Limits {
+    type Kept = ();
+
+    fn before(&self, request: &Request) -> ControlFlow<Response> {
+        match check(request) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(refused) => ControlFlow::Break(refused.into_response()),
+        }
+    }
+
+    fn after(&self, (): (), response: Response) -> Response {
+        response
+    }
+}
+
+fn check(request: &Request) -> Result<(), ApiError> {
     let uri_len = request
         .uri()
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
     if uri_len > MAX_URI_BYTES {
-        return ApiError::Status(StatusCode::URI_TOO_LONG, "Request URI too long.").into_response();
+        return Err(ApiError::Status(
+            StatusCode::URI_TOO_LONG,
+            "Request URI too long.",
+        ));
     }
     let mut total = 0;
     for (name, value) in request.headers() {
         let size = name.as_str().len() + value.len();
         total += size;
         if size > MAX_HEADER_BYTES || total > MAX_HEADERS_TOTAL_BYTES {
-            return ApiError::Status(
+            return Err(ApiError::Status(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "Request header fields too large.",
-            )
-            .into_response();
+            ));
         }
     }
     // A declared length is refused before anything reads the body; a body without one
@@ -46,7 +69,10 @@ pub async fn enforce(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return ApiError::Status(StatusCode::PAYLOAD_TOO_LARGE, BODY_TOO_LARGE).into_response();
+        return Err(ApiError::Status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            BODY_TOO_LARGE,
+        ));
     }
-    next.run(request).await
+    Ok(())
 }

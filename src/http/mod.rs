@@ -6,6 +6,7 @@ mod embed;
 mod etag;
 mod filters;
 mod forms;
+mod hook;
 mod html;
 mod limits;
 mod method;
@@ -25,7 +26,7 @@ pub use routes::metrics::MetricsState;
 pub use serve::serve;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::middleware;
@@ -45,36 +46,32 @@ use routes::{
 /// authentication, then the method, then the handler.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let api = OpenApiRouter::new()
+    let require_user = || middleware::from_fn_with_state(state.clone(), auth::require_user);
+    // Each group's layers go on in one call: see `stack::around`.
+    let content = Router::new()
         .merge(
-            protected_routes()
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    moved::redirect_merged,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    auth::require_user,
-                )),
+            protected_routes().layer(
+                stack::content()
+                    .layer(middleware::from_fn(negotiate::middleware))
+                    .layer(require_user())
+                    .layer(middleware::from_fn_with_state(
+                        state.clone(),
+                        moved::redirect_merged,
+                    )),
+            ),
         )
-        .merge(public_routes())
-        .layer(middleware::from_fn(negotiate::middleware))
+        .merge(
+            public_routes()
+                .layer(stack::content().layer(middleware::from_fn(negotiate::middleware))),
+        )
         // Downloads, not API answers: no JSON or HTML to negotiate.
-        .merge(export_routes().layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_user,
-        )));
+        .merge(export_routes().layer(stack::content().layer(require_user())))
+        .merge(routes::docs::router(api_document()).layer(stack::content()));
     let metrics = Router::new()
         .route("/metrics", get(routes::metrics::metrics))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_user,
-        ));
-    let content = Router::new()
-        .merge(Router::from(api))
-        .merge(routes::docs::router(api_document()));
+        .layer(require_user());
     let router = Router::new()
-        .merge(stack::for_content(content))
+        .merge(content)
         .merge(metrics)
         .route(
             "/",
@@ -82,10 +79,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/health/", get(routes::health::health))
         .route("/ready/", get(routes::health::ready))
-        .fallback(not_found_or_add_slash)
-        .layer(middleware::from_fn(method::explain_not_allowed))
-        .layer(middleware::from_fn(limits::enforce))
-        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES));
+        .fallback(not_found_or_add_slash);
     stack::around(router, &config).with_state(state)
 }
 

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, ORIGIN};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, ORIGIN, VARY};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -116,6 +116,19 @@ async fn gzip_and_brotli_decode_to_the_same_json_and_are_smaller(app: TestApp) {
         let (identity_encoding, identity) = encoded(&app, path, "identity").await;
         assert_eq!(identity_encoding, None);
         let plain: Value = serde_json::from_slice(&identity).unwrap();
+
+        // Without `Accept-Encoding`, the answer skips compression but still says that it
+        // varies with that header, for caches between.
+        let unasked = app
+            .client
+            .get(app.url(path))
+            .basic_auth(USER, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header(&unasked, CONTENT_ENCODING.as_str()), None);
+        assert_eq!(header(&unasked, VARY.as_str()), Some("accept-encoding"));
+        assert_eq!(unasked.bytes().await.unwrap(), identity, "{path}");
 
         let (gzip_encoding, gzip) = encoded(&app, path, "gzip").await;
         assert_eq!(gzip_encoding.as_deref(), Some("gzip"));
