@@ -87,6 +87,20 @@ async fn the_counters_move_after_a_sync_against_github(db: TestDb) {
         ("status", "200"),
     ];
     assert!(moved("http_requests_total", &posts) >= 1.0);
+    let lists = [
+        ("route", "/github/repositories/"),
+        ("method", "GET"),
+        ("status", "200"),
+    ];
+    for _ in 0..3 {
+        app.json("/github/repositories/").await;
+    }
+    let again = scrape(&app).await;
+    assert!(
+        total(&again, "http_requests_total", &lists) - total(&after, "http_requests_total", &lists)
+            >= 3.0,
+        "every answer counted, not only a route's first"
+    );
     assert!(
         after
             .samples
