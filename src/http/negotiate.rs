@@ -116,6 +116,13 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         Ok(format) => format,
         Err(err) => return err.into_response(),
     };
+    // Compact JSON is what the handlers write: nothing to keep for a rendering. Past here,
+    // `Some(indent)` is indented JSON and `None` the HTML page.
+    let indent = match format {
+        Format::Json { indent: None } => return next.run(request).await,
+        Format::Json { indent } => indent,
+        Format::Html => None,
+    };
     let path = request
         .uri()
         .path_and_query()
@@ -130,12 +137,11 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .headers()
         .get(CONTENT_TYPE)
         .is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
-    match format {
-        Format::Json { indent: None } => response,
-        _ if !is_json => response,
-        Format::Json {
-            indent: Some(indent),
-        } => {
+    if !is_json {
+        return response;
+    }
+    match indent {
+        Some(indent) => {
             rewrite_body(response, "application/json", |value| {
                 let mut out = Vec::new();
                 let pad = vec![b' '; indent];
@@ -145,7 +151,7 @@ pub async fn middleware(request: Request, next: Next) -> Response {
             })
             .await
         }
-        Format::Html => {
+        None => {
             let challenged = response.extensions().get::<AuthChallenge>().is_some();
             let mut response = rewrite_body(response, "text/html; charset=utf-8", |value| {
                 Ok(html::page(method.as_str(), &path, route.as_deref(), &value).into_bytes())
