@@ -4,15 +4,19 @@
 //! nothing. It sits outside compression: the tag is that of the encoded bytes, so a gzip
 //! answer and a plain one have different tags, as strong tags must.
 
+use std::future::Future;
 use std::hash::Hasher;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::response::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::future::BoxFuture;
+use bytes::BytesMut;
+use pin_project_lite::pin_project;
 use siphasher::sip128::{Hasher128, SipHasher13};
 use tower::{Layer, Service};
 
@@ -44,11 +48,10 @@ pub struct Conditional<S>(S);
 impl<S> Service<Request> for Conditional<S>
 where
     S: Service<Request, Response = Response>,
-    S::Future: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+    type Future = ConditionalFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.0.poll_ready(cx)
@@ -57,35 +60,131 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let wanted = (request.method() == Method::GET)
             .then(|| request.headers().get(IF_NONE_MATCH).cloned());
-        let answer = self.0.call(request);
-        Box::pin(async move {
-            let response = answer.await?;
-            Ok(match wanted {
-                Some(wanted) => tagged(response, wanted).await,
-                None => response,
-            })
-        })
+        ConditionalFuture::Answering {
+            answer: self.0.call(request),
+            wanted,
+        }
     }
 }
 
-/// A GET's answer with its tag, or a 304 when `wanted` names it.
-async fn tagged(response: Response, wanted: Option<HeaderValue>) -> Response {
-    if response.status() != StatusCode::OK
-        || response.headers().contains_key(ETAG)
-        || response.extensions().get::<Streamed>().is_some()
-    {
-        return response;
+pin_project! {
+    /// The answer of the rest of the stack, then, for a GET's answer to tag, its body read
+    /// frame by frame (a handler's is one frame, taken as it is, without a copy).
+    #[project = Stage]
+    pub enum ConditionalFuture<F> {
+        Answering { #[pin] answer: F, wanted: Option<Option<HeaderValue>> },
+        Reading { parts: Option<Parts>, body: Body, read: Read, wanted: Option<HeaderValue> },
     }
-    let (mut parts, body) = response.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            return ApiError::Internal(anyhow::anyhow!("reading an answer to tag it: {err}"))
-                .into_response();
+}
+
+impl<F, E> Future for ConditionalFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                Stage::Answering { answer, wanted } => {
+                    let response = ready!(answer.poll(cx))?;
+                    let Some(wanted) = wanted.take().filter(|_| taggable(&response)) else {
+                        return Poll::Ready(Ok(response));
+                    };
+                    let (parts, body) = response.into_parts();
+                    self.set(ConditionalFuture::Reading {
+                        parts: Some(parts),
+                        body,
+                        read: Read::Nothing,
+                        wanted,
+                    });
+                }
+                Stage::Reading {
+                    parts,
+                    body,
+                    read,
+                    wanted,
+                } => {
+                    let frame = ready!(Pin::new(body).poll_frame(cx));
+                    let parts = match frame {
+                        Some(Ok(frame)) => match frame.into_data() {
+                            Ok(data) if read.len() + data.len() > MAX_BODY => None,
+                            Ok(data) => {
+                                read.add(data);
+                                continue;
+                            }
+                            Err(_trailers) => continue,
+                        },
+                        Some(Err(_)) => None,
+                        None => parts.take(),
+                    };
+                    let Some(parts) = parts else {
+                        return Poll::Ready(Ok(ApiError::Internal(anyhow::anyhow!(
+                            "an answer could not be read whole to tag it"
+                        ))
+                        .into_response()));
+                    };
+                    let bytes = std::mem::replace(read, Read::Nothing).into_bytes();
+                    return Poll::Ready(Ok(tagged(parts, bytes, wanted.as_ref())));
+                }
+            }
         }
-    };
+    }
+}
+
+/// The bytes of a body read so far: one frame kept as it came, more joined.
+#[derive(Debug)]
+pub enum Read {
+    Nothing,
+    One(Bytes),
+    Joined(BytesMut),
+}
+
+impl Read {
+    fn len(&self) -> usize {
+        match self {
+            Read::Nothing => 0,
+            Read::One(bytes) => bytes.len(),
+            Read::Joined(bytes) => bytes.len(),
+        }
+    }
+
+    fn add(&mut self, data: Bytes) {
+        *self = match std::mem::replace(self, Read::Nothing) {
+            Read::Nothing => Read::One(data),
+            Read::One(first) => {
+                let mut joined = BytesMut::with_capacity(first.len() + data.len());
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&data);
+                Read::Joined(joined)
+            }
+            Read::Joined(mut joined) => {
+                joined.extend_from_slice(&data);
+                Read::Joined(joined)
+            }
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Read::Nothing => Bytes::new(),
+            Read::One(bytes) => bytes,
+            Read::Joined(bytes) => bytes.freeze(),
+        }
+    }
+}
+
+/// Whether an answer gets a tag: a whole 200 that has none yet.
+fn taggable(response: &Response) -> bool {
+    response.status() == StatusCode::OK
+        && !response.headers().contains_key(ETAG)
+        && response.extensions().get::<Streamed>().is_none()
+}
+
+/// The answer with its tag, or a bodiless 304 when `wanted` names it.
+fn tagged(mut parts: Parts, bytes: Bytes, wanted: Option<&HeaderValue>) -> Response {
     let tag = tag_of(&bytes);
-    if wanted.is_some_and(|wanted| names(&wanted, &tag)) {
+    if wanted.is_some_and(|wanted| names(wanted, &tag)) {
         parts.status = StatusCode::NOT_MODIFIED;
         for header in [CONTENT_LENGTH, CONTENT_TYPE, CONTENT_ENCODING] {
             parts.headers.remove(header);
