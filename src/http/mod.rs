@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(
             protected_routes().layer(
                 stack::content()
-                    .layer(middleware::from_fn(negotiate::middleware))
+                    .layer(negotiate::NegotiateLayer)
                     .layer(require_user())
                     .layer(middleware::from_fn_with_state(
                         state.clone(),
@@ -60,10 +60,7 @@ pub fn router(state: AppState) -> Router {
                     )),
             ),
         )
-        .merge(
-            public_routes()
-                .layer(stack::content().layer(middleware::from_fn(negotiate::middleware))),
-        )
+        .merge(public_routes().layer(stack::content().layer(negotiate::NegotiateLayer)))
         // Downloads, not API answers: no JSON or HTML to negotiate.
         .merge(export_routes().layer(stack::content().layer(require_user())))
         .merge(routes::docs::router(api_document()).layer(stack::content()));

@@ -1,17 +1,21 @@
 //! Content negotiation as DRF does it: JSON (optionally indented) or the HTML rendering,
 //! chosen by `?format=` or the `Accept` header, before authentication runs.
 
+use std::future::ready;
+use std::task::{Context, Poll};
+
 use axum::body::{Body, to_bytes};
 use axum::extract::{MatchedPath, Request};
 use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{BoxFuture, Either};
 use serde::Serialize;
+use tower::{Layer, Service};
 
 use crate::error::{ApiError, AuthChallenge};
 use crate::http::html;
-use crate::http::params::Params;
+use crate::http::params;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -36,6 +40,10 @@ pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Result<Format, A
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .unwrap_or("*/*");
+    // What nearly every client sends, answered without parsing.
+    if accept == "*/*" || accept == "application/json" {
+        return Ok(Format::Json { indent: None });
+    }
     let media: Vec<MediaType> = accept.split(',').map(MediaType::parse).collect();
     // DRF tries the most specific accepted types first, then JSON before HTML.
     for precedence in (0..=3).rev() {
@@ -107,32 +115,81 @@ impl MediaType {
     }
 }
 
-/// Middleware: negotiates first (406 before anything else), lets the rest of the stack run,
-/// then renders its JSON answer in the chosen format.
-pub async fn middleware(request: Request, next: Next) -> Response {
-    let params = Params::parse(request.uri().query());
-    let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
-    let format = match negotiate(params.non_empty("format"), accept) {
-        Ok(format) => format,
-        Err(err) => return err.into_response(),
-    };
-    // Compact JSON is what the handlers write: nothing to keep for a rendering. Past here,
-    // `Some(indent)` is indented JSON and `None` the HTML page.
-    let indent = match format {
-        Format::Json { indent: None } => return next.run(request).await,
-        Format::Json { indent } => indent,
-        Format::Html => None,
-    };
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| request.uri().path().to_owned(), ToString::to_string);
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|route| route.as_str().to_owned());
-    let response = next.run(request).await;
+/// The layer that negotiates first (406 before anything else), lets the rest of the stack
+/// run, then renders its JSON answer in the chosen format. Compact JSON, what the handlers
+/// write, goes straight through: the request's own future, nothing kept, nothing boxed.
+#[derive(Clone, Copy, Debug)]
+pub struct NegotiateLayer;
+
+impl<S> Layer<S> for NegotiateLayer {
+    type Service = Negotiate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Negotiate(inner)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Negotiate<S>(S);
+
+impl<S> Service<Request> for Negotiate<S>
+where
+    S: Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let format = params::one(request.uri().query(), "format");
+        let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
+        let rendering = match negotiate(format.as_deref(), accept) {
+            Ok(Format::Json { indent: None }) => return Either::Left(self.0.call(request)),
+            Ok(Format::Json {
+                indent: Some(indent),
+            }) => Rendering::Indented(indent),
+            Ok(Format::Html) => Rendering::Html,
+            Err(err) => return Either::Right(Box::pin(ready(Ok(err.into_response())))),
+        };
+        let page = Page {
+            method: request.method().clone(),
+            path: request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| request.uri().path().to_owned(), ToString::to_string),
+            route: request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|route| route.as_str().to_owned()),
+        };
+        let answer = self.0.call(request);
+        Either::Right(Box::pin(async move {
+            Ok(render(answer.await?, rendering, page).await)
+        }))
+    }
+}
+
+/// How an answer is rendered when it is not sent as the handler wrote it.
+enum Rendering {
+    Indented(usize),
+    Html,
+}
+
+/// What the HTML page says of the request it answers.
+struct Page {
+    method: Method,
+    path: String,
+    route: Option<String>,
+}
+
+/// A JSON answer rendered as indented JSON or as the HTML page; any other left as it is.
+async fn render(response: Response, rendering: Rendering, page: Page) -> Response {
     let is_json = response
         .headers()
         .get(CONTENT_TYPE)
@@ -140,8 +197,8 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     if !is_json {
         return response;
     }
-    match indent {
-        Some(indent) => {
+    match rendering {
+        Rendering::Indented(indent) => {
             rewrite_body(response, "application/json", |value| {
                 let mut out = Vec::new();
                 let pad = vec![b' '; indent];
@@ -151,10 +208,16 @@ pub async fn middleware(request: Request, next: Next) -> Response {
             })
             .await
         }
-        None => {
+        Rendering::Html => {
             let challenged = response.extensions().get::<AuthChallenge>().is_some();
             let mut response = rewrite_body(response, "text/html; charset=utf-8", |value| {
-                Ok(html::page(method.as_str(), &path, route.as_deref(), &value).into_bytes())
+                Ok(html::page(
+                    page.method.as_str(),
+                    &page.path,
+                    page.route.as_deref(),
+                    &value,
+                )
+                .into_bytes())
             })
             .await;
             if challenged {

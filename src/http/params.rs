@@ -1,5 +1,7 @@
 //! Query strings as Django reads them, and written back as Django's `urlencode` writes them.
 
+use std::borrow::Cow;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// The decoded `key=value` pairs of a query string, in order. Malformed percent-escapes and
@@ -70,6 +72,15 @@ impl Params {
     }
 }
 
+/// What `Params::non_empty(key)` gives for `query`, without decoding or keeping the rest: for
+/// the one parameter a layer reads on every request.
+pub fn one<'q>(query: Option<&'q str>, key: &str) -> Option<Cow<'q, str>> {
+    let (_, value) = form_urlencoded::parse(query?.as_bytes())
+        .filter(|(k, _)| k == key)
+        .last()?;
+    Some(value).filter(|value| !value.is_empty())
+}
+
 /// What Python's `quote_plus` leaves as it is: letters, digits, `_.-~`, and the space it
 /// writes as `+`.
 const QUOTE_PLUS_SAFE: &AsciiSet = &NON_ALPHANUMERIC
@@ -109,5 +120,26 @@ mod tests {
         );
         assert_eq!(params.with("page", None), "a=x+y&b=%C3%A9%2A~&z=1&z=2");
         assert_eq!(Params::parse(None).with("page", Some("2")), "page=2");
+    }
+
+    #[test]
+    fn one_parameter_is_read_as_the_whole_query_would_give_it() {
+        for query in [
+            None,
+            Some(""),
+            Some("format=api"),
+            Some("format=json&format=api"),
+            Some("format=api&format="),
+            Some("page=2&format=%61pi"),
+            Some("formats=api"),
+        ] {
+            assert_eq!(
+                one(query, "format").as_deref(),
+                Params::parse(query).non_empty("format"),
+                "{query:?}"
+            );
+        }
+        assert_eq!(one(Some("format=%61pi"), "format").as_deref(), Some("api"));
+        assert_eq!(one(Some("format=api&format="), "format"), None);
     }
 }
