@@ -28,10 +28,15 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// The absolute URL of `path` on this service, with the request's `format` carried.
     pub fn link(&self, path: &str) -> String {
-        match &self.format {
-            Some(format) => format!("{}{path}?format={}", self.origin, quote_plus(format)),
-            None => format!("{}{path}", self.origin),
+        // Pushed, not formatted: a page of records writes dozens of these.
+        let mut link = String::with_capacity(self.origin.len() + path.len());
+        link.push_str(&self.origin);
+        link.push_str(path);
+        if let Some(format) = &self.format {
+            link.push_str("?format=");
+            link.push_str(&quote_plus(format));
         }
+        link
     }
 
     /// The URL of record `id` of `collection`.
@@ -102,10 +107,15 @@ impl FromRequestParts<AppState> for ApiRequest {
             Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
             _ => "http",
         };
+        let mut origin = String::with_capacity(scheme.len() + 3 + host.len());
+        origin.push_str(scheme);
+        origin.push_str("://");
+        origin.push_str(host);
+        origin.make_ascii_lowercase();
         let params = Params::parse(parts.uri.query());
         let format = params.non_empty("format").map(str::to_owned);
         Ok(Self {
-            origin: format!("{scheme}://{}", host.to_ascii_lowercase()),
+            origin,
             path: parts.uri.path().to_owned(),
             params,
             format,
