@@ -22,8 +22,11 @@ pub trait Hook: Clone {
     /// the request.
     fn before(&self, request: &Request) -> ControlFlow<Response, Self::Kept>;
 
-    /// Sees the answer of the rest of the stack on its way out.
-    fn after(&self, kept: Self::Kept, response: Response) -> Response;
+    /// Sees the answer of the rest of the stack on its way out; a hook that only checks
+    /// lets it pass.
+    fn after(&self, _kept: Self::Kept, response: Response) -> Response {
+        response
+    }
 }
 
 /// The layer of a hook.

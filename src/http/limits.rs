@@ -33,10 +33,6 @@ impl Hook for Limits {
             Err(refused) => ControlFlow::Break(refused.into_response()),
         }
     }
-
-    fn after(&self, (): (), response: Response) -> Response {
-        response
-    }
 }
 
 fn check(request: &Request) -> Result<(), ApiError> {
