@@ -226,7 +226,45 @@ fn names(wanted: &HeaderValue, tag: &HeaderValue) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+
+    use axum::body::to_bytes;
+    use tower::ServiceExt;
+
     use super::*;
+
+    /// A compressed answer comes in many frames: they are tagged and sent as one.
+    #[tokio::test]
+    async fn a_body_of_many_frames_is_tagged_whole_and_sent_unchanged() {
+        const WHOLE: &[u8] = br#"{"a":1,"b":2}"#;
+        let service = ConditionalLayer.layer(tower::service_fn(|_: Request| async {
+            let frames = ["{\"a\":", "1,", "\"b\":2}"].map(Ok::<_, Infallible>);
+            let body = Body::from_stream(futures_util::stream::iter(frames));
+            Ok::<_, Infallible>(Response::new(body))
+        }));
+        let get = |tag: Option<&HeaderValue>| {
+            let request = Request::get("/");
+            let request = match tag {
+                Some(tag) => request.header(IF_NONE_MATCH, tag),
+                None => request,
+            };
+            request.body(Body::empty()).unwrap()
+        };
+
+        let response = service.clone().oneshot(get(None)).await.unwrap();
+        let tag = response.headers()[ETAG].clone();
+        assert_eq!(tag, tag_of(WHOLE));
+        assert_eq!(to_bytes(response.into_body(), 1024).await.unwrap(), WHOLE);
+
+        let unchanged = service.oneshot(get(Some(&tag))).await.unwrap();
+        assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+        assert!(
+            to_bytes(unchanged.into_body(), 1024)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 
     #[test]
     fn if_none_match_is_read_as_rfc_9110_says() {
