@@ -105,31 +105,35 @@ where
                     read,
                     wanted,
                 } => {
-                    let frame = ready!(Pin::new(body).poll_frame(cx));
-                    let parts = match frame {
-                        Some(Ok(frame)) => match frame.into_data() {
-                            Ok(data) if read.len() + data.len() > MAX_BODY => None,
-                            Ok(data) => {
-                                read.add(data);
+                    match ready!(Pin::new(body).poll_frame(cx)) {
+                        Some(Ok(frame)) => {
+                            // Trailers, which no answer of ours has, are not part of the tag.
+                            let Ok(data) = frame.into_data() else {
                                 continue;
+                            };
+                            if read.len() + data.len() > MAX_BODY {
+                                return unreadable("it is over the size limit");
                             }
-                            Err(_trailers) => continue,
-                        },
-                        Some(Err(_)) => None,
-                        None => parts.take(),
-                    };
-                    let Some(parts) = parts else {
-                        return Poll::Ready(Ok(ApiError::Internal(anyhow::anyhow!(
-                            "an answer could not be read whole to tag it"
-                        ))
-                        .into_response()));
-                    };
-                    let bytes = std::mem::replace(read, Read::Nothing).into_bytes();
-                    return Poll::Ready(Ok(tagged(parts, bytes, wanted.as_ref())));
+                            read.add(data);
+                        }
+                        Some(Err(err)) => return unreadable(err),
+                        None => {
+                            let parts = parts
+                                .take()
+                                .expect("an ETag future polled after it completed");
+                            let bytes = std::mem::replace(read, Read::Nothing).into_bytes();
+                            return Poll::Ready(Ok(tagged(parts, bytes, wanted.as_ref())));
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+fn unreadable<E>(why: impl std::fmt::Display) -> Poll<Result<Response, E>> {
+    let err = anyhow::anyhow!("an answer could not be read whole to tag it: {why}");
+    Poll::Ready(Ok(ApiError::Internal(err).into_response()))
 }
 
 /// The bytes of a body read so far: one frame kept as it came, more joined.
@@ -264,6 +268,23 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_to_be_read_is_answered_500_in_the_api_shape() {
+        let service = ConditionalLayer.layer(tower::service_fn(|_: Request| async {
+            let frames = [
+                Ok(Bytes::from_static(b"{")),
+                Err(std::io::Error::other("gone")),
+            ];
+            let body = Body::from_stream(futures_util::stream::iter(frames));
+            Ok::<_, Infallible>(Response::new(body))
+        }));
+        let request = Request::get("/").body(Body::empty()).unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(response.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], br#"{"detail":"A server error occurred."}"#);
     }
 
     #[test]
