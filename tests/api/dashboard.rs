@@ -77,6 +77,9 @@ async fn seeded(app: &TestApp) {
     db.add_github_requests(hours_ago(2), "core", 2)
         .await
         .unwrap();
+    db.add_github_requests(hours_ago(2), "search", 3)
+        .await
+        .unwrap();
     db.add_github_requests(hours_ago(60), "core", 1)
         .await
         .unwrap();
@@ -136,7 +139,11 @@ async fn stats_sum_up_the_store(app: TestApp) {
         .collect();
     assert_eq!(
         requests,
-        [("core".to_owned(), 42), ("graphql".to_owned(), 7)],
+        [
+            ("core".to_owned(), 42),
+            ("graphql".to_owned(), 7),
+            ("search".to_owned(), 3)
+        ],
         "two days' worth, added up per hour"
     );
 }
@@ -157,6 +164,10 @@ async fn the_dashboard_draws_jobs_quotas_and_charts(app: TestApp) {
     }
     assert_eq!(page.matches("<polyline class=\"series\"").count(), 4);
     assert!(page.contains("<rect class=\"bar\""));
+    // Search has no colour of its own: the legend says what the grey is, the bar's title
+    // which resource.
+    assert!(page.contains(">other</text>"), "{page}");
+    assert!(page.contains(" search: 3</title></rect>"), "{page}");
     assert!(
         page.contains("core: 4,321 of 5,000 left, resets in 2"),
         "{page}"

@@ -217,11 +217,16 @@ fn duration(seconds: i64) -> String {
 /// Requests per hour over the last two days, stacked by resource.
 fn requests_chart(stats: &Stats) -> String {
     let mut hours: BTreeMap<i64, Stack<'_>> = BTreeMap::new();
+    let mut legend = RESOURCES.to_vec();
     for hourly in &stats.github_requests {
         let colour = RESOURCES
             .iter()
             .find(|(resource, _)| *resource == hourly.resource)
             .map_or(OTHER, |(_, colour)| colour);
+        // The other resources (search…) share one colour; each bar's title names its own.
+        if colour == OTHER && legend.len() == RESOURCES.len() {
+            legend.push(("other", OTHER));
+        }
         hours.entry(hourly.hour.0.timestamp()).or_default().push((
             hourly.resource.as_str(),
             colour,
@@ -236,5 +241,5 @@ fn requests_chart(stats: &Stats) -> String {
         }
     }
     let slots: Vec<(i64, Stack<'_>)> = hours.into_iter().collect();
-    charts::bars("GitHub requests per hour", &RESOURCES, &slots)
+    charts::bars("GitHub requests per hour", &legend, &slots)
 }
