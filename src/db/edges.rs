@@ -1,5 +1,13 @@
-//! Follow and star edges as list passes find them. Each edge remembers the pass that last
-//! showed it, so a complete pass can drop the edges GitHub no longer lists.
+//! Follow and star edges as list passes find them. Each edge remembers when a pass last
+//! showed it (`seen_at`, the time the page was stored), so a complete pass can drop the edges
+//! GitHub no longer lists.
+//!
+//! The rule that keeps sweeps safe: a mark only ever rises, and a sweep removes only what no
+//! pass showed since the sweeping pass began. One mark serves both lists that show an edge
+//! (a developer's followers and the follower's following; a starred list and a stargazer
+//! list), and passes over them run at once, resume after a crash with their old start, or
+//! change API mid-way; had a page stored later written an older time (its pass's start), a
+//! pass begun since, which had marked the edge, would sweep an edge it saw.
 
 use super::Timestamp;
 use super::columns::value_pairs;
@@ -73,12 +81,13 @@ impl Edge {
 }
 
 /// Links `subject` to each item (by GitHub ids, with `starred_at` for stars), marking the
-/// edges seen by the pass that began at `pass`. Items must already be stored.
+/// edges seen at `seen`, the time the page is stored, unless a mark is later already. Items
+/// must already be stored.
 pub fn link_stmt(
     edge: Edge,
     subject: i64,
     items: &[(i64, Option<Timestamp>)],
-    pass: Timestamp,
+    seen: Timestamp,
 ) -> Option<Sql> {
     if items.is_empty() {
         return None;
@@ -93,7 +102,7 @@ pub fn link_stmt(
     );
     let (subject, seen) = (
         sql.bind(SqlValue::Int(subject)),
-        sql.bind(SqlValue::Time(pass)),
+        sql.bind(SqlValue::Time(seen)),
     );
     let (extra_column, extra_value, extra_update) = if edge.has_starred_at() {
         (
@@ -110,7 +119,9 @@ pub fn link_stmt(
          JOIN {item_table} i ON i.github_id = v.column1 \
          JOIN {subject_table} s ON s.github_id = {subject} \
          WHERE TRUE \
-         ON CONFLICT ({subject_column}, {item_column}) DO UPDATE SET seen_at = excluded.seen_at{extra_update}",
+         ON CONFLICT ({subject_column}, {item_column}) DO UPDATE SET seen_at = \
+         CASE WHEN {table}.seen_at >= excluded.seen_at THEN {table}.seen_at ELSE excluded.seen_at END\
+         {extra_update}",
         table = shape.table,
         subject_column = shape.subject_column,
         item_column = shape.item_column,
@@ -120,14 +131,16 @@ pub fn link_stmt(
     Some(sql)
 }
 
-/// Marks the edges to these items seen by pass `pass`, for a page GitHub said is unchanged.
-pub fn touch_stmt(edge: Edge, subject: i64, item_ids: &[i64], pass: Timestamp) -> Option<Sql> {
+/// Marks the edges to these items seen at `seen`, for a page GitHub said is unchanged;
+/// a later mark stays.
+pub fn touch_stmt(edge: Edge, subject: i64, item_ids: &[i64], seen: Timestamp) -> Option<Sql> {
     if item_ids.is_empty() {
         return None;
     }
     let shape = edge.shape();
     let mut sql = Sql::default();
-    let seen = sql.bind(SqlValue::Time(pass));
+    let later = sql.bind(SqlValue::Time(seen));
+    let seen = sql.bind(SqlValue::Time(seen));
     let subject = sql.bind(SqlValue::Int(subject));
     let items: Vec<String> = item_ids
         .iter()
@@ -136,7 +149,8 @@ pub fn touch_stmt(edge: Edge, subject: i64, item_ids: &[i64], pass: Timestamp) -
     sql.sql = format!(
         "UPDATE {table} SET seen_at = {seen} \
          WHERE {subject_column} = (SELECT id FROM {subject_table} WHERE github_id = {subject}) \
-         AND {item_column} IN (SELECT id FROM {item_table} WHERE github_id IN ({items}))",
+         AND {item_column} IN (SELECT id FROM {item_table} WHERE github_id IN ({items})) \
+         AND (seen_at IS NULL OR seen_at < {later})",
         table = shape.table,
         subject_column = shape.subject_column,
         subject_table = shape.subject_table,
@@ -147,7 +161,8 @@ pub fn touch_stmt(edge: Edge, subject: i64, item_ids: &[i64], pass: Timestamp) -
     Some(sql)
 }
 
-/// Drops the subject's edges that the complete pass begun at `pass` did not see.
+/// Drops the subject's edges that no pass showed since `pass`, when the complete pass that
+/// sweeps began (or, for a list GitHub counts empty, when the count was asked).
 pub fn sweep_stmt(edge: Edge, subject: i64, pass: Timestamp) -> Sql {
     let shape = edge.shape();
     let mut sql = Sql::default();

@@ -29,6 +29,8 @@ impl Syncer {
         profiles: Profiles,
         steps: &Steps,
     ) -> Result<(), SyncError> {
+        // A count of zero clears what no pass showed since it was asked for.
+        let asked = Timestamp::now();
         let subjects = self.subject_profiles(logins, profiles, steps).await?;
         let mut passes = Vec::new();
         for (subject, counted) in &subjects {
@@ -55,7 +57,7 @@ impl Syncer {
                 // request needed. An older count may be stale: the list is read.
                 if *counted && count == Some(0) {
                     if let Some(edge) = kind.edge() {
-                        let sweep = sweep_stmt(edge, subject.github_id, Timestamp::now());
+                        let sweep = sweep_stmt(edge, subject.github_id, asked);
                         self.db.run_in_transaction(&[sweep]).await?;
                     }
                     steps.complete(list.step()).await?;

@@ -149,7 +149,7 @@ impl Cursor {
 pub struct Pass {
     list: List,
     at: Cursor,
-    /// When the pass began: the edges it sees are marked with it.
+    /// When the pass began: its sweep drops the edges no pass showed since.
     started: Timestamp,
 }
 
@@ -270,9 +270,9 @@ impl PageItems {
         self.repositories.push(repo);
     }
 
-    /// The statement that links the list's subject to this page's items, marked seen by the
-    /// pass that began at `pass`.
-    fn edges(&self, list: &List, pass: Timestamp) -> Option<Sql> {
+    /// The statement that links the list's subject to this page's items, marked seen at
+    /// `stored`.
+    fn edges(&self, list: &List, stored: Timestamp) -> Option<Sql> {
         let edge = list.kind.edge()?;
         let mut seen = HashSet::new();
         let unique: Vec<_> = self
@@ -281,7 +281,7 @@ impl PageItems {
             .copied()
             .filter(|(id, _)| seen.insert(*id))
             .collect();
-        link_stmt(edge, list.subject, &unique, pass)
+        link_stmt(edge, list.subject, &unique, stored)
     }
 }
 
@@ -391,8 +391,8 @@ impl Syncer {
         {
             let mut at = Cursor::from_stored(progress.next_url);
             // A pass begun over GraphQL that GraphQL can no longer read (it was turned off,
-            // or the subject is not named) goes on over REST from the start: the edges it saw
-            // keep the pass's mark, so its sweep stays right.
+            // or the subject is not named) goes on over REST from the start: it keeps its
+            // start, and REST shows it every edge again.
             if matches!(at, Cursor::Graphql(_))
                 && !(self.github.graphql_enabled() && list.node_id.is_some())
             {
@@ -604,7 +604,8 @@ impl Syncer {
                     round
                         .met
                         .extend(items.developers.iter().map(|d| d.github_id));
-                    round.statements.extend(items.edges(list, pass.started));
+                    // Marked with the time it is stored, never a pass's start: `db::edges`.
+                    round.statements.extend(items.edges(list, now));
                     round.statements.extend(remember);
                     round.records.developers.extend(items.developers);
                     round.records.repositories.extend(items.repositories);
@@ -612,8 +613,7 @@ impl Syncer {
                 }
                 Ok(Answer::Unchanged(cached)) => {
                     if let Some(edge) = list.kind.edge() {
-                        let touched =
-                            touch_stmt(edge, list.subject, &cached.item_ids, pass.started);
+                        let touched = touch_stmt(edge, list.subject, &cached.item_ids, now);
                         round.statements.extend(touched);
                     }
                     cached.next_url.map(Cursor::Rest)

@@ -15,6 +15,7 @@ mod contract;
 mod crash;
 mod dashboard;
 mod docs;
+mod edges;
 mod export;
 mod filters;
 mod graphql;
