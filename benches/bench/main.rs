@@ -11,8 +11,11 @@
 //! over REST alone and with GraphQL. `--keep` reuses a complete PostgreSQL graph from an
 //! earlier run (the large one takes long to generate). Prints tables and writes the same
 //! figures as JSON. `scripts/bench.sh` installs wrk when it is missing and runs this.
+//! `--crash-campaign [--crash-kills N] [--crash-runs N] [--crash-api graphql|rest]` runs the
+//! crash campaign (`campaign.rs`) instead, on the databases `--backend` names.
 
 mod api;
+mod campaign;
 mod crawl;
 mod export;
 // The tests' fake GitHub, shared rather than copied; the bench uses only part of it.
@@ -87,6 +90,29 @@ struct Options {
     /// The user the crawl starts from (the network's lowest numbers are its most followed).
     #[arg(long, default_value = "user-5000")]
     crawl_seed: String,
+    /// Run the crash campaign instead of the measurements: syncs killed with SIGKILL and
+    /// restarted, then the stored edges compared with GitHub's.
+    #[arg(long)]
+    crash_campaign: bool,
+    /// Kills in each run of the crash campaign.
+    #[arg(long, default_value_t = 20)]
+    crash_kills: usize,
+    /// Runs of the crash campaign on each database.
+    #[arg(long, default_value_t = 1)]
+    crash_runs: usize,
+    /// Users in the crash campaign's network.
+    #[arg(long, default_value_t = 3_000)]
+    crash_users: usize,
+    /// The most followed users of that network, each given a full profile sync.
+    #[arg(long, default_value_t = 150)]
+    crash_subjects: usize,
+    /// How late the fake GitHub answers each request in the crash campaign.
+    #[arg(long, default_value_t = 4)]
+    crash_latency_ms: u64,
+    /// The API the crash campaign's syncs read lists over: rest, or graphql (the default
+    /// config's), which reads the default network in a few queries: give it a larger one.
+    #[arg(long, default_value = "rest", value_parser = ["rest", "graphql"])]
+    crash_api: String,
     /// Reuse a complete PostgreSQL graph from an earlier run.
     #[arg(long)]
     keep: bool,
@@ -113,6 +139,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(file) = &options.demo {
         let (url, _guard) = database("sqlite", "demo").await?;
         return served::demo(&url, file).await;
+    }
+    if options.crash_campaign {
+        return crash_campaign(&options).await;
     }
     let scale =
         Scale::named(&options.scale).ok_or_else(|| anyhow::anyhow!("--scale is small or large"))?;
@@ -224,9 +253,6 @@ async fn main() -> anyhow::Result<()> {
     for note in &notes {
         println!("{note}");
     }
-    if let Some(parent) = std::path::Path::new(&options.out).parent() {
-        std::fs::create_dir_all(parent)?;
-    }
     let json = serde_json::json!({
         "scale": options.scale,
         "notes": notes,
@@ -237,8 +263,36 @@ async fn main() -> anyhow::Result<()> {
         "at_rest": at_rest,
         "crawl": crawls,
     });
-    std::fs::write(&options.out, serde_json::to_string_pretty(&json)?)?;
-    println!("figures written to {}", options.out);
+    write_json(&options.out, &json)
+}
+
+async fn crash_campaign(options: &Options) -> anyhow::Result<()> {
+    let campaign = campaign::Campaign {
+        kills: options.crash_kills,
+        runs: options.crash_runs,
+        users: options.crash_users,
+        subjects: options.crash_subjects,
+        latency_ms: options.crash_latency_ms,
+        graphql: options.crash_api == "graphql",
+    };
+    let mut outcomes = Vec::new();
+    for backend in &options.backends() {
+        outcomes.extend(campaign::on(backend, &campaign).await?);
+    }
+    println!("crash campaign, {} kills a run:", campaign.kills);
+    campaign::print(&outcomes);
+    write_json(
+        &options.out,
+        &serde_json::json!({ "crash_campaign": outcomes }),
+    )
+}
+
+fn write_json(out: &str, json: &serde_json::Value) -> anyhow::Result<()> {
+    if let Some(parent) = std::path::Path::new(out).parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(out, serde_json::to_string_pretty(json)?)?;
+    println!("figures written to {out}");
     Ok(())
 }
 

@@ -462,6 +462,9 @@ pub struct Request {
     pub graphql_error: Option<String>,
     /// What the quota the request was charged to (REST's or GraphQL's) had left after it.
     pub remaining: i64,
+    /// A list's page answered in full where the list may end: a REST page with no next
+    /// link, or a GraphQL query of pages. Its sync's next write may sweep.
+    pub may_end_list: bool,
 }
 
 /// How often requests fail, and how. A request fails in at most one way.
@@ -581,13 +584,18 @@ impl FakeGitHub {
         self.lock().requests.clone()
     }
 
+    /// How many answers were a list's page that may have been its last.
+    pub fn list_ends(&self) -> usize {
+        self.count(|request| request.may_end_list)
+    }
+
     /// How many requests spent quota.
     pub fn counted(&self) -> usize {
-        self.lock()
-            .requests
-            .iter()
-            .filter(|request| request.counted)
-            .count()
+        self.count(|request| request.counted)
+    }
+
+    fn count(&self, which: impl Fn(&Request) -> bool) -> usize {
+        self.lock().requests.iter().filter(|r| which(r)).count()
     }
 
     pub fn clear_requests(&self) {
@@ -1570,7 +1578,11 @@ impl FakeState {
         } else {
             self.quota.remaining
         };
+        let may_end_list = !outcome.dropped
+            && outcome.response.status() == StatusCode::OK
+            && may_end_list(&incoming.path_and_query, &outcome);
         self.requests.push(Request {
+            may_end_list,
             method: incoming.method,
             path_and_query: incoming.path_and_query,
             status: if outcome.dropped {
@@ -1588,6 +1600,30 @@ impl FakeState {
         });
         outcome.response
     }
+}
+
+/// Whether a successful answer is a list's page that may be its last.
+fn may_end_list(path_and_query: &str, outcome: &Outcome) -> bool {
+    if outcome.operation.as_deref() == Some("Pages") {
+        return true;
+    }
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    let list = [
+        "/followers",
+        "/following",
+        "/starred",
+        "/repos",
+        "/stargazers",
+    ]
+    .iter()
+    .any(|end| path.ends_with(end));
+    let next = outcome
+        .response
+        .headers()
+        .get("link")
+        .and_then(|link| link.to_str().ok())
+        .is_some_and(|link| link.contains("rel=\"next\""));
+    list && !next
 }
 
 // ---------------------------------------------------------------------------------------------
