@@ -117,7 +117,7 @@ async fn a_sync_killed_five_times_ends_with_a_clean_runs_graph(test_db: TestDb) 
         while waiting() {
             assert!(
                 Instant::now() < deadline,
-                "run {run} never reached {point} requests"
+                "run {run} never came to its kill point (a list's end, or {point} requests)"
             );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
