@@ -175,7 +175,12 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
 pub fn syncer(db: &Db, config: &Config) -> anyhow::Result<Arc<Syncer>> {
     let ledger = Arc::new(DbLedger::new(db.clone(), config));
     let github = GitHub::new(config, ledger).context("cannot set up the GitHub client")?;
-    Ok(Arc::new(Syncer::new(db.clone(), Arc::new(github))))
+    let probe_every = std::time::Duration::from_secs(config.github_restriction_probe_seconds);
+    Ok(Arc::new(Syncer::new(
+        db.clone(),
+        Arc::new(github),
+        probe_every,
+    )))
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Heroku, Docker and systemd send to stop a process).

@@ -226,6 +226,9 @@ pub struct Config {
     pub github_retry_base_ms: u64,
     pub github_secondary_wait_seconds: u64,
     pub github_timeout_seconds: u64,
+    pub github_graphql_timeout_seconds: u64,
+    pub github_api_version: String,
+    pub github_restriction_probe_seconds: u64,
     pub workers: u32,
     pub discovery_schedule: String,
     pub heartbeat_schedule: String,
@@ -309,6 +312,10 @@ impl Default for Config {
             github_retry_base_ms: 1_000,
             github_secondary_wait_seconds: 60,
             github_timeout_seconds: 30,
+            // GitHub ends a query after 10 s; a little above lets its own answer arrive.
+            github_graphql_timeout_seconds: 11,
+            github_api_version: "2022-11-28".to_owned(),
+            github_restriction_probe_seconds: 24 * 60 * 60,
             workers: 2,
             discovery_schedule: "0 0 * * * *".to_owned(),
             heartbeat_schedule: "0 * * * * *".to_owned(),
@@ -411,6 +418,11 @@ impl Config {
         )?;
         vars.set("GITHUB_QUOTA_SHARE", &mut self.github_quota_share)?;
         vars.set("GITHUB_MAX_IN_FLIGHT", &mut self.github_max_in_flight)?;
+        vars.set("GITHUB_API_VERSION", &mut self.github_api_version)?;
+        vars.set(
+            "GITHUB_RESTRICTION_PROBE_SECONDS",
+            &mut self.github_restriction_probe_seconds,
+        )?;
         vars.set("WORKERS", &mut self.workers)?;
         vars.set("DISCOVERY_TOP_UP", &mut self.discovery_top_up)?;
         vars.set("JOB_RETENTION_DAYS", &mut self.job_retention_days)?;
@@ -443,6 +455,19 @@ impl Config {
         }
         if self.crawl_batch == 0 {
             return Err(anyhow!("crawl_batch must be at least 1"));
+        }
+        let version = &self.github_api_version;
+        if version.is_empty()
+            || !version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(anyhow!(
+                "github_api_version must be a version GitHub names, like \"2022-11-28\""
+            ));
+        }
+        if self.github_graphql_timeout_seconds == 0 {
+            return Err(anyhow!("github_graphql_timeout_seconds must be at least 1"));
         }
         if self.request_timeout_seconds == 0 || self.header_read_timeout_seconds == 0 {
             return Err(anyhow!(
@@ -559,6 +584,20 @@ github_secondary_wait_seconds = {secondary}
 # Time-out of one request to GitHub, connecting and reading.
 github_timeout_seconds = {timeout}
 
+# Time-out of one GraphQL query. GitHub ends a query that runs over 10 seconds (502, and the
+# points are spent): a query that took this long is asked again smaller.
+github_graphql_timeout_seconds = {graphql_timeout}
+
+# The REST API version every request names (X-GitHub-Api-Version), so that a new version
+# with breaking changes is adopted deliberately. Environment: GITHUB_API_VERSION.
+github_api_version = "{api_version}"
+
+# A list GitHub refuses to this credential (stargazer lists are restricted to a repository's
+# admins and collaborators since 2026) is not asked again for other subjects; one probe
+# every this many seconds notices when the restriction is lifted.
+# Environment: GITHUB_RESTRICTION_PROBE_SECONDS.
+github_restriction_probe_seconds = {probe}
+
 # Workers that run jobs in this process (serve --workers N overrides). Environment: WORKERS.
 workers = {workers}
 
@@ -612,6 +651,9 @@ job_retention_days = {retention}
             retry_base = d.github_retry_base_ms,
             secondary = d.github_secondary_wait_seconds,
             timeout = d.github_timeout_seconds,
+            graphql_timeout = d.github_graphql_timeout_seconds,
+            api_version = d.github_api_version,
+            probe = d.github_restriction_probe_seconds,
             workers = d.workers,
             discovery = d.discovery_schedule,
             heartbeat = d.heartbeat_schedule,
@@ -673,6 +715,18 @@ mod tests {
                 "print-default-config leaves out {setting}"
             );
         }
+    }
+
+    #[test]
+    fn a_rest_api_version_github_could_not_name_is_refused() {
+        let set = |version: &str| {
+            let pairs = [("GITHUB_API_VERSION", version)];
+            Config::load(None, env_of(&pairs)).map(|config| config.github_api_version)
+        };
+        assert_eq!(set("2026-03-10").unwrap(), "2026-03-10");
+        let err = set("2026 03 10").unwrap_err().to_string();
+        assert!(err.contains("github_api_version"), "{err}");
+        assert!(set("x\ny").is_err());
     }
 
     #[test]

@@ -80,6 +80,19 @@ pub async fn render(db: &Db, pools: &[(&'static str, Db)]) -> sqlx::Result<Strin
         gauge!("github_quota_reset_timestamp_seconds", "resource" => resource)
             .set(quota.reset as f64);
     }
+    // A restriction another process lifted reads as lifted here too.
+    for list in [
+        "repositories",
+        "followers",
+        "following",
+        "starred",
+        "stargazers",
+    ] {
+        github_list_restriction(list, false);
+    }
+    for restriction in db.list_restrictions().await? {
+        github_list_restriction(&restriction.list, true);
+    }
     for (table, total) in db.record_totals().await? {
         gauge!("records", "table" => table).set(total as f64);
     }
@@ -186,6 +199,29 @@ pub fn github_retry() {
 /// A secondary rate limit met.
 pub fn github_secondary_limit() {
     counter!("github_secondary_limits_total").increment(1);
+}
+
+/// A GraphQL query GitHub cut short, `why` being "timeout" (its points spent for nothing)
+/// or "resources" (part of its data left out); `points` is what it cost, by the client's
+/// estimate.
+pub fn github_query_limited(why: &'static str, points: i64) {
+    counter!("github_graphql_limited_total", "why" => why).increment(1);
+    if why == "timeout" {
+        counter!("github_graphql_points_lost_total").increment(points.max(0) as u64);
+    }
+}
+
+/// How much one GraphQL query asks now: lists per query, items per list, ids per `nodes`.
+pub fn github_query_size(lists: usize, items: usize, ids: usize) {
+    for (knob, value) in [("lists", lists), ("items", items), ("ids", ids)] {
+        gauge!("github_graphql_query_size", "knob" => knob).set(value as f64);
+    }
+}
+
+/// A list GitHub refused to the credential (`restricted`), or served again after a probe.
+pub fn github_list_restriction(list: &str, restricted: bool) {
+    gauge!("github_list_restricted", "list" => list.to_owned())
+        .set(f64::from(u8::from(restricted)));
 }
 
 /// How a run of a job ended: succeeded, failed, retried (to run again after a failure),

@@ -1,7 +1,11 @@
 //! Crawl rate: the real binary (`gitomatic serve`, a child process, on its default SQLite
 //! database) seeded with one user of a large generated network, against quota windows of a
 //! scaled-down budget (REST requests and GraphQL points), left to discover on its own for
-//! several windows: complete profiles stored per window, over REST alone and with GraphQL.
+//! several windows: complete profiles stored per window, over REST alone, with GraphQL, and
+//! with GraphQL against today's GitHub — every stargazer list refused (403, 404 and empty
+//! pages, GraphQL's `FORBIDDEN` and empty pages) and a work limit that times out the largest
+//! queries — with what that costs: points lost to time-outs, stargazer lists asked, star
+//! edges lost, repositories marked gone, jobs failed.
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -12,8 +16,55 @@ use gitomatic::db::Db;
 use gitomatic::jobs::Task;
 use gitomatic::with_pool;
 use serde::Serialize;
+use uuid::Uuid;
 
-use crate::fake_github::{FakeGitHub, Graph, Network};
+use crate::fake_github::{FakeGitHub, Graph, Network, Restrictions, WorkLimit};
+
+/// The GitHub a crawl meets, and how it reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Rest,
+    Graphql,
+    /// GraphQL, against stargazer lists refused and queries held to a work limit.
+    Today,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Rest, Mode::Graphql, Mode::Today];
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Rest => "REST",
+            Mode::Graphql => "GraphQL",
+            Mode::Today => "today",
+        }
+    }
+}
+
+/// A work limit (objects in an answer) that times out the client's largest queries (a
+/// hundred full pages of a hundred items: over 10,000 objects) and cuts those of more than
+/// a quarter as many short.
+const TODAYS_LIMIT: WorkLimit = WorkLimit {
+    partial_above: 2_500,
+    timeout_above: 5_000,
+    penalty: 1,
+};
+
+/// What today's GitHub cost a crawl.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Refusals {
+    pub points_lost: i64,
+    /// Requests for a stargazer list, and the most for one repository.
+    pub stargazer_requests: usize,
+    pub most_for_one_repository: usize,
+    /// Star edges stored at the end of one window and missing at the end of a later one.
+    pub stars_lost: usize,
+    pub repositories_marked: i64,
+    pub jobs_failed: i64,
+    /// The last query of pages: lists and the work GitHub counts; of profiles: ids.
+    pub last_pages: Option<(usize, i64)>,
+    pub last_profiles: Option<usize>,
+}
 
 /// What one window of a crawl did.
 #[derive(Clone, Debug, Serialize)]
@@ -26,6 +77,7 @@ pub struct Window {
 #[derive(Clone, Debug, Serialize)]
 pub struct Crawled {
     pub mode: String,
+    pub refusals: Refusals,
     pub windows: Vec<Window>,
     /// Queries by operation: how many, and the points they cost in all.
     pub queries: BTreeMap<String, (usize, i64)>,
@@ -57,10 +109,15 @@ pub fn network(users: usize) -> Network {
 pub async fn measure(
     graph: Graph,
     seed: &str,
-    graphql: bool,
+    mode: Mode,
     budget: &Budget,
 ) -> anyhow::Result<Crawled> {
+    let graphql = mode != Mode::Rest;
     let fake = FakeGitHub::start(graph).await;
+    if mode == Mode::Today {
+        fake.restrict_stargazers(Restrictions::everywhere());
+        fake.set_work_limit(Some(TODAYS_LIMIT));
+    }
     fake.set_window(budget.window);
     // Windows are counted as the fake counts them: each ends just before its quota resets
     // (the client spends the next window's quota the moment it opens).
@@ -93,11 +150,15 @@ pub async fn measure(
     );
     let mut windows = Vec::new();
     let (mut profiles, mut rest, mut points) = (0, 0, 0);
+    let (mut stars, mut stars_lost) = (std::collections::HashSet::new(), 0);
     for window in 1..=budget.windows {
         let end = first_reset + budget.window * (window as u32 - 1) - Duration::from_millis(500);
         tokio::time::sleep_until(end.into()).await;
         anyhow::ensure!(serve.0.try_wait()?.is_none(), "serve stopped on its own");
         let now = complete_profiles(&db).await?;
+        let stars_now = star_edges(&db).await?;
+        stars_lost += stars.difference(&stars_now).count();
+        stars = stars_now;
         let (now_rest, now_points) = (fake.counted(), fake.points());
         windows.push(Window {
             complete_profiles: now - profiles,
@@ -106,7 +167,7 @@ pub async fn measure(
         });
         eprintln!(
             "  {} window {window}: {} new complete profiles, {} REST requests, {} points",
-            mode(graphql),
+            mode.name(),
             now - profiles,
             now_rest - rest,
             now_points - points
@@ -114,6 +175,7 @@ pub async fn measure(
         (profiles, rest, points) = (now, now_rest, now_points);
     }
     drop(serve);
+    let refusals = refusals(&fake, &db, stars_lost).await?;
     db.close().await;
     let mut queries: BTreeMap<String, (usize, i64)> = BTreeMap::new();
     for request in fake.requests().iter().filter(|r| r.points > 0) {
@@ -133,7 +195,8 @@ pub async fn measure(
         .count();
     let units = rest as f64 + points as f64;
     Ok(Crawled {
-        mode: mode(graphql).to_owned(),
+        mode: mode.name().to_owned(),
+        refusals,
         windows,
         queries,
         profiles_per_unit: profiles as f64 / units.max(1.0),
@@ -141,8 +204,50 @@ pub async fn measure(
     })
 }
 
-fn mode(graphql: bool) -> &'static str {
-    if graphql { "GraphQL" } else { "REST" }
+/// What the stargazer refusals and the work limit cost, read off the fake and the store.
+async fn refusals(fake: &FakeGitHub, db: &Db, stars_lost: usize) -> anyhow::Result<Refusals> {
+    let requests = fake.requests();
+    let mut per_repository: BTreeMap<String, usize> = BTreeMap::new();
+    for request in requests
+        .iter()
+        .filter(|r| r.path_and_query.contains("/stargazers"))
+    {
+        let path = request.path_and_query.split('?').next().unwrap_or_default();
+        *per_repository.entry(path.to_owned()).or_default() += 1;
+    }
+    let operation = |name: &str| {
+        let last = requests
+            .iter()
+            .rfind(|r| r.operation.as_deref() == Some(name) && r.status == 200);
+        last.map(|r| (r.fields, r.work))
+    };
+    let count = |sql: &'static str| async move {
+        with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
+            .await)
+    };
+    Ok(Refusals {
+        points_lost: fake.points_lost(),
+        stargazer_requests: per_repository.values().sum(),
+        most_for_one_repository: per_repository.values().copied().max().unwrap_or(0),
+        stars_lost,
+        repositories_marked: count(
+            "SELECT COUNT(*) FROM repositories WHERE gone_at IS NOT NULL OR blocked_at IS NOT NULL",
+        )
+        .await?,
+        jobs_failed: count("SELECT COUNT(*) FROM jobs WHERE status = 'failed'").await?,
+        last_pages: operation("Pages"),
+        last_profiles: operation("Profiles").map(|(ids, _)| ids),
+    })
+}
+
+async fn star_edges(db: &Db) -> anyhow::Result<std::collections::HashSet<(Uuid, Uuid)>> {
+    let rows: Vec<(Uuid, Uuid)> = with_pool!(db, |pool| sqlx::query_as(
+        "SELECT developer_id, repository_id FROM stars"
+    )
+    .fetch_all(pool)
+    .await?);
+    Ok(rows.into_iter().collect())
 }
 
 async fn complete_profiles(db: &Db) -> anyhow::Result<i64> {
@@ -185,6 +290,7 @@ pub fn print(crawls: &[Crawled], budget: &Budget) {
             );
         }
     }
+    print_refusals(crawls);
     for crawl in crawls {
         let queries: Vec<String> = crawl
             .queries
@@ -204,6 +310,43 @@ pub fn print(crawls: &[Crawled], budget: &Budget) {
             } else {
                 format!("; {}", queries.join("; "))
             }
+        );
+    }
+}
+
+/// What the refusals and the work limit cost each mode, side by side.
+fn print_refusals(crawls: &[Crawled]) {
+    println!(
+        "{:<8} {:>11} {:>12} {:>20} {:>10} {:>9} {:>11} {:>24} {:>12}",
+        "mode",
+        "points lost",
+        "of spent",
+        "REST stargazer asks",
+        "stars lost",
+        "marked",
+        "jobs failed",
+        "last Pages: lists/work",
+        "Profiles ids"
+    );
+    for crawl in crawls {
+        let r = &crawl.refusals;
+        let spent: i64 = crawl.windows.iter().map(|w| w.graphql_points).sum();
+        let pages = r
+            .last_pages
+            .map_or("-".to_owned(), |(lists, work)| format!("{lists}/{work}"));
+        println!(
+            "{:<8} {:>11} {:>11.1}% {:>13} ({} max) {:>10} {:>9} {:>11} {:>24} {:>12}",
+            crawl.mode,
+            r.points_lost,
+            100.0 * r.points_lost as f64 / spent.max(1) as f64,
+            r.stargazer_requests,
+            r.most_for_one_repository,
+            r.stars_lost,
+            r.repositories_marked,
+            r.jobs_failed,
+            pages,
+            r.last_profiles
+                .map_or("-".to_owned(), |ids| ids.to_string()),
         );
     }
 }

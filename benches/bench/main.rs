@@ -205,15 +205,14 @@ async fn main() -> anyhow::Result<()> {
     if options.crawl_windows > 0 {
         eprintln!("generating a network of {} users…", options.crawl_users);
         let graph = fake_github::Graph::network(crawl::network(options.crawl_users));
-        for graphql in [false, true] {
+        for mode in crawl::Mode::ALL {
             eprintln!(
-                "crawl, GraphQL {}: {} windows of {} s…",
-                if graphql { "on" } else { "off" },
+                "crawl, {mode:?}: {} windows of {} s…",
                 budget.windows,
                 budget.window.as_secs()
             );
             let seed = &options.crawl_seed;
-            crawls.push(crawl::measure(graph.clone(), seed, graphql, &budget).await?);
+            crawls.push(crawl::measure(graph.clone(), seed, mode, &budget).await?);
         }
     }
     print_table(&results);

@@ -112,7 +112,7 @@ pub enum Source {
     Page,
     /// A REST list: all but `subscribers_count`.
     RestList,
-    /// A GraphQL list: the fields GraphQL has as REST does (no homepage, `has_downloads`,
+    /// A GraphQL list: the fields GraphQL has as REST does (no `has_downloads`,
     /// `has_pages`, `subscribers_count` or `open_issues_count`).
     GraphqlList,
 }
@@ -124,7 +124,6 @@ impl Source {
             Self::Page => &[],
             Self::RestList => &["subscribers_count"],
             Self::GraphqlList => &[
-                "homepage",
                 "has_downloads",
                 "has_pages",
                 "subscribers_count",

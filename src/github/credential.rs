@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::{API_VERSION, GitHubError, JSON};
+use super::{GitHubError, JSON};
 use crate::config::{Config, Secret};
 
 pub enum Credential {
@@ -27,6 +27,8 @@ pub struct App {
     /// `None`: the app's first installation.
     installation: Option<u64>,
     token: Mutex<Option<InstallationToken>>,
+    /// The REST API version its token requests name, as every other request does.
+    api_version: String,
 }
 
 struct InstallationToken {
@@ -64,6 +66,7 @@ impl Credential {
                 key: read_key(key)?,
                 installation: config.github_app_installation_id,
                 token: Mutex::new(None),
+                api_version: config.github_api_version.clone(),
             })),
             (None, (Some(_), None)) => {
                 bail!("github_app_id is set without github_app_private_key")
@@ -192,7 +195,7 @@ impl App {
                 .header(AUTHORIZATION, format!("Bearer {}", self.jwt()?))
                 .header(ACCEPT, JSON)
                 .header(USER_AGENT, super::USER_AGENT_VALUE)
-                .header("X-GitHub-Api-Version", API_VERSION)
+                .header("X-GitHub-Api-Version", &self.api_version)
                 .send()
                 .await;
             let failed = match sent {

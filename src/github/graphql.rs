@@ -3,7 +3,9 @@
 //! wrong" is retried, `NOT_FOUND` leaves `null` in its slot for the caller to read.
 //!
 //! Every document is valid against GitHub's schema (a test checks each one against
-//! `assets/github/schema.graphql`). Costs, by GitHub's formula (each connection needs one
+//! `assets/github/schema.graphql`). GitHub's execution limits — a query ended after 10
+//! seconds (502), parts of one left out (`RESOURCE_LIMITS_EXCEEDED`) — shrink the next
+//! queries (`sizing`); the caller asks again what was left out. Costs, by GitHub's formula (each connection needs one
 //! request per parent its enclosing connections may yield; the sum ÷ 100, rounded, at
 //! least 1): a hydration of 100 profiles is 4 requests, 1 point; a page of lists for up to
 //! 100 subjects (one connection each) is 1 point.
@@ -33,7 +35,7 @@ const PERSON: &str = "fragment Person on User { id databaseId login }";
 const LISTED_REPOSITORY: &str = "fragment ListedRepository on Repository { id databaseId \
      name nameWithOwner description primaryLanguage { name } createdAt updatedAt \
      hasIssuesEnabled hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled \
-     stargazerCount owner { __typename id login ... on User { databaseId } \
+     stargazerCount homepageUrl owner { __typename id login ... on User { databaseId } \
      ... on Organization { databaseId } } }";
 
 const RATE_LIMIT: &str = "rateLimit { cost limit remaining resetAt }";
@@ -44,6 +46,28 @@ pub fn profiles_query() -> String {
         "query Profiles($ids: [ID!]!) {{ {RATE_LIMIT} nodes(ids: $ids) {{ __typename \
          ... on User {{ ...Profile }} ... on Organization {{ id databaseId login }} }} }} {PROFILE}"
     )
+}
+
+/// What REST's repository object counts and a list's `ListedRepository` leaves out (a
+/// connection in each of a hundred lists of a hundred would cost a point per list), for up to
+/// `BATCH` repositories by node id (`$ids`): three connections of one parent, one point.
+pub fn tallies_query() -> String {
+    format!(
+        "query Tallies($ids: [ID!]!) {{ {RATE_LIMIT} nodes(ids: $ids) {{ __typename \
+         ... on Repository {{ databaseId watchers {{ totalCount }} \
+         issues(states: [OPEN]) {{ totalCount }} pullRequests(states: [OPEN]) {{ totalCount }} \
+         }} }} }}"
+    )
+}
+
+/// A repository's counts as `tallies_query` selects them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tallies {
+    pub database_id: i64,
+    pub watchers: Count,
+    pub issues: Count,
+    pub pull_requests: Count,
 }
 
 /// One of the lists the sync reads, as a GraphQL connection of its subject.
@@ -59,8 +83,8 @@ pub enum Connection {
 impl Connection {
     /// The selection, for alias `index`, of a page of this list: `list` under the subject's
     /// node `$s{index}`, after cursor `$a{index}`.
-    fn selection(self, index: usize) -> String {
-        let page = "first: 100";
+    fn selection(self, index: usize, items: usize) -> String {
+        let page = format!("first: {items}");
         let (on, field) = match self {
             Self::Followers => (
                 "User",
@@ -95,7 +119,7 @@ impl Connection {
         };
         format!(
             "l{index}: node(id: $s{index}) {{ __typename ... on {on} {{ list: {field} \
-             pageInfo {{ hasNextPage endCursor }} }} }} }}"
+             totalCount pageInfo {{ hasNextPage endCursor }} }} }} }}"
         )
     }
 
@@ -115,16 +139,16 @@ pub struct PageRequest {
     pub after: Option<String>,
 }
 
-/// One query reading a page of each list asked (at most `BATCH`), and its variables. The
-/// answer has each page at `l{i}.list`, in the order asked.
-pub fn pages_query(pages: &[PageRequest]) -> (String, Value) {
+/// One query reading a page of `items` items of each list asked (at most `BATCH`), and its
+/// variables. The answer has each page at `l{i}.list`, in the order asked.
+pub fn pages_query(pages: &[PageRequest], items: usize) -> (String, Value) {
     let mut declarations = Vec::new();
     let mut selections = Vec::new();
     let mut variables = serde_json::Map::new();
     let mut fragments: Vec<&str> = Vec::new();
     for (index, page) in pages.iter().enumerate() {
         declarations.push(format!("$s{index}: ID!, $a{index}: String"));
-        selections.push(page.connection.selection(index));
+        selections.push(page.connection.selection(index, items));
         variables.insert(format!("s{index}"), json!(page.subject));
         variables.insert(format!("a{index}"), json!(page.after));
         let fragment = page.connection.fragments();
@@ -164,7 +188,31 @@ impl Answer {
     pub fn not_found(&self, path: &[Value]) -> bool {
         self.errors
             .iter()
-            .any(|error| error.kind.as_deref() == Some("NOT_FOUND") && error.path.starts_with(path))
+            .any(|error| error.kind.as_deref() == Some(NOT_FOUND) && error.path.starts_with(path))
+    }
+
+    /// What GitHub said refusing the credential what stands at `path`, or within it.
+    pub fn forbidden(&self, path: &[Value]) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.kind.as_deref() == Some(FORBIDDEN) && error.path.starts_with(path))
+            .map(|error| error.message.as_str())
+    }
+
+    /// Whether GitHub left out what stands at `path` for the query's weight: an error
+    /// naming it (or anything within it), or one naming no path at all.
+    pub fn left_out(&self, path: &[Value]) -> bool {
+        self.errors.iter().any(|error| {
+            error.kind.as_deref() == Some(RESOURCE_LIMITS)
+                && (error.path.is_empty() || error.path.starts_with(path))
+        })
+    }
+
+    /// Whether GitHub left anything out for the query's weight.
+    pub fn cut_short(&self) -> bool {
+        self.errors
+            .iter()
+            .any(|error| error.kind.as_deref() == Some(RESOURCE_LIMITS))
     }
 }
 
@@ -172,6 +220,8 @@ impl Answer {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
+    /// How many the whole list has, by GitHub's count.
+    pub total_count: Option<i64>,
     #[serde(default)]
     pub nodes: Vec<Value>,
     #[serde(default)]
@@ -247,6 +297,7 @@ pub struct ListedRepository {
     pub is_archived: bool,
     pub is_disabled: bool,
     pub stargazer_count: i64,
+    pub homepage_url: Option<String>,
     pub owner: Named,
 }
 
@@ -258,29 +309,46 @@ pub struct Language {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RateLimit {
+    cost: i64,
     limit: i64,
     remaining: i64,
     reset_at: DateTime<Utc>,
 }
 
 const WENT_WRONG: &str = "Something went wrong while executing your query";
+const NOT_FOUND: &str = "NOT_FOUND";
+const FORBIDDEN: &str = "FORBIDDEN";
+const RESOURCE_LIMITS: &str = "RESOURCE_LIMITS_EXCEEDED";
 
 impl GitHub {
     /// Runs `query` with `variables`, within the GraphQL quota and through faults.
     pub async fn graphql(&self, query: &str, variables: Value) -> Result<Answer, GitHubError> {
         let body = json!({"query": query, "variables": variables});
         let url = &self.graphql_url;
-        let answer = self
-            .call(
-                GRAPHQL,
-                url,
-                || self.http.post(url).json(&body),
-                interpret_graphql,
-            )
-            .await?;
+        let sent = || {
+            self.http
+                .post(url)
+                .timeout(self.graphql_timeout)
+                .json(&body)
+        };
+        let answer = match self.call(GRAPHQL, url, sent, interpret_graphql).await {
+            Err(GitHubError::QueryLimit { answer, timed_out }) => {
+                let why = if timed_out { "timeout" } else { "resources" };
+                let cost = self.last_cost.load(std::sync::atomic::Ordering::Relaxed);
+                crate::metrics::github_query_limited(why, cost);
+                tracing::warn!(%answer, why, "GitHub cut a GraphQL query short: asking less");
+                return Err(GitHubError::QueryLimit { answer, timed_out });
+            }
+            other => other?,
+        };
+        if answer.cut_short() {
+            crate::metrics::github_query_limited("resources", 0);
+        }
         if let Some(rate) = answer.data.get("rateLimit")
             && let Ok(rate) = RateLimit::deserialize(rate)
         {
+            self.last_cost
+                .store(rate.cost, std::sync::atomic::Ordering::Relaxed);
             self.quotas.observe(Quota {
                 resource: GRAPHQL.to_owned(),
                 limit: rate.limit,
@@ -292,11 +360,49 @@ impl GitHub {
     }
 }
 
+/// How a query of nodes by id (`$ids`) went.
+pub enum ByIds {
+    /// Its answer; `smaller`: whether a smaller query is left to ask again what GitHub
+    /// left out of it (when it was as small as it gets, nothing is to be asked again).
+    Answered { answer: Answer, smaller: bool },
+    /// GitHub cut it short whole: the same ids are to be asked again, fewer at a time.
+    Again,
+    /// GraphQL's quota is spent: nothing was asked.
+    OutOfQuota,
+}
+
+impl GitHub {
+    /// Runs `query` for `ids`, sizing the next such queries by how GitHub's execution limits
+    /// took this one.
+    pub async fn by_ids(&self, query: &str, ids: &[&str]) -> Result<ByIds, GitHubError> {
+        let sizing = &self.sizing;
+        match self.graphql(query, json!({ "ids": ids })).await {
+            Ok(answer) => {
+                let smaller = if answer.cut_short() {
+                    sizing.shrink_profiles(false)
+                } else {
+                    sizing.profiles_answered();
+                    true
+                };
+                Ok(ByIds::Answered { answer, smaller })
+            }
+            Err(GitHubError::Postpone { .. }) => Ok(ByIds::OutOfQuota),
+            Err(GitHubError::QueryLimit { timed_out, .. }) if sizing.shrink_profiles(timed_out) => {
+                Ok(ByIds::Again)
+            }
+            Err(err) => Err(err),
+        }
+    }
+}
+
 /// A GraphQL answer: errors that concern the whole query are handled here, the rest (a node
 /// not found) go to the caller with the data.
 fn interpret_graphql(received: Received, quota: Option<&Quota>) -> Attempt<Answer> {
     if !received.status.is_success() {
         let message = super::error_message(&received.body);
+        if let Some(restricted) = super::restricted(received.status, &message) {
+            return Attempt::Done(Err(restricted));
+        }
         return Attempt::Done(Err(GitHubError::failed_because(format!(
             "GitHub answered {}: {message}",
             received.status
@@ -324,6 +430,13 @@ fn interpret_graphql(received: Received, quota: Option<&Quota>) -> Attempt<Answe
     {
         return Attempt::Transient(WENT_WRONG.to_owned(), None);
     }
+    if answer.data.is_null() && answer.cut_short() {
+        let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
+        return Attempt::Done(Err(GitHubError::QueryLimit {
+            answer: messages.join("; "),
+            timed_out: false,
+        }));
+    }
     if answer.data.is_null() {
         let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
         return Attempt::Done(Err(GitHubError::failed_because(format!(
@@ -345,11 +458,15 @@ mod tests {
             subject: "U_1".into(),
             after: after.map(str::to_owned),
         };
-        let (query, variables) = pages_query(&[
-            page(Connection::Followers, None),
-            page(Connection::Following, Some("c1")),
-            page(Connection::Starred, None),
-        ]);
+        let (query, variables) = pages_query(
+            &[
+                page(Connection::Followers, None),
+                page(Connection::Following, Some("c1")),
+                page(Connection::Starred, None),
+            ],
+            40,
+        );
+        assert!(query.contains("first: 40"), "{query}");
         assert!(query.contains("$s2: ID!, $a2: String"), "{query}");
         assert_eq!(query.matches("fragment Person").count(), 1, "{query}");
         assert_eq!(query.matches("fragment ListedRepository").count(), 1);

@@ -11,6 +11,7 @@ pub mod ledger;
 mod link;
 pub mod models;
 mod quota;
+pub mod sizing;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,7 +33,6 @@ pub use credential::Credential;
 use ledger::{Ledger, Place};
 pub use quota::{CORE, GRAPHQL, Quota, Quotas};
 
-const API_VERSION: &str = "2022-11-28";
 const JSON: &str = "application/vnd.github+json";
 const USER_AGENT_VALUE: &str = concat!("git-o-matic-9k/", env!("CARGO_PKG_VERSION"));
 /// Secondary limits in a row before a request is given up.
@@ -56,6 +56,14 @@ pub enum GitHubError {
     /// 451: blocked for legal reasons; asking again will not help.
     #[error("GitHub answered 451: blocked")]
     Blocked,
+    /// The credential may not read this (403 "Resource not accessible by …", GraphQL's
+    /// `FORBIDDEN`): GitHub restricts it, the subject is there.
+    #[error("GitHub refuses this to the credential: {answer}")]
+    Restricted { answer: String },
+    /// A GraphQL query over GitHub's execution limits: it timed out (its points spent), or
+    /// came back without data for being too heavy. Smaller queries get through.
+    #[error("GitHub cut the query short: {answer}")]
+    QueryLimit { answer: String, timed_out: bool },
     /// 422 "pagination is limited": the list can be read no further.
     #[error("GitHub limits how far this list can be paged")]
     PaginationLimited,
@@ -124,6 +132,12 @@ pub struct GitHub {
     graphql_url: String,
     credential: Credential,
     graphql_enabled: bool,
+    graphql_timeout: Duration,
+    /// How much one GraphQL query asks, learnt from GitHub's limits.
+    sizing: sizing::Sizing,
+    api_version: String,
+    /// Points GitHub charged for the latest whole GraphQL answer: what a time-out loses.
+    last_cost: std::sync::atomic::AtomicI64,
     ledger: Arc<dyn Ledger>,
     /// What names the credential in shared budgets (never the secret).
     credential_id: String,
@@ -156,6 +170,10 @@ impl GitHub {
             graphql_url: graphql_url(&base),
             base,
             graphql_enabled: config.github_graphql && !credential.is_anonymous(),
+            graphql_timeout: Duration::from_secs(config.github_graphql_timeout_seconds),
+            sizing: sizing::Sizing::default(),
+            api_version: config.github_api_version.clone(),
+            last_cost: std::sync::atomic::AtomicI64::new(1),
             credential_id: credential.id(),
             credential,
             ledger,
@@ -200,11 +218,31 @@ impl GitHub {
         self.graphql_enabled
     }
 
+    /// How much a GraphQL query asks at most now.
+    pub fn sizing(&self) -> &sizing::Sizing {
+        &self.sizing
+    }
+
+    /// What names the credential where what GitHub allows it is kept (never the secret).
+    pub fn credential_id(&self) -> &str {
+        &self.credential_id
+    }
+
     /// Whether `resource`'s quota, as last known here, allows a request now.
     pub fn affords(&self, resource: &str) -> bool {
         self.quotas
             .get(resource)
             .is_none_or(|quota| quota.allows(self.threshold, self.share, Utc::now()))
+    }
+
+    /// Whether `resource`'s quota is idle: more than half of its window left, as last known,
+    /// and affordable. What may be spent there without holding back the work that needs it.
+    pub fn idle(&self, resource: &str) -> bool {
+        self.affords(resource)
+            && self
+                .quotas
+                .get(resource)
+                .is_some_and(|quota| quota.remaining * 2 > quota.limit)
     }
 
     /// Every quota GitHub has reported so far.
@@ -335,7 +373,7 @@ impl GitHub {
     ) -> Attempt<T> {
         let mut request = request()
             .header(USER_AGENT, USER_AGENT_VALUE)
-            .header("X-GitHub-Api-Version", API_VERSION);
+            .header("X-GitHub-Api-Version", &self.api_version);
         if let Some(token) = token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -343,6 +381,12 @@ impl GitHub {
             Ok(response) => response,
             Err(err) => {
                 self.sent(resource, "error");
+                if err.is_timeout() && resource == GRAPHQL {
+                    return Attempt::Done(Err(GitHubError::QueryLimit {
+                        answer: format!("no answer within {:?}", self.graphql_timeout),
+                        timed_out: true,
+                    }));
+                }
                 return Attempt::Transient("sending the request".into(), Some(Arc::new(err)));
             }
         };
@@ -437,6 +481,7 @@ impl GitHub {
             .http
             .get(self.url("/rate_limit"))
             .header(USER_AGENT, USER_AGENT_VALUE)
+            .header("X-GitHub-Api-Version", &self.api_version)
             .header(ACCEPT, JSON);
         if let Some(token) = token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
@@ -530,12 +575,31 @@ fn refusal<T>(received: &Received, quota: Option<&Quota>, resource: &str) -> Opt
                 .map(Duration::from_secs);
             Some(Attempt::Secondary(retry_after))
         }
+        502 | 504 if resource == GRAPHQL && message.contains(TIMED_OUT) => {
+            Some(Attempt::Done(Err(GitHubError::QueryLimit {
+                answer: format!("{status}: {message}"),
+                timed_out: true,
+            })))
+        }
         500..=599 => Some(Attempt::Transient(
             format!("GitHub answered {status}"),
             None,
         )),
         _ => None,
     }
+}
+
+/// What GitHub's 502 says of a query it ended after 10 seconds ("We couldn't respond to your
+/// request in time. Sorry about that. …").
+const TIMED_OUT: &str = "couldn't respond to your request in time";
+
+/// A 403 that is no rate limit (those are set apart before) and says the credential may not
+/// read the resource: GitHub's answer to a restricted list.
+fn restricted(status: StatusCode, message: &str) -> Option<GitHubError> {
+    (status == StatusCode::FORBIDDEN && message.to_ascii_lowercase().contains("not accessible"))
+        .then(|| GitHubError::Restricted {
+            answer: format!("{}: {message}", status.as_u16()),
+        })
 }
 
 /// A REST answer: a body, a 304, or what GitHub's refusal says of the record.
@@ -560,6 +624,9 @@ fn interpret_rest(received: Received, _quota: Option<&Quota>) -> Attempt<Fetched
         };
     }
     let message = error_message(&body);
+    if let Some(restricted) = restricted(status, &message) {
+        return Attempt::Done(Err(restricted));
+    }
     Attempt::Done(Err(match status.as_u16() {
         404 | 410 => GitHubError::Gone {
             status: status.as_u16(),

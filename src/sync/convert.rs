@@ -93,6 +93,7 @@ pub fn graphql_repository(raw: Value) -> serde_json::Result<RepositoryRecord> {
         name: repo.name,
         full_name: repo.name_with_owner,
         description: repo.description,
+        homepage: repo.homepage_url,
         language: repo.primary_language.map(|language| language.name),
         created_at: repo.created_at.map(Timestamp),
         updated_at: repo.updated_at.map(Timestamp),

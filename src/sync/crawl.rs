@@ -1,7 +1,8 @@
 //! Full profile syncs of several developers at once: their profiles, then every list of
 //! theirs — repositories (then each one's stargazers), followers, following, starred — read
 //! together, a page of each list per round, and last the profiles of everyone met only in
-//! those lists. One developer is the same sync with one subject.
+//! those lists, and last the repositories met only in GraphQL lists are completed
+//! (`complete`). One developer is the same sync with one subject.
 
 use super::lists::{Kind, List, Pass};
 use super::{Step, Steps, SyncError, Syncer};
@@ -46,6 +47,7 @@ impl Syncer {
                     subject: subject.github_id,
                     node_id: subject.node_id.clone(),
                     name: subject.login.clone(),
+                    count: None,
                 };
                 if steps.is_done(&list.step()) {
                     if kind == Kind::Repositories {
@@ -63,7 +65,7 @@ impl Syncer {
                     steps.complete(list.step()).await?;
                     continue;
                 }
-                passes.push(self.begin(list).await?);
+                passes.extend(self.begin(list, steps).await?);
             }
         }
         self.run_passes(passes, steps).await?;
@@ -71,7 +73,11 @@ impl Syncer {
             .iter()
             .map(|(subject, _)| subject.github_id)
             .collect();
-        self.hydrate(&ids, &[], steps).await
+        self.hydrate(&ids, &[], steps).await?;
+        if self.github.graphql_enabled() {
+            self.complete_repositories(&ids).await?;
+        }
+        Ok(())
     }
 
     /// The developers `logins` name, with their profiles fetched as `profiles` says: over
@@ -143,7 +149,8 @@ impl Syncer {
     }
 
     /// The pass over `repository`'s stargazers, unless it is done, the repository is gone or
-    /// blocked, or GitHub counts no stars (then the stored stargazers are cleared at once).
+    /// blocked, GitHub refuses stargazer lists to the credential (`restrictions`), or GitHub
+    /// counts no stars (then the stored stargazers are cleared at once).
     pub(super) async fn stargazer_pass(
         &self,
         repository: &KnownRepository,
@@ -154,6 +161,7 @@ impl Syncer {
             subject: repository.github_id,
             node_id: repository.node_id.clone(),
             name: repository.full_name.clone(),
+            count: repository.stargazers_count,
         };
         if steps.is_done(&list.step())
             || repository.blocked_at.is_some()
@@ -167,6 +175,6 @@ impl Syncer {
             steps.complete(list.step()).await?;
             return Ok(None);
         }
-        Ok(Some(self.begin(list).await?))
+        self.begin(list, steps).await
     }
 }

@@ -4,6 +4,13 @@
 //! transaction while the next round is fetched. An interrupted pass resumes at its next page;
 //! a complete pass drops the edges GitHub no longer lists; a pass that stopped early drops
 //! nothing.
+//!
+//! A list GitHub refuses to the credential (since 2026 it restricts stargazer lists to a
+//! repository's admins and collaborators) is a state, not an error: whatever shape the refusal
+//! takes — a 403 "not accessible", a 404 on a subject GitHub serves, an empty first page where
+//! GitHub counts items, GraphQL's `FORBIDDEN` or an empty page beside a true `totalCount` —
+//! the pass ends without a sweep and without marking anything gone, its step is reported
+//! restricted, and the credential is known to be refused that kind of list (`restrictions`).
 
 use std::collections::HashSet;
 
@@ -11,7 +18,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Step, Steps, SyncError, Syncer, convert};
+use super::restrictions::Gate;
+use super::{Answer as Record, Step, Steps, SyncError, Syncer, convert};
 use crate::db::developers::{ListedDeveloper, Unhydrated, mark_gone_stmt, upsert_listed_stmt};
 use crate::db::edges::{Edge, link_stmt, sweep_stmt, touch_stmt};
 use crate::db::http_cache::{Cached, remember_stmt};
@@ -99,6 +107,9 @@ pub struct List {
     /// The subject's GraphQL id, when known.
     pub node_id: Option<String>,
     pub name: String,
+    /// How many items GitHub counts in it, when known (a repository's `stargazers_count`):
+    /// an empty first page beside a count above zero is a refusal.
+    pub count: Option<i64>,
 }
 
 impl List {
@@ -113,8 +124,28 @@ impl List {
         }
     }
 
+    /// The path of the subject's own record.
+    fn record_path(&self) -> String {
+        use super::convert::segment;
+        match self.kind {
+            Kind::Stargazers => {
+                let (owner, name) = self.name.split_once('/').unwrap_or((&self.name, ""));
+                format!("/repos/{}/{}", segment(owner), segment(name))
+            }
+            _ => format!("/users/{}", segment(&self.name)),
+        }
+    }
+
     pub fn step(&self) -> Step {
         Step::List(self.kind, self.subject)
+    }
+
+    /// Whether `page` (empty, and the last) says nothing of the list but that GitHub hides
+    /// it: GitHub counts items in it.
+    fn hidden_by(&self, empty_first_page: bool) -> Option<String> {
+        let count = self.count.filter(|&count| count > 0)?;
+        (empty_first_page && self.kind == Kind::Stargazers)
+            .then(|| format!("an empty list where GitHub counts {count}"))
     }
 }
 
@@ -151,6 +182,10 @@ pub struct Pass {
     at: Cursor,
     /// When the pass began: its sweep drops the edges no pass showed since.
     started: Timestamp,
+    /// Whether it asks, once, whether GitHub still refuses this kind of list.
+    pub(super) probe: bool,
+    /// Whether its next page is the list's first.
+    first: bool,
 }
 
 /// A page as fetched, before it is stored.
@@ -167,6 +202,10 @@ enum Answer {
     Truncated,
     /// The subject is gone (404/410, GraphQL's `NOT_FOUND`) or blocked (451).
     Refused(RepositoryMark),
+    /// GitHub refuses this list to the credential, as it answered.
+    Restricted(String),
+    /// GitHub left this page out for the query's weight: asked again, in a smaller query.
+    Again,
     /// GraphQL has no such list for this subject (an organization's followers): REST has.
     RestInstead,
 }
@@ -333,6 +372,10 @@ struct Round {
     /// What its statements write, for the metrics.
     stored: Stored,
     failure: Option<SyncError>,
+    /// Lists GitHub refused, with what it answered: their steps are done, as restricted.
+    restricted: Vec<(List, String)>,
+    /// Kinds of list a probe found served again.
+    lifted: Vec<Kind>,
 }
 
 impl Round {
@@ -348,7 +391,11 @@ impl Round {
                 };
                 self.statements
                     .push(save_stmt(list.kind.name(), list.subject, &progress));
-                self.continuing.push(Pass { at, ..pass });
+                self.continuing.push(Pass {
+                    at,
+                    first: false,
+                    ..pass
+                });
             }
             None => {
                 if let Some(edge) = list.kind.edge() {
@@ -360,6 +407,58 @@ impl Round {
                 self.completed.push(pass.list);
             }
         }
+    }
+
+    /// A page of `list`'s, its edges marked with the time it is stored (never a pass's
+    /// start: `db::edges`).
+    fn page(
+        &mut self,
+        list: &List,
+        items: PageItems,
+        remember: Option<Sql>,
+        now: Timestamp,
+        steps: &Steps,
+    ) {
+        steps.page_stored(items.links.len());
+        self.stored.edges += items.links.len();
+        self.met
+            .extend(items.developers.iter().map(|d| d.github_id));
+        self.statements.extend(items.edges(list, now));
+        self.statements.extend(remember);
+        self.records.developers.extend(items.developers);
+        self.records.repositories.extend(items.repositories);
+    }
+
+    /// A stargazer list GitHub pages no further: what was read stands, nothing is swept.
+    fn truncated(&mut self, list: List) {
+        tracing::info!(
+            repository = list.subject,
+            "GitHub stops this stargazer list here"
+        );
+        self.statements
+            .push(mark_stargazers_truncated_stmt(list.subject));
+        self.statements
+            .push(clear_stmt(list.kind.name(), list.subject));
+        self.completed.push(list);
+    }
+
+    /// The list's subject is gone or blocked: marked so.
+    fn refused(&mut self, list: List, mark: RepositoryMark, now: Timestamp) {
+        let subject = Key::GitHubId(list.subject);
+        self.statements.push(match list.kind {
+            Kind::Stargazers => mark_stmt(subject, mark, now),
+            _ => mark_gone_stmt(subject, now),
+        });
+        self.statements
+            .push(clear_stmt(list.kind.name(), list.subject));
+    }
+
+    /// GitHub refuses the list to the credential: the pass ends, and every edge stored of
+    /// it stays (what other lists showed of it is as true as before).
+    fn restricted(&mut self, list: List, answer: String) {
+        self.statements
+            .push(clear_stmt(list.kind.name(), list.subject));
+        self.restricted.push((list, answer));
     }
 
     /// The round's records are written first, before the edges to them, all of a kind in one
@@ -382,8 +481,26 @@ impl Round {
 
 impl Syncer {
     /// The pass over `list`: resumed where an interrupted one stopped, or begun over the
-    /// cheaper API that has quota.
-    pub(super) async fn begin(&self, list: List) -> sqlx::Result<Pass> {
+    /// cheaper API that has quota; none when GitHub refuses such lists to the credential and
+    /// no probe is due (the step is then done, as restricted).
+    pub(super) async fn begin(&self, list: List, steps: &Steps) -> Result<Option<Pass>, SyncError> {
+        let probe = match self.gate(list.kind).await? {
+            Gate::Open => false,
+            Gate::Probe => true,
+            Gate::Closed => {
+                steps
+                    .complete(Step::Restricted(list.kind, list.subject))
+                    .await?;
+                return Ok(None);
+            }
+        };
+        Ok(Some(Pass {
+            probe,
+            ..self.resume_or_start(list).await?
+        }))
+    }
+
+    async fn resume_or_start(&self, list: List) -> sqlx::Result<Pass> {
         if let Some(progress) = self
             .db
             .list_progress(list.kind.name(), list.subject)
@@ -402,6 +519,8 @@ impl Syncer {
                 list,
                 at,
                 started: progress.pass_started,
+                probe: false,
+                first: false,
             });
         }
         let first = self.github.list_url(&list.rest_path());
@@ -414,6 +533,8 @@ impl Syncer {
             list,
             at,
             started: Timestamp::now(),
+            probe: false,
+            first: true,
         })
     }
 
@@ -459,9 +580,20 @@ impl Syncer {
             steps
                 .complete_all(round.completed.iter().map(List::step).collect())
                 .await?;
+            let refused = self.learn(&round.restricted, &round.lifted, steps).await?;
             if let Some(failure) = round.failure {
                 return Err(failure);
             }
+            // No more lists of a kind GitHub refuses are asked for.
+            let (closed, open) = std::mem::take(&mut waiting)
+                .into_iter()
+                .partition(|pass: &Pass| refused.contains(&pass.list.kind) && !pass.probe);
+            waiting = open;
+            let closed: Vec<Step> = closed
+                .iter()
+                .map(|pass| Step::Restricted(pass.list.kind, pass.list.subject))
+                .collect();
+            steps.complete_all(closed).await?;
             fetched = upcoming?;
             if self.github.graphql_enabled() {
                 self.hydrate_full_batches(&mut unhydrated, &round.met, steps)
@@ -490,15 +622,16 @@ impl Syncer {
         let known: HashSet<i64> = pending.iter().map(|d| d.github_id).collect();
         let new = self.db.unhydrated(met).await?;
         pending.extend(new.into_iter().filter(|d| !known.contains(&d.github_id)));
-        while pending.len() >= graphql::BATCH {
-            let batch: Vec<_> = pending.drain(..graphql::BATCH).collect();
+        let full = self.github.sizing().now().ids;
+        while pending.len() >= full {
+            let batch: Vec<_> = pending.drain(..full).collect();
             self.fetch_profiles(batch, steps).await?;
         }
         Ok(())
     }
 
-    /// The next page of each pass: the GraphQL ones a hundred to a query, the REST ones one
-    /// request each.
+    /// The next page of each pass: the GraphQL ones as many to a query as GitHub's limits
+    /// let through (a hundred at most), the REST ones one request each.
     async fn fetch_round(
         &self,
         passes: Vec<Pass>,
@@ -509,7 +642,8 @@ impl Syncer {
         let mut fetched = Vec::new();
         let mut graphql = graphql.into_iter().peekable();
         while graphql.peek().is_some() {
-            let batch: Vec<Pass> = graphql.by_ref().take(graphql::BATCH).collect();
+            let lists = self.github.sizing().now().lists;
+            let batch: Vec<Pass> = graphql.by_ref().take(lists).collect();
             fetched.extend(self.fetch_graphql(batch).await);
         }
         for pass in rest {
@@ -534,6 +668,11 @@ impl Syncer {
                 next,
             }) => {
                 let items = PageItems::from_rest(kind, body);
+                let empty = pass.first && items.links.is_empty() && next.is_none();
+                if let Some(hidden) = pass.list.hidden_by(empty) {
+                    // Its validator is not kept: a 304 would later pass it off as read.
+                    return Ok(Ok(Answer::Restricted(format!("200: {hidden}"))));
+                }
                 let remembered = Cached {
                     etag,
                     last_modified,
@@ -550,9 +689,27 @@ impl Syncer {
             Err(GitHubError::PaginationLimited) if kind == Kind::Stargazers => {
                 Ok(Answer::Truncated)
             }
-            Err(GitHubError::Gone { .. }) => Ok(Answer::Refused(RepositoryMark::Gone)),
+            Err(GitHubError::Gone { status }) => self.gone_or_hidden(&pass.list, status).await,
             Err(GitHubError::Blocked) => Ok(Answer::Refused(RepositoryMark::Blocked)),
+            Err(GitHubError::Restricted { answer }) => Ok(Answer::Restricted(answer)),
             Err(err) => Err(err.into()),
+        })
+    }
+
+    /// A list answered 404 or 410: its subject is gone, unless GitHub still serves the
+    /// subject's own record — then it hides the list from the credential.
+    async fn gone_or_hidden(&self, list: &List, status: u16) -> Result<Answer, SyncError> {
+        let url = self.github.url(&list.record_path());
+        Ok(match self.fetch_record(&url).await? {
+            Record::Fresh { .. } | Record::Unchanged => Answer::Restricted(format!(
+                "{status} on the list of a {} GitHub serves",
+                if list.kind == Kind::Stargazers {
+                    "repository"
+                } else {
+                    "developer"
+                }
+            )),
+            Record::Refused(mark) => Answer::Refused(mark),
         })
     }
 
@@ -568,22 +725,67 @@ impl Syncer {
                 },
             })
             .collect();
-        let (query, variables) = graphql::pages_query(&requests);
-        match self.github.graphql(&query, variables).await {
-            Ok(answer) => passes
-                .into_iter()
-                .enumerate()
-                .map(|(index, pass)| {
-                    let alias = Value::String(format!("l{index}"));
-                    let page = graphql_page(&answer, &alias, pass.list.kind);
-                    (pass, Ok(page))
-                })
-                .collect(),
-            Err(err) => passes
-                .into_iter()
-                .map(|pass| (pass, Err(SyncError::from(err.clone()))))
-                .collect(),
-        }
+        let sizing = self.github.sizing();
+        let (query, variables) = graphql::pages_query(&requests, sizing.now().items);
+        let answer = match self.github.graphql(&query, variables).await {
+            Ok(answer) => answer,
+            Err(err) => return self.unanswered(passes, err),
+        };
+        // Left out of the smallest query there is, a page would be asked for ever.
+        let smaller = if answer.cut_short() {
+            sizing.shrink_pages(false)
+        } else {
+            sizing.pages_answered();
+            true
+        };
+        passes
+            .into_iter()
+            .enumerate()
+            .map(|(index, pass)| {
+                let alias = Value::String(format!("l{index}"));
+                let page = match graphql_page(&answer, &alias, &pass) {
+                    Answer::Again if !smaller => {
+                        Err(SyncError::GitHub(GitHubError::failed_because(
+                            "GitHub's resource limits leave out even the smallest query",
+                        )))
+                    }
+                    page => Ok(page),
+                };
+                (pass, page)
+            })
+            .collect()
+    }
+
+    /// What becomes of passes whose query GitHub did not answer: asked again smaller when it
+    /// was cut short, the stargazer lists refused when GitHub refused the query (the others
+    /// then go on without them), failed otherwise.
+    fn unanswered(
+        &self,
+        passes: Vec<Pass>,
+        err: GitHubError,
+    ) -> Vec<(Pass, Result<Answer, SyncError>)> {
+        let again = match &err {
+            GitHubError::QueryLimit { timed_out, .. } => {
+                self.github.sizing().shrink_pages(*timed_out)
+            }
+            GitHubError::Restricted { .. } => {
+                passes.iter().any(|pass| pass.list.kind == Kind::Stargazers)
+            }
+            _ => false,
+        };
+        passes
+            .into_iter()
+            .map(|pass| {
+                let answer = match &err {
+                    GitHubError::Restricted { answer } if pass.list.kind == Kind::Stargazers => {
+                        Ok(Answer::Restricted(format!("GraphQL {answer}")))
+                    }
+                    _ if again => Ok(Answer::Again),
+                    _ => Err(SyncError::from(err.clone())),
+                };
+                (pass, answer)
+            })
+            .collect()
     }
 
     /// Turns a round's answers into what to write and what goes on.
@@ -599,19 +801,16 @@ impl Syncer {
                     next,
                     remember,
                 }) => {
-                    steps.page_stored(items.links.len());
-                    round.stored.edges += items.links.len();
-                    round
-                        .met
-                        .extend(items.developers.iter().map(|d| d.github_id));
-                    // Marked with the time it is stored, never a pass's start: `db::edges`.
-                    round.statements.extend(items.edges(list, now));
-                    round.statements.extend(remember);
-                    round.records.developers.extend(items.developers);
-                    round.records.repositories.extend(items.repositories);
+                    if pass.probe {
+                        round.lifted.push(list.kind);
+                    }
+                    round.page(list, items, remember, now, steps);
                     next
                 }
                 Ok(Answer::Unchanged(cached)) => {
+                    if pass.probe {
+                        round.lifted.push(list.kind);
+                    }
                     if let Some(edge) = list.kind.edge() {
                         let touched = touch_stmt(edge, list.subject, &cached.item_ids, now);
                         round.statements.extend(touched);
@@ -619,29 +818,20 @@ impl Syncer {
                     cached.next_url.map(Cursor::Rest)
                 }
                 Ok(Answer::Truncated) => {
-                    tracing::info!(
-                        repository = list.subject,
-                        "GitHub stops this stargazer list here"
-                    );
-                    round
-                        .statements
-                        .push(mark_stargazers_truncated_stmt(list.subject));
-                    round
-                        .statements
-                        .push(clear_stmt(list.kind.name(), list.subject));
-                    round.completed.push(pass.list);
+                    round.truncated(pass.list);
                     continue;
                 }
                 Ok(Answer::Refused(mark)) => {
-                    let subject = Key::GitHubId(list.subject);
-                    round.statements.push(match list.kind {
-                        Kind::Stargazers => mark_stmt(subject, mark, now),
-                        _ => mark_gone_stmt(subject, now),
-                    });
-                    round
-                        .statements
-                        .push(clear_stmt(list.kind.name(), list.subject));
                     refused.insert((list.kind == Kind::Stargazers, list.subject));
+                    round.refused(pass.list, mark, now);
+                    continue;
+                }
+                Ok(Answer::Restricted(answer)) => {
+                    round.restricted(pass.list, answer);
+                    continue;
+                }
+                Ok(Answer::Again) => {
+                    round.continuing.push(pass);
                     continue;
                 }
                 Ok(Answer::RestInstead) => {
@@ -649,7 +839,8 @@ impl Syncer {
                     round.continuing.push(Pass {
                         at: Cursor::Rest(first),
                         started: now,
-                        list: pass.list,
+                        first: true,
+                        ..pass
                     });
                     continue;
                 }
@@ -670,29 +861,44 @@ impl Syncer {
 }
 
 /// The page at `alias` of a GraphQL answer. A subject GitHub says it does not have is
-/// refused; anything else GraphQL does not answer as expected (a node of another type, an
-/// error of another kind) is read over REST instead, which says plainly what it is.
-fn graphql_page(answer: &graphql::Answer, alias: &Value, kind: Kind) -> Answer {
-    let node = alias.as_str().and_then(|alias| answer.data.get(alias));
-    if node.is_none_or(Value::is_null) && answer.not_found(std::slice::from_ref(alias)) {
-        return Answer::Refused(RepositoryMark::Gone);
+/// refused; a list it refuses the credential (`FORBIDDEN`, or no items beside a count above
+/// zero) is restricted; a page it left out for the query's weight is asked again; anything
+/// else GraphQL does not answer as expected (a node of another type, an error of another
+/// kind) is read over REST instead, which says plainly what it is.
+fn graphql_page(answer: &graphql::Answer, alias: &Value, pass: &Pass) -> Answer {
+    let path = std::slice::from_ref(alias);
+    if let Some(message) = answer.forbidden(path) {
+        return Answer::Restricted(format!("GraphQL FORBIDDEN: {message}"));
     }
+    let node = alias.as_str().and_then(|alias| answer.data.get(alias));
     let page = node
         .and_then(|node| node.get("list"))
         .and_then(|list| graphql::Page::deserialize(list).ok());
-    match page {
-        Some(page) => {
-            let next = page
-                .page_info
-                .has_next_page
-                .then(|| Cursor::Graphql(page.page_info.end_cursor.clone()));
-            Answer::Page {
-                items: PageItems::from_graphql(kind, page),
-                next,
-                remember: None,
-            }
-        }
-        None => Answer::RestInstead,
+    let Some(page) = page else {
+        return if answer.left_out(path) {
+            Answer::Again
+        } else if node.is_none_or(Value::is_null) && answer.not_found(path) {
+            Answer::Refused(RepositoryMark::Gone)
+        } else {
+            Answer::RestInstead
+        };
+    };
+    let empty = pass.first && page.nodes.is_empty() && page.edges.is_empty();
+    let list = List {
+        count: page.total_count,
+        ..pass.list.clone()
+    };
+    if let Some(hidden) = list.hidden_by(empty && !page.page_info.has_next_page) {
+        return Answer::Restricted(format!("GraphQL: {hidden}"));
+    }
+    let next = page
+        .page_info
+        .has_next_page
+        .then(|| Cursor::Graphql(page.page_info.end_cursor.clone()));
+    Answer::Page {
+        items: PageItems::from_graphql(pass.list.kind, page),
+        next,
+        remember: None,
     }
 }
 

@@ -2,11 +2,13 @@
 //! idempotent, and resumable: list passes keep their place in the database. Lists and
 //! profiles are read over REST or GraphQL, whichever costs less and has quota.
 
+mod complete;
 mod convert;
 mod crawl;
 mod hydrate;
 mod ledger;
 mod lists;
+mod restrictions;
 mod steps;
 
 pub use crawl::Profiles;
@@ -73,6 +75,8 @@ impl SyncError {
 pub struct Syncer {
     db: Db,
     github: Arc<GitHub>,
+    /// How often a kind of list GitHub refuses is asked again, once.
+    probe_every: std::time::Duration,
 }
 
 impl Syncer {
@@ -81,8 +85,12 @@ impl Syncer {
         &self.github
     }
 
-    pub fn new(db: Db, github: Arc<GitHub>) -> Self {
-        Self { db, github }
+    pub fn new(db: Db, github: Arc<GitHub>, probe_every: std::time::Duration) -> Self {
+        Self {
+            db,
+            github,
+            probe_every,
+        }
     }
 
     /// What GitHub last said is left of each quota, by resource.

@@ -16,7 +16,8 @@ use crate::db::Db;
 use crate::db::jobs::JobState;
 
 /// A part of a sync that is not done again once done. Saved as text: `profile:{login}`,
-/// `owner`, `{list}:{subject's GitHub id}` (`followers:42`, `stargazers:1001`).
+/// `owner`, `{list}:{subject's GitHub id}` (`followers:42`, `stargazers:1001`), and for a
+/// list GitHub refuses the credential `{list}:{id}:restricted`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     /// A developer's profile, by login in lower case.
@@ -25,6 +26,8 @@ pub enum Step {
     Owner,
     /// A complete pass over a list of a developer's or a repository's.
     List(Kind, i64),
+    /// A list GitHub refuses the credential: done as far as it can be, nothing swept.
+    Restricted(Kind, i64),
 }
 
 impl Step {
@@ -39,6 +42,7 @@ impl fmt::Display for Step {
             Self::Profile(login) => write!(f, "profile:{login}"),
             Self::Owner => f.write_str("owner"),
             Self::List(kind, subject) => write!(f, "{}:{subject}", kind.name()),
+            Self::Restricted(kind, subject) => write!(f, "{}:{subject}:restricted", kind.name()),
         }
     }
 }
@@ -59,7 +63,13 @@ impl FromStr for Step {
             .into_iter()
             .find(|kind| kind.name() == name)
             .ok_or_else(unknown)?;
-        Ok(Self::List(kind, rest.parse().map_err(|_| unknown())?))
+        match rest.strip_suffix(":restricted") {
+            Some(subject) => Ok(Self::Restricted(
+                kind,
+                subject.parse().map_err(|_| unknown())?,
+            )),
+            None => Ok(Self::List(kind, rest.parse().map_err(|_| unknown())?)),
+        }
     }
 }
 
@@ -103,8 +113,20 @@ impl Steps {
         self.lock().iter().map(Step::to_string).collect()
     }
 
+    /// Whether `step` is done; a list GitHub refused counts as done.
     pub fn is_done(&self, step: &Step) -> bool {
-        self.lock().contains(step)
+        let done = self.lock();
+        done.contains(step)
+            || matches!(step, Step::List(kind, subject)
+                if done.contains(&Step::Restricted(*kind, *subject)))
+    }
+
+    /// How many lists GitHub refused.
+    pub fn restricted(&self) -> usize {
+        self.lock()
+            .iter()
+            .filter(|step| matches!(step, Step::Restricted(..)))
+            .count()
     }
 
     /// Records `step` as done (saved, for a job) once its writes are committed.
@@ -152,7 +174,12 @@ impl Steps {
 
     /// What the jobs API shows of a running sync.
     pub fn progress(&self) -> serde_json::Value {
-        json!({"steps_done": self.lock().len(), "pages": self.pages(), "records": self.records()})
+        json!({
+            "steps_done": self.lock().len(),
+            "restricted": self.restricted(),
+            "pages": self.pages(),
+            "records": self.records(),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<Step>> {
@@ -172,11 +199,16 @@ mod tests {
             Step::List(Kind::Repositories, 7),
             Step::List(Kind::Followers, 7),
             Step::List(Kind::Stargazers, 1001),
+            Step::Restricted(Kind::Stargazers, 1001),
         ] {
             assert_eq!(step.to_string().parse::<Step>(), Ok(step));
         }
         assert_eq!(Step::profile("Octo-Cat").to_string(), "profile:octo-cat");
         assert_eq!(Step::List(Kind::Stargazers, 7).to_string(), "stargazers:7");
+        assert_eq!(
+            Step::Restricted(Kind::Stargazers, 7).to_string(),
+            "stargazers:7:restricted"
+        );
         for bad in ["stargazers:x", "profile", "nope:1"] {
             assert!(bad.parse::<Step>().is_err(), "{bad}");
         }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use gitomatic::db::restrictions::restrict_stmt;
 use gitomatic::db::stats::RecordSample;
 use gitomatic::db::{Db, Timestamp};
 use gitomatic::jobs::{Task, history};
@@ -43,7 +44,7 @@ fn hours_ago(hours: i64) -> Timestamp {
 }
 
 /// A store with a bit of everything: records some complete, jobs in each state, a quota,
-/// a history.
+/// a history, a list GitHub refuses.
 async fn seeded(app: &TestApp) {
     let db = &app.db;
     for id in 1..=4 {
@@ -83,6 +84,13 @@ async fn seeded(app: &TestApp) {
     db.add_github_requests(hours_ago(60), "core", 1)
         .await
         .unwrap();
+    let refused = restrict_stmt(
+        "token:0123",
+        "stargazers",
+        "403: Resource <not> accessible",
+        Timestamp::now(),
+    );
+    db.run_in_transaction(&[refused]).await.unwrap();
 }
 
 async fn stats_sum_up_the_store(app: TestApp) {
@@ -105,6 +113,20 @@ async fn stats_sum_up_the_store(app: TestApp) {
         (&quota["resource"], &quota["limit"], &quota["remaining"]),
         (&json!("core"), &json!(5000), &json!(4321))
     );
+    let restriction = &stats["restrictions"][0];
+    assert_eq!(
+        (
+            &restriction["list"],
+            &restriction["credential"],
+            &restriction["answer"]
+        ),
+        (
+            &json!("stargazers"),
+            &json!("token:0123"),
+            &json!("403: Resource <not> accessible")
+        )
+    );
+    assert_eq!(restriction["since"], restriction["probed_at"]);
     let resets_in = quota["resets_in_seconds"].as_i64().unwrap();
     assert!((1400..=1500).contains(&resets_in), "{resets_in}");
     assert_eq!(
@@ -173,6 +195,12 @@ async fn the_dashboard_draws_jobs_quotas_and_charts(app: TestApp) {
         "{page}"
     );
     assert!(page.contains("GitHub said &lt;no&gt; &amp; more"));
+    assert!(
+        page.contains(
+            "<td>stargazers</td><td>token:0123</td><td>403: Resource &lt;not&gt; accessible</td>"
+        ),
+        "{page}"
+    );
     assert!(!page.contains("<no>"));
     assert!(page.contains("full_profile_sync waiting</a>"));
     assert!(

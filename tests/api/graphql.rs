@@ -6,14 +6,18 @@ use apollo_compiler::ExecutableDocument;
 use gitomatic::db::Db;
 use gitomatic::db::columns::Fields;
 use gitomatic::db::developers::DeveloperProfile;
-use gitomatic::github::graphql::{Connection, PageRequest, pages_query, profiles_query};
+use gitomatic::github::graphql::{
+    Connection, PageRequest, pages_query, profiles_query, tallies_query,
+};
 use gitomatic::sync::Steps;
 use gitomatic::with_pool;
 use serde_json::{Value, json};
 
 use crate::fake_github::{FakeGitHub, Faults, Graph};
 use crate::helpers::{TestDb, backend_tests};
-use crate::sync::{SHAPE, SMALL, expected, floor, setup_with, stored};
+use crate::sync::{
+    SHAPE, SMALL, expected, floor, rest_beside_completion, setup_with, stored, synced_center,
+};
 
 /// Every document the service sends is valid against GitHub's published schema.
 #[test]
@@ -30,7 +34,11 @@ fn every_query_document_is_valid_against_githubs_schema() {
         subject: "MDQ6VXNlcjE=".into(),
         after: Some("Y3Vyc29y".into()),
     });
-    for query in [profiles_query(), pages_query(&every_list).0] {
+    for query in [
+        profiles_query(),
+        tallies_query(),
+        pages_query(&every_list, 100).0,
+    ] {
         let schema = crate::fake_github::graphql::schema();
         if let Err(invalid) = ExecutableDocument::parse_and_validate(schema, &query, "query") {
             panic!("{}\n{query}", invalid.errors);
@@ -148,7 +156,7 @@ async fn a_graphql_sync_stores_githubs_graph_with_profiles_equal_to_rest(db: Tes
         .unwrap();
     let graph = s.fake.graph();
     assert_eq!(stored(&s.db).await, expected(&graph, "center"));
-    let (rest, points) = (s.fake.counted(), s.fake.points());
+    let (rest, points) = (rest_beside_completion(&s.fake), s.fake.points());
     let queries = s.fake.requests().iter().filter(|r| r.points > 0).count();
     eprintln!(
         "full profile sync over GraphQL: {rest} REST requests and {points} points in {queries} \
@@ -156,7 +164,21 @@ async fn a_graphql_sync_stores_githubs_graph_with_profiles_equal_to_rest(db: Tes
         floor(&graph, "center")
     );
     assert_eq!(rest, 1, "the center's profile");
-    assert!(points <= 12, "{points} points");
+    let completing = s.fake.requests();
+    let tallies: i64 = completing
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("Tallies"))
+        .map(|r| r.points)
+        .sum();
+    let repositories = expected(&graph, "center").repositories.len();
+    assert!(
+        points - tallies <= 12,
+        "{points} points, {tallies} of them counts"
+    );
+    assert!(
+        tallies as usize <= repositories.div_ceil(100),
+        "counts of {repositories} repositories, a hundred a point: {tallies}"
+    );
     let quotas: Vec<(i64, String, i64)> = with_pool!(&s.db, |pool| sqlx::query_as(
         "SELECT id, resource, rate_remaining FROM rate_limits ORDER BY id"
     )
@@ -252,7 +274,11 @@ async fn a_node_github_no_longer_has_is_marked_gone(db: TestDb) {
         .iter()
         .any(|r| r.graphql_error.as_deref() == Some("NOT_FOUND"));
     assert!(not_found, "GitHub's answer named the missing node");
-    assert_eq!(s.fake.counted(), 1, "no REST request for the missing one");
+    assert_eq!(
+        rest_beside_completion(&s.fake),
+        1,
+        "no REST request for the missing one"
+    );
 }
 
 async fn transient_graphql_errors_are_retried_to_the_clean_graph(db: TestDb) {
@@ -313,7 +339,7 @@ async fn a_graphql_budget_spent_mid_hydration_hands_over_to_rest(db: TestDb) {
         25,
         "GraphQL stopped at the threshold"
     );
-    let by_rest = s.fake.counted() - 1;
+    let by_rest = rest_beside_completion(&s.fake) - 1;
     assert_eq!(
         by_rest,
         hydrated - 100,
@@ -361,4 +387,82 @@ backend_tests!(
     transient_graphql_errors_are_retried_to_the_clean_graph,
     a_graphql_budget_spent_mid_hydration_hands_over_to_rest,
     a_budget_spent_elsewhere_is_learnt_from_githubs_refusal,
+    a_graphql_listed_repository_is_completed_to_rests_fields,
+    without_idle_rest_quota_a_listed_repository_is_counted_and_stays_incomplete,
 );
+
+/// A repository as compared with GitHub's REST object: homepage, downloads, pages,
+/// subscribers, open issues, and whether its own page was read.
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct Completed {
+    github_id: i64,
+    homepage: Option<String>,
+    has_downloads: Option<bool>,
+    has_pages: Option<bool>,
+    subscribers_count: Option<i64>,
+    open_issues_count: Option<i64>,
+    synced: bool,
+}
+
+async fn completed(db: &Db) -> Vec<Completed> {
+    with_pool!(db, |pool| sqlx::query_as(
+        "SELECT github_id, homepage, has_downloads, has_pages, subscribers_count, \
+         open_issues_count, synced_at IS NOT NULL AS synced FROM repositories ORDER BY github_id"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap())
+}
+
+/// What GitHub's REST object says of each repository stored, with `synced` as given.
+fn truth(graph: &Graph, stored: &[Completed], synced: bool) -> Vec<Completed> {
+    stored
+        .iter()
+        .map(|stored| {
+            let r = graph
+                .repos
+                .iter()
+                .find(|r| r.id == stored.github_id)
+                .unwrap();
+            Completed {
+                github_id: r.id,
+                homepage: r.homepage.clone(),
+                has_downloads: synced.then_some(r.has_downloads),
+                has_pages: synced.then_some(r.has_pages),
+                subscribers_count: Some(r.subscribers_count),
+                open_issues_count: Some(r.open_issues_count),
+                synced,
+            }
+        })
+        .collect()
+}
+
+/// Repositories first met in GraphQL lists get every field REST's object has: the counts
+/// over GraphQL, `has_downloads` and `has_pages` from their own page with REST's idle quota.
+async fn a_graphql_listed_repository_is_completed_to_rests_fields(db: TestDb) {
+    let s = synced_center(db, Graph::generate(SMALL), |_| {}).await;
+    let stored = completed(&s.db).await;
+    assert!(stored.len() > 3, "{stored:?}");
+    assert_eq!(stored, truth(&s.fake.graph(), &stored, true));
+    let tallies = s.fake.requests();
+    let tallies = tallies
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("Tallies"));
+    assert_eq!(tallies.count(), 1, "the counts of all of them in one query");
+}
+
+/// With REST's quota more than half spent, the listed repositories are counted over GraphQL
+/// and left incomplete, `synced_at` null, for a later sync: no REST quota is taken from the
+/// work that needs it.
+async fn without_idle_rest_quota_a_listed_repository_is_counted_and_stays_incomplete(db: TestDb) {
+    let s = setup_with(db, Graph::generate(SMALL), |_| {}).await;
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    s.fake.set_quota(5000, 2000, reset);
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    assert_eq!(s.fake.counted(), 1, "the center's profile alone over REST");
+    let stored = completed(&s.db).await;
+    assert_eq!(stored, truth(&s.fake.graph(), &stored, false));
+}

@@ -27,6 +27,7 @@ mod negotiation;
 mod outage;
 mod pagination;
 mod resources;
+mod restricted;
 mod routing;
 mod schema;
 mod security;

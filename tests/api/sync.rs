@@ -71,6 +71,20 @@ pub async fn setup_with(
     }
 }
 
+/// `setup_with`, and a full profile sync of the center that succeeded.
+pub async fn synced_center(
+    test_db: TestDb,
+    graph: Graph,
+    configure: impl FnOnce(&mut Config),
+) -> Setup {
+    let s = setup_with(test_db, graph, configure).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    s
+}
+
 /// A client of `fake` with a token, that retries fast.
 pub fn client_config(fake: &FakeGitHub) -> Config {
     Config {
@@ -100,7 +114,7 @@ type RepositoryRow = (i64, String, i64, Option<i64>, Option<String>);
 #[derive(Debug, PartialEq, Eq)]
 pub struct Stored {
     developers: BTreeMap<i64, DeveloperView>,
-    repositories: BTreeMap<i64, RepositoryView>,
+    pub repositories: BTreeMap<i64, RepositoryView>,
     follows: BTreeSet<(i64, i64)>,
     stars: BTreeSet<(i64, i64, Option<String>)>,
 }
@@ -109,6 +123,12 @@ impl Stored {
     /// How many developers have their own profile stored.
     pub fn synced_count(&self) -> usize {
         self.developers.values().filter(|d| d.5).count()
+    }
+
+    /// The follows `id` is part of, either way.
+    pub fn follows_of(&self, id: i64) -> BTreeSet<(i64, i64)> {
+        let mine = self.follows.iter().filter(|(a, b)| *a == id || *b == id);
+        mine.copied().collect()
     }
 }
 
@@ -252,6 +272,17 @@ pub fn expected(graph: &Graph, center: &str) -> Stored {
         follows,
         stars,
     }
+}
+
+/// REST requests that spent quota, but for repositories' own pages: what a GraphQL sync reads
+/// over REST besides completing the repositories GraphQL lists met (`sync::complete`).
+pub fn rest_beside_completion(fake: &FakeGitHub) -> usize {
+    let requests = fake.requests();
+    let pages = requests.iter().filter(|r| {
+        let segments: Vec<&str> = r.path_and_query.split('/').collect();
+        r.counted && segments.len() == 4 && segments[1] == "repos"
+    });
+    fake.counted() - pages.count()
 }
 
 /// GitHub's floor for a full profile sync on an empty store: one profile, the pages each

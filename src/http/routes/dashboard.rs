@@ -88,19 +88,7 @@ fn render(stats: &Stats) -> String {
         }
         out.push_str("</table>");
     }
-    out.push_str("</section><section id=\"quotas\"><h2>GitHub's quotas</h2>");
-    if stats.quotas.is_empty() {
-        out.push_str("<p>None seen yet: GitHub has not been asked anything.</p>");
-    }
-    for quota in &stats.quotas {
-        let note = format!("resets in {}", duration(quota.resets_in_seconds));
-        out.push_str(&charts::gauge(
-            &quota.resource,
-            quota.remaining,
-            quota.limit,
-            &note,
-        ));
-    }
+    out.push_str(&quotas_section(stats));
     out.push_str("</section><section id=\"charts\"><h2>Over time</h2>");
     let history = &stats.history;
     let line = |label, colour, value: fn(&crate::db::stats::RecordSample) -> i64| Series {
@@ -215,6 +203,44 @@ fn duration(seconds: i64) -> String {
 }
 
 /// Requests per hour over the last two days, stacked by resource.
+/// Each quota's gauge, and the lists GitHub refuses the credential.
+fn quotas_section(stats: &Stats) -> String {
+    let mut out = String::from("</section><section id=\"quotas\"><h2>GitHub's quotas</h2>");
+    if stats.quotas.is_empty() {
+        out.push_str("<p>None seen yet: GitHub has not been asked anything.</p>");
+    }
+    for quota in &stats.quotas {
+        let note = format!("resets in {}", duration(quota.resets_in_seconds));
+        out.push_str(&charts::gauge(
+            &quota.resource,
+            quota.remaining,
+            quota.limit,
+            &note,
+        ));
+    }
+    out.push_str("<h3>Lists GitHub restricts</h3>");
+    if stats.restrictions.is_empty() {
+        out.push_str("<p>None: GitHub serves every list asked for.</p>");
+        return out;
+    }
+    out.push_str(
+        "<table><tr><th>list</th><th>credential</th><th>GitHub answered</th>\
+         <th>since</th><th>last asked</th></tr>",
+    );
+    for restriction in &stats.restrictions {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&restriction.list),
+            escape(&restriction.credential),
+            escape(&restriction.answer),
+            restriction.since.0.format("%Y-%m-%d %H:%M UTC"),
+            restriction.probed_at.0.format("%Y-%m-%d %H:%M UTC"),
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
+
 fn requests_chart(stats: &Stats) -> String {
     let mut hours: BTreeMap<i64, Stack<'_>> = BTreeMap::new();
     let mut legend = RESOURCES.to_vec();

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::jobs::Job;
 use crate::db::jobs::{JOBS, JobStatus};
+use crate::db::restrictions::Restriction;
 use crate::db::stats::{HourlyRequests, RecordSample};
 use crate::db::{Db, Timestamp};
 use crate::error::ApiError;
@@ -42,6 +43,10 @@ pub struct Stats {
     pub failures: Vec<Job>,
     /// Each GitHub quota as last seen.
     pub quotas: Vec<QuotaGauge>,
+    /// The kinds of list GitHub refuses a credential (stargazer lists, since GitHub
+    /// restricted them to a repository's admins and collaborators): kept as stored, asked
+    /// again once a probe interval.
+    pub restrictions: Vec<Restriction>,
     pub records: Records,
     /// The records known and complete over the last week, oldest first, ending now.
     pub history: Vec<RecordSample>,
@@ -148,6 +153,7 @@ pub async fn gather(state: &AppState, request: &ApiRequest) -> Result<Stats, Api
         queued: jobs_in(state, request, "queued").await?,
         failures: jobs_in(state, request, "failed").await?,
         quotas,
+        restrictions: db.list_restrictions().await?,
         records,
         history,
         github_requests: db.github_requests_since(since).await?,

@@ -17,6 +17,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+use super::limits::{self, GraphqlRefusal};
 use super::{
     FakeState, Incoming, Outcome, Repo, Shared, User, answer_with_quota, encode, error_body, lock,
     node_id,
@@ -134,13 +135,33 @@ impl FakeState {
             errors: Vec::new(),
             cost,
         };
-        let data = execution.select(&run.selection_set, &Object::Query, &mut Vec::new());
-        let errors = std::mem::take(&mut execution.errors);
+        let mut data = execution.select(&run.selection_set, &Object::Query, &mut Vec::new());
+        let mut errors = std::mem::take(&mut execution.errors);
+        let works = works(&data);
+        let work: i64 = works.iter().flat_map(|(_, items)| items).sum();
+        let fields = works.iter().map(|(_, items)| items.len()).sum();
+        let limit = self.work_limit;
+        if let Some(limit) = limit.filter(|limit| work > limit.timeout_above) {
+            // GitHub charges a query it gave up on, and more.
+            self.graphql_quota.remaining = (self.graphql_quota.remaining - limit.penalty).max(0);
+            let body = error_body(limits::TIMED_OUT);
+            let answer = self.graphql_answer(StatusCode::BAD_GATEWAY, &body);
+            let mut outcome = Outcome::points(answer, cost + limit.penalty);
+            outcome.operation = operation;
+            outcome.graphql_error = Some("TIMEOUT".to_owned());
+            (outcome.fields, outcome.work) = (fields, work);
+            return outcome;
+        }
+        if let Some(limit) = limit.filter(|limit| work > limit.partial_above) {
+            limits::leave_out(&mut data, &works, limit.partial_above, &mut errors);
+        }
         let mut body = json!({ "data": data });
         if !errors.is_empty() {
             body["errors"] = Value::Array(errors);
         }
-        self.reply(&body, cost, operation)
+        let mut outcome = self.reply(&body, cost, operation);
+        (outcome.fields, outcome.work) = (fields, work);
+        outcome
     }
 
     /// A 200 answer of GraphQL's, recorded with what it cost, its operation and its first
@@ -246,6 +267,31 @@ impl Budget {
     /// Requests ÷ 100, rounded, at least 1.
     fn points(&self) -> i64 {
         ((self.requests as f64 / 100.0).round() as i64).max(1)
+    }
+}
+
+/// The work of each top-level field of an answer but `rateLimit`, by its response key: the
+/// objects it holds (what GitHub's execution time grows with), and for `nodes` those of each
+/// node.
+fn works(data: &Value) -> Vec<(String, Vec<i64>)> {
+    let fields = data.as_object().into_iter().flatten();
+    fields
+        .filter(|(key, _)| key.as_str() != "rateLimit")
+        .map(|(key, value)| {
+            let items = match value {
+                Value::Array(nodes) if key == "nodes" => nodes.iter().map(objects).collect(),
+                value => vec![objects(value)],
+            };
+            (key.clone(), items)
+        })
+        .collect()
+}
+
+fn objects(value: &Value) -> i64 {
+    match value {
+        Value::Object(fields) => 1 + fields.values().map(objects).sum::<i64>(),
+        Value::Array(items) => items.iter().map(objects).sum(),
+        _ => 0,
     }
 }
 
@@ -628,11 +674,25 @@ impl<'a> Run<'a> {
             "isArchived" => json!(repo.archived),
             "isDisabled" => json!(repo.disabled),
             "stargazerCount" => json!(state.index.stargazers.edges(repo.id)),
+            // Counts alone: the fake keeps no issues, pull requests or watchers, only their
+            // numbers (its open issues are all issues).
+            "watchers" => self.connection(field, Vec::new(), repo.subscribers_count as usize, path),
+            "issues" => self.connection(field, Vec::new(), repo.open_issues_count as usize, path),
+            "pullRequests" => self.connection(field, Vec::new(), 0, path),
             "owner" => match owner {
                 Some(owner) => self.nested(field, Object::User(owner), path),
                 None => Value::Null,
             },
             "stargazers" => {
+                let refusal = state.restrictions.graphql_for(repo.id);
+                if refusal == Some(GraphqlRefusal::Forbidden) {
+                    self.errors.push(json!({
+                        "type": "FORBIDDEN",
+                        "path": path,
+                        "message": limits::NOT_ACCESSIBLE,
+                    }));
+                    return Value::Null;
+                }
                 let users = &state.graph.users;
                 let mut items: Vec<Item> = state
                     .index
@@ -649,6 +709,9 @@ impl<'a> Run<'a> {
                     items.reverse();
                 }
                 let total = state.index.stargazers.edges(repo.id);
+                if refusal == Some(GraphqlRefusal::Empty) {
+                    items.clear();
+                }
                 self.connection(field, items, total, path)
             }
             name => self.unserved(&Object::Repo(repo), name),

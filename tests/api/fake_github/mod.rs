@@ -5,8 +5,10 @@
 
 mod app;
 pub mod graphql;
+pub mod limits;
 mod network;
 
+pub use limits::{Restrictions, WorkLimit};
 pub use network::Network;
 
 use std::collections::{HashMap, HashSet};
@@ -465,6 +467,12 @@ pub struct Request {
     /// A list's page answered in full where the list may end: a REST page with no next
     /// link, or a GraphQL query of pages. Its sync's next write may sweep.
     pub may_end_list: bool,
+    /// GraphQL: the fields it asked at the top (ids, for `nodes`) but `rateLimit`, and the
+    /// work they asked in all (`WorkLimit`'s measure).
+    pub fields: usize,
+    pub work: i64,
+    /// The `X-GitHub-Api-Version` it named.
+    pub api_version: Option<String>,
 }
 
 /// How often requests fail, and how. A request fails in at most one way.
@@ -662,6 +670,26 @@ impl FakeGitHub {
         self.lock().blocked.insert(full_name.to_ascii_lowercase());
     }
 
+    /// From now on stargazer lists are refused as `restrictions` say (the default: none).
+    pub fn restrict_stargazers(&self, restrictions: Restrictions) {
+        self.lock().restrictions = restrictions;
+    }
+
+    /// From now on GraphQL queries are held to `limit` (`None`: no limit).
+    pub fn set_work_limit(&self, limit: Option<WorkLimit>) {
+        self.lock().work_limit = limit;
+    }
+
+    /// GraphQL points spent on queries that timed out.
+    pub fn points_lost(&self) -> i64 {
+        let state = self.lock();
+        let timed_out = state
+            .requests
+            .iter()
+            .filter(|r| r.graphql_error.as_deref() == Some("TIMEOUT"));
+        timed_out.map(|request| request.points).sum()
+    }
+
     /// Beyond this page, stargazer lists answer 422 as GitHub's do for very long lists.
     pub fn set_stargazer_page_limit(&self, pages: Option<usize>) {
         self.lock().stargazer_page_limit = pages;
@@ -711,6 +739,8 @@ struct FakeState {
     /// Lowercase full names.
     blocked: HashSet<String>,
     stargazer_page_limit: Option<usize>,
+    restrictions: Restrictions,
+    work_limit: Option<WorkLimit>,
 }
 
 /// (position in `Graph::users`, starred_at)
@@ -876,6 +906,7 @@ struct Incoming {
     /// The token after `Bearer ` (or `token `).
     bearer: Option<String>,
     if_none_match: Option<String>,
+    api_version: Option<String>,
     /// Star lists then carry `starred_at`.
     stars: bool,
     page: usize,
@@ -915,6 +946,10 @@ impl Incoming {
                 .map(str::to_owned),
             if_none_match: headers
                 .get(IF_NONE_MATCH)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+            api_version: headers
+                .get("x-github-api-version")
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
             stars: accept.contains("application/vnd.github.star+json")
@@ -1029,6 +1064,9 @@ struct Outcome {
     points: i64,
     operation: Option<String>,
     graphql_error: Option<String>,
+    /// GraphQL: top-level fields (or ids) and their work.
+    fields: usize,
+    work: i64,
 }
 
 impl Outcome {
@@ -1040,6 +1078,8 @@ impl Outcome {
             points: 0,
             operation: None,
             graphql_error: None,
+            fields: 0,
+            work: 0,
         }
     }
 
@@ -1100,6 +1140,8 @@ impl FakeState {
             gone: HashSet::new(),
             blocked: HashSet::new(),
             stargazer_page_limit: None,
+            restrictions: Restrictions::default(),
+            work_limit: None,
         }
     }
 
@@ -1342,6 +1384,20 @@ impl FakeState {
     }
 
     fn stargazers(&self, incoming: &Incoming, repo: &Repo) -> Reply {
+        match self.restrictions.rest_for(repo.id) {
+            Some(limits::RestRefusal::Forbidden) => {
+                let mut reply =
+                    Reply::new(StatusCode::FORBIDDEN, error_body(limits::NOT_ACCESSIBLE));
+                let permissions = "metadata=read; contents=write".to_owned();
+                reply
+                    .headers
+                    .push(("x-accepted-github-permissions", permissions));
+                return reply;
+            }
+            Some(limits::RestRefusal::NotFound) => return Reply::not_found(),
+            Some(limits::RestRefusal::Empty) => return Reply::ok(json!([])),
+            None => {}
+        }
         if self
             .stargazer_page_limit
             .is_some_and(|limit| incoming.page > limit)
@@ -1597,6 +1653,9 @@ impl FakeState {
             remaining,
             operation: outcome.operation,
             graphql_error: outcome.graphql_error,
+            fields: outcome.fields,
+            work: outcome.work,
+            api_version: incoming.api_version,
         });
         outcome.response
     }

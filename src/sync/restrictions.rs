@@ -1,0 +1,97 @@
+//! What GitHub refuses the credential, learnt once: a kind of list GitHub refused is not
+//! asked again, for any subject, but for one probe every `github_restriction_probe_seconds`
+//! (taken by one process of all that share the database) which notices a lifted restriction.
+
+use super::lists::{Kind, List};
+use super::{Step, Steps, SyncError, Syncer};
+use crate::db::Timestamp;
+use crate::db::restrictions::{lift_stmt, restrict_stmt};
+
+/// Whether a pass over a kind of list may ask GitHub.
+pub(super) enum Gate {
+    /// GitHub is not known to refuse it.
+    Open,
+    /// It does; this pass is the probe that asks whether it still does.
+    Probe,
+    /// It does: the pass asks nothing.
+    Closed,
+}
+
+impl Syncer {
+    pub(super) async fn gate(&self, kind: Kind) -> sqlx::Result<Gate> {
+        let credential = self.github.credential_id();
+        let Some(restriction) = self.db.restriction(credential, kind.name()).await? else {
+            return Ok(Gate::Open);
+        };
+        // A probe interval too long to count back from now never comes due.
+        let due = chrono::Duration::from_std(self.probe_every)
+            .ok()
+            .and_then(|every| Timestamp::now().0.checked_sub_signed(every))
+            .map(Timestamp);
+        let Some(due) = due else {
+            return Ok(Gate::Closed);
+        };
+        if restriction.probed_at <= due && self.db.claim_probe(credential, kind.name(), due).await?
+        {
+            tracing::info!(
+                list = kind.name(),
+                "probing whether GitHub still restricts these lists"
+            );
+            return Ok(Gate::Probe);
+        }
+        Ok(Gate::Closed)
+    }
+
+    /// Keeps what a round taught: the lists GitHub refused (their steps done, as
+    /// restricted; the first refusal of a kind logged) and the kinds a probe found served.
+    /// Returns the kinds now known refused.
+    pub(super) async fn learn(
+        &self,
+        restricted: &[(List, String)],
+        lifted: &[Kind],
+        steps: &Steps,
+    ) -> Result<Vec<Kind>, SyncError> {
+        let credential = self.github.credential_id();
+        let now = Timestamp::now();
+        let mut statements = Vec::new();
+        let mut refused: Vec<Kind> = Vec::new();
+        for (list, answer) in restricted {
+            tracing::debug!(list = list.kind.name(), subject = %list.name, %answer, "GitHub refuses a list");
+            if refused.contains(&list.kind) {
+                continue;
+            }
+            refused.push(list.kind);
+            if self
+                .db
+                .restriction(credential, list.kind.name())
+                .await?
+                .is_none()
+            {
+                tracing::warn!(
+                    list = list.kind.name(),
+                    %answer,
+                    probe_every = ?self.probe_every,
+                    "GitHub restricts these lists to this credential: kept as they are, not asked again but for a probe"
+                );
+            }
+            crate::metrics::github_list_restriction(list.kind.name(), true);
+            statements.push(restrict_stmt(credential, list.kind.name(), answer, now));
+        }
+        for kind in lifted.iter().filter(|kind| !refused.contains(kind)) {
+            tracing::info!(
+                list = kind.name(),
+                "GitHub serves these lists again: the restriction is lifted"
+            );
+            crate::metrics::github_list_restriction(kind.name(), false);
+            statements.push(lift_stmt(credential, kind.name()));
+        }
+        if !statements.is_empty() {
+            self.db.run_in_transaction(&statements).await?;
+        }
+        let done = restricted
+            .iter()
+            .map(|(list, _)| Step::Restricted(list.kind, list.subject));
+        steps.complete_all(done.collect()).await?;
+        Ok(refused)
+    }
+}
