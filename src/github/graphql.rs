@@ -378,12 +378,7 @@ impl GitHub {
         let sizing = &self.sizing;
         match self.graphql(query, json!({ "ids": ids })).await {
             Ok(answer) => {
-                let smaller = if answer.cut_short() {
-                    sizing.shrink_profiles(false)
-                } else {
-                    sizing.profiles_answered();
-                    true
-                };
+                let smaller = sizing.took_ids(answer.cut_short());
                 Ok(ByIds::Answered { answer, smaller })
             }
             Err(GitHubError::Postpone { .. }) => Ok(ByIds::OutOfQuota),
@@ -430,19 +425,17 @@ fn interpret_graphql(received: Received, quota: Option<&Quota>) -> Attempt<Answe
     {
         return Attempt::Transient(WENT_WRONG.to_owned(), None);
     }
-    if answer.data.is_null() && answer.cut_short() {
-        let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
-        return Attempt::Done(Err(GitHubError::QueryLimit {
-            answer: messages.join("; "),
-            timed_out: false,
-        }));
-    }
     if answer.data.is_null() {
         let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
-        return Attempt::Done(Err(GitHubError::failed_because(format!(
-            "GitHub refused the query: {}",
-            messages.join("; ")
-        ))));
+        let messages = messages.join("; ");
+        return Attempt::Done(Err(if answer.cut_short() {
+            GitHubError::QueryLimit {
+                answer: messages,
+                timed_out: false,
+            }
+        } else {
+            GitHubError::failed_because(format!("GitHub refused the query: {messages}"))
+        }));
     }
     Attempt::Done(Ok(answer))
 }

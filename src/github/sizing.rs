@@ -163,6 +163,25 @@ impl Sizing {
         }
     }
 
+    /// Takes in a query of pages answered, in part when `cut_short`: whether a smaller
+    /// query is left to ask again what GitHub left out.
+    pub fn took_pages(&self, cut_short: bool) -> bool {
+        if cut_short {
+            return self.shrink_pages(false);
+        }
+        self.pages_answered();
+        true
+    }
+
+    /// The same for a query of ids (profiles, counts).
+    pub fn took_ids(&self, cut_short: bool) -> bool {
+        if cut_short {
+            return self.shrink_profiles(false);
+        }
+        self.profiles_answered();
+        true
+    }
+
     /// Sets the metrics to the size now, after a change.
     fn report(size: Size) {
         crate::metrics::github_query_size(size.lists, size.items, size.ids);

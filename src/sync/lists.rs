@@ -140,10 +140,10 @@ impl List {
         Step::List(self.kind, self.subject)
     }
 
-    /// Whether `page` (empty, and the last) says nothing of the list but that GitHub hides
-    /// it: GitHub counts items in it.
-    fn hidden_by(&self, empty_first_page: bool) -> Option<String> {
-        let count = self.count.filter(|&count| count > 0)?;
+    /// Whether an empty first page, the last, says nothing of the list but that GitHub
+    /// hides it: GitHub counts `count` items in it.
+    fn hidden_by(&self, empty_first_page: bool, count: Option<i64>) -> Option<String> {
+        let count = count.filter(|&count| count > 0)?;
         (empty_first_page && self.kind == Kind::Stargazers)
             .then(|| format!("an empty list where GitHub counts {count}"))
     }
@@ -669,7 +669,7 @@ impl Syncer {
             }) => {
                 let items = PageItems::from_rest(kind, body);
                 let empty = pass.first && items.links.is_empty() && next.is_none();
-                if let Some(hidden) = pass.list.hidden_by(empty) {
+                if let Some(hidden) = pass.list.hidden_by(empty, pass.list.count) {
                     // Its validator is not kept: a 304 would later pass it off as read.
                     return Ok(Ok(Answer::Restricted(format!("200: {hidden}"))));
                 }
@@ -732,12 +732,7 @@ impl Syncer {
             Err(err) => return self.unanswered(passes, err),
         };
         // Left out of the smallest query there is, a page would be asked for ever.
-        let smaller = if answer.cut_short() {
-            sizing.shrink_pages(false)
-        } else {
-            sizing.pages_answered();
-            true
-        };
+        let smaller = sizing.took_pages(answer.cut_short());
         passes
             .into_iter()
             .enumerate()
@@ -884,11 +879,8 @@ fn graphql_page(answer: &graphql::Answer, alias: &Value, pass: &Pass) -> Answer 
         };
     };
     let empty = pass.first && page.nodes.is_empty() && page.edges.is_empty();
-    let list = List {
-        count: page.total_count,
-        ..pass.list.clone()
-    };
-    if let Some(hidden) = list.hidden_by(empty && !page.page_info.has_next_page) {
+    let empty = empty && !page.page_info.has_next_page;
+    if let Some(hidden) = pass.list.hidden_by(empty, page.total_count) {
         return Answer::Restricted(format!("GraphQL: {hidden}"));
     }
     let next = page
