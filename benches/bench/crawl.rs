@@ -18,7 +18,7 @@ use gitomatic::with_pool;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::fake_github::{FakeGitHub, Graph, Network, Restrictions, WorkLimit};
+use crate::fake_github::{FakeGitHub, Graph, Network, Request, Restrictions, WorkLimit};
 
 /// The GitHub a crawl meets, and how it reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,18 +41,22 @@ impl Mode {
     }
 }
 
-/// A work limit (objects in an answer) that times out the client's largest queries (a
-/// hundred full pages of a hundred items: over 10,000 objects) and cuts those of more than
-/// a quarter as many short.
-const TODAYS_LIMIT: WorkLimit = WorkLimit {
-    partial_above: 2_500,
-    timeout_above: 5_000,
-    penalty: 1,
-};
+/// A work limit (objects in an answer) that times out every query doing more than half the
+/// work of the largest one a crawl sent against the unlimited fake (`largest`), as GitHub
+/// times out the heaviest queries.
+pub fn todays_limit(largest: i64) -> WorkLimit {
+    WorkLimit {
+        partial_above: largest / 2,
+        timeout_above: largest / 2,
+        penalty: 1,
+    }
+}
 
 /// What today's GitHub cost a crawl.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Refusals {
+    /// Queries that timed out, and the points they cost.
+    pub timeouts: usize,
     pub points_lost: i64,
     /// Requests for a stargazer list, and the most for one repository.
     pub stargazer_requests: usize,
@@ -82,6 +86,10 @@ pub struct Crawled {
     /// Queries by operation: how many, and the points they cost in all.
     pub queries: BTreeMap<String, (usize, i64)>,
     pub profiles_per_unit: f64,
+    /// The most work (objects in an answer) one query did.
+    pub largest_work: i64,
+    /// Today's work limit: answers cut short past the first, timed out past the second.
+    pub work_limit: Option<(i64, i64)>,
     /// Requests GitHub refused: for quota, as secondary limits, or (GraphQL) unpaid, as a
     /// query against the schema or over the node limit is.
     pub refused: usize,
@@ -106,17 +114,18 @@ pub fn network(users: usize) -> Network {
     }
 }
 
+/// A crawl in `mode`; today's is held to `limit`.
 pub async fn measure(
     graph: Graph,
     seed: &str,
-    mode: Mode,
+    (mode, limit): (Mode, WorkLimit),
     budget: &Budget,
 ) -> anyhow::Result<Crawled> {
     let graphql = mode != Mode::Rest;
     let fake = FakeGitHub::start(graph).await;
     if mode == Mode::Today {
         fake.restrict_stargazers(Restrictions::everywhere());
-        fake.set_work_limit(Some(TODAYS_LIMIT));
+        fake.set_work_limit(Some(limit));
     }
     fake.set_window(budget.window);
     // Windows are counted as the fake counts them: each ends just before its quota resets
@@ -200,6 +209,8 @@ pub async fn measure(
         windows,
         queries,
         profiles_per_unit: profiles as f64 / units.max(1.0),
+        largest_work: fake.requests().iter().map(|r| r.work).max().unwrap_or(0),
+        work_limit: (mode == Mode::Today).then_some((limit.partial_above, limit.timeout_above)),
         refused,
     })
 }
@@ -226,7 +237,9 @@ async fn refusals(fake: &FakeGitHub, db: &Db, stars_lost: usize) -> anyhow::Resu
             .fetch_one(pool)
             .await)
     };
+    let timed_out = |r: &&Request| r.graphql_error.as_deref() == Some("TIMEOUT");
     Ok(Refusals {
+        timeouts: requests.iter().filter(timed_out).count(),
         points_lost: fake.points_lost(),
         stargazer_requests: per_repository.values().sum(),
         most_for_one_repository: per_repository.values().copied().max().unwrap_or(0),
@@ -299,6 +312,12 @@ pub fn print(crawls: &[Crawled], budget: &Budget) {
                 format!("{operation}: {count} queries, {points} points")
             })
             .collect();
+        if let Some((partial, timeout)) = crawl.work_limit {
+            println!(
+                "{}: answers of over {partial} objects cut short, of over {timeout} timed out",
+                crawl.mode
+            );
+        }
         println!(
             "{}: {:.1} complete profiles per quota unit (REST request or GraphQL point); \
              {} requests refused{}",
@@ -317,8 +336,10 @@ pub fn print(crawls: &[Crawled], budget: &Budget) {
 /// What the refusals and the work limit cost each mode, side by side.
 fn print_refusals(crawls: &[Crawled]) {
     println!(
-        "{:<8} {:>11} {:>12} {:>20} {:>10} {:>9} {:>11} {:>24} {:>12}",
+        "{:<8} {:>13} {:>9} {:>11} {:>12} {:>20} {:>10} {:>9} {:>11} {:>24} {:>12}",
         "mode",
+        "largest work",
+        "timeouts",
         "points lost",
         "of spent",
         "REST stargazer asks",
@@ -335,8 +356,10 @@ fn print_refusals(crawls: &[Crawled]) {
             .last_pages
             .map_or("-".to_owned(), |(lists, work)| format!("{lists}/{work}"));
         println!(
-            "{:<8} {:>11} {:>11.1}% {:>13} ({} max) {:>10} {:>9} {:>11} {:>24} {:>12}",
+            "{:<8} {:>13} {:>9} {:>11} {:>11.1}% {:>13} ({} max) {:>10} {:>9} {:>11} {:>24} {:>12}",
             crawl.mode,
+            crawl.largest_work,
+            r.timeouts,
             r.points_lost,
             100.0 * r.points_lost as f64 / spent.max(1) as f64,
             r.stargazer_requests,

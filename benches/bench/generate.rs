@@ -164,6 +164,7 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
                 open_issues_count: Some((index % 11) as i64),
             },
             source: Source::RestList,
+            collaborates: None,
             raw: json!({"id": github_id}),
         });
         if repos.len() == 500 {

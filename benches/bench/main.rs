@@ -205,6 +205,7 @@ async fn main() -> anyhow::Result<()> {
     if options.crawl_windows > 0 {
         eprintln!("generating a network of {} users…", options.crawl_users);
         let graph = fake_github::Graph::network(crawl::network(options.crawl_users));
+        let mut limit = crawl::todays_limit(0);
         for mode in crawl::Mode::ALL {
             eprintln!(
                 "crawl, {mode:?}: {} windows of {} s…",
@@ -212,7 +213,11 @@ async fn main() -> anyhow::Result<()> {
                 budget.window.as_secs()
             );
             let seed = &options.crawl_seed;
-            crawls.push(crawl::measure(graph.clone(), seed, mode, &budget).await?);
+            let crawled = crawl::measure(graph.clone(), seed, (mode, limit), &budget).await?;
+            if mode == crawl::Mode::Graphql {
+                limit = crawl::todays_limit(crawled.largest_work);
+            }
+            crawls.push(crawled);
         }
     }
     print_table(&results);

@@ -27,6 +27,7 @@ macro_rules! with_pool {
     }};
 }
 
+pub mod collaborations;
 pub mod columns;
 pub mod developers;
 pub mod edges;

@@ -102,6 +102,9 @@ pub struct RepositoryRecord {
     pub details: RepositoryDetails,
     pub counts: RepositoryCounts,
     pub source: Source,
+    /// Whether GitHub grants the credential more than reading (`collaborations`); `None`
+    /// where the record does not say.
+    pub collaborates: Option<bool>,
     pub raw: Value,
 }
 

@@ -35,7 +35,7 @@ const PERSON: &str = "fragment Person on User { id databaseId login }";
 const LISTED_REPOSITORY: &str = "fragment ListedRepository on Repository { id databaseId \
      name nameWithOwner description primaryLanguage { name } createdAt updatedAt \
      hasIssuesEnabled hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled \
-     stargazerCount homepageUrl owner { __typename id login ... on User { databaseId } \
+     stargazerCount homepageUrl viewerPermission owner { __typename id login ... on User { databaseId } \
      ... on Organization { databaseId } } }";
 
 const RATE_LIMIT: &str = "rateLimit { cost limit remaining resetAt }";
@@ -298,6 +298,8 @@ pub struct ListedRepository {
     pub is_disabled: bool,
     pub stargazer_count: i64,
     pub homepage_url: Option<String>,
+    /// `ADMIN`, `MAINTAIN`, `WRITE`, `TRIAGE` or `READ`: what the credential may do there.
+    pub viewer_permission: Option<String>,
     pub owner: Named,
 }
 

@@ -21,6 +21,26 @@ pub struct Repository {
     pub id: i64,
     pub node_id: Option<String>,
     pub owner: SimpleUser,
+    /// What the credential may do there; GitHub says it to authenticated callers only.
+    pub permissions: Option<Permissions>,
+}
+
+/// A credential's permissions in a repository, as REST names them.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Permissions {
+    pub admin: bool,
+    pub maintain: bool,
+    pub push: bool,
+    pub triage: bool,
+}
+
+impl Permissions {
+    /// Whether GitHub counts the credential among the repository's admins and
+    /// collaborators, to whom it serves the lists it restricts.
+    pub fn collaborates(self) -> bool {
+        self.admin || self.maintain || self.push || self.triage
+    }
 }
 
 /// A stargazer with `Accept: application/vnd.github.star+json`.

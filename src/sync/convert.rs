@@ -8,7 +8,7 @@ use crate::db::Timestamp;
 use crate::db::developers::{DeveloperProfile, ListedDeveloper, ProfileRecord};
 use crate::db::repositories::{RepositoryCounts, RepositoryDetails, RepositoryRecord, Source};
 use crate::github::graphql;
-use crate::github::models::{Repository, SimpleUser};
+use crate::github::models::{Permissions, Repository, SimpleUser};
 
 /// A user as a REST list names them.
 pub fn listed(user: &SimpleUser, raw: Value) -> ListedDeveloper {
@@ -43,6 +43,7 @@ pub fn repository(raw: Value, full: bool) -> serde_json::Result<RepositoryRecord
         details: RepositoryDetails::deserialize(&raw)?,
         counts: RepositoryCounts::deserialize(&raw)?,
         source: if full { Source::Page } else { Source::RestList },
+        collaborates: repository.permissions.map(Permissions::collaborates),
         raw,
     })
 }
@@ -122,6 +123,9 @@ pub fn graphql_repository(raw: Value) -> serde_json::Result<RepositoryRecord> {
         details,
         counts,
         source: Source::GraphqlList,
+        collaborates: repo
+            .viewer_permission
+            .map(|permission| permission != "READ"),
         raw,
     })
 }

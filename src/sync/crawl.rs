@@ -48,6 +48,7 @@ impl Syncer {
                     node_id: subject.node_id.clone(),
                     name: subject.login.clone(),
                     count: None,
+                    collaborates: false,
                 };
                 if steps.is_done(&list.step()) {
                     if kind == Kind::Repositories {
@@ -162,6 +163,7 @@ impl Syncer {
             node_id: repository.node_id.clone(),
             name: repository.full_name.clone(),
             count: repository.stargazers_count,
+            collaborates: false,
         };
         if steps.is_done(&list.step())
             || repository.blocked_at.is_some()
@@ -175,6 +177,15 @@ impl Syncer {
             steps.complete(list.step()).await?;
             return Ok(None);
         }
-        self.begin(list, steps).await
+        let credential = self.github.credential_id();
+        let collaborates = self.db.collaborates(credential, list.subject).await?;
+        self.begin(
+            List {
+                collaborates,
+                ..list
+            },
+            steps,
+        )
+        .await
     }
 }

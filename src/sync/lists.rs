@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use super::restrictions::Gate;
 use super::{Answer as Record, Step, Steps, SyncError, Syncer, convert};
+use crate::db::collaborations::collaborations_stmts;
 use crate::db::developers::{ListedDeveloper, Unhydrated, mark_gone_stmt, upsert_listed_stmt};
 use crate::db::edges::{Edge, link_stmt, sweep_stmt, touch_stmt};
 use crate::db::http_cache::{Cached, remember_stmt};
@@ -110,6 +111,9 @@ pub struct List {
     /// How many items GitHub counts in it, when known (a repository's `stargazers_count`):
     /// an empty first page beside a count above zero is a refusal.
     pub count: Option<i64>,
+    /// Whether GitHub counts the credential among the subject's collaborators, to whom it
+    /// serves what it restricts: a restriction learnt elsewhere does not close this list.
+    pub collaborates: bool,
 }
 
 impl List {
@@ -464,7 +468,7 @@ impl Round {
     /// The round's records are written first, before the edges to them, all of a kind in one
     /// statement in the order of their GitHub ids: concurrent rounds then take the rows'
     /// locks in one order, and cannot deadlock on them.
-    fn put_records_first(&mut self, now: Timestamp) {
+    fn put_records_first(&mut self, now: Timestamp, credential: &str) {
         let records = &mut self.records;
         let owners = records.repositories.iter().map(|r| r.owner.clone());
         records.developers.extend(owners.collect::<Vec<_>>());
@@ -474,6 +478,7 @@ impl Round {
             .into_iter()
             .collect();
         statements.extend(upsert_repositories_stmts(&records.repositories, now));
+        statements.extend(collaborations_stmts(credential, &records.repositories));
         statements.append(&mut self.statements);
         self.statements = statements;
     }
@@ -484,7 +489,7 @@ impl Syncer {
     /// cheaper API that has quota; none when GitHub refuses such lists to the credential and
     /// no probe is due (the step is then done, as restricted).
     pub(super) async fn begin(&self, list: List, steps: &Steps) -> Result<Option<Pass>, SyncError> {
-        let probe = match self.gate(list.kind).await? {
+        let probe = match self.gate(&list).await? {
             Gate::Open => false,
             Gate::Probe => true,
             Gate::Closed => {
@@ -585,9 +590,12 @@ impl Syncer {
                 return Err(failure);
             }
             // No more lists of a kind GitHub refuses are asked for.
-            let (closed, open) = std::mem::take(&mut waiting)
-                .into_iter()
-                .partition(|pass: &Pass| refused.contains(&pass.list.kind) && !pass.probe);
+            let (closed, open) =
+                std::mem::take(&mut waiting)
+                    .into_iter()
+                    .partition(|pass: &Pass| {
+                        refused.contains(&pass.list.kind) && !pass.probe && !pass.list.collaborates
+                    });
             waiting = open;
             let closed: Vec<Step> = closed
                 .iter()
@@ -850,7 +858,7 @@ impl Syncer {
         round.continuing.retain(|pass| {
             !refused.contains(&(pass.list.kind == Kind::Stargazers, pass.list.subject))
         });
-        round.put_records_first(now);
+        round.put_records_first(now, self.github.credential_id());
         round
     }
 }

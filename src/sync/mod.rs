@@ -20,6 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::db::collaborations::collaborations_stmts;
 use crate::db::developers::{KnownDeveloper, mark_gone_stmt, upsert_profiles_stmt};
 use crate::db::http_cache::{Cached, forget_stmt, remember_stmt};
 use crate::db::repositories::{
@@ -199,7 +200,9 @@ impl Syncer {
         let full_name = record.details.full_name.clone();
         let owner_login = record.owner.login.clone();
         let now = Timestamp::now();
-        let mut statements = upsert_repositories_stmts(&[record], now);
+        let records = [record];
+        let mut statements = upsert_repositories_stmts(&records, now);
+        statements.extend(collaborations_stmts(self.github.credential_id(), &records));
         statements.push(remember);
         self.db.run_in_transaction(&statements).await?;
         Stored {

@@ -1,10 +1,14 @@
 //! What GitHub refuses the credential, learnt once: a kind of list GitHub refused is not
 //! asked again, for any subject, but for one probe every `github_restriction_probe_seconds`
 //! (taken by one process of all that share the database) which notices a lifted restriction.
+//! Lists of repositories GitHub says the credential collaborates on (`collaborations`) stay
+//! open: GitHub serves them to their admins and collaborators; one it refuses all the same
+//! loses that standing.
 
 use super::lists::{Kind, List};
 use super::{Step, Steps, SyncError, Syncer};
 use crate::db::Timestamp;
+use crate::db::collaborations::no_longer_collaborates_stmt;
 use crate::db::restrictions::{lift_stmt, restrict_stmt};
 
 /// Whether a pass over a kind of list may ask GitHub.
@@ -18,8 +22,11 @@ pub(super) enum Gate {
 }
 
 impl Syncer {
-    pub(super) async fn gate(&self, kind: Kind) -> sqlx::Result<Gate> {
-        let credential = self.github.credential_id();
+    pub(super) async fn gate(&self, list: &List) -> sqlx::Result<Gate> {
+        let (kind, credential) = (list.kind, self.github.credential_id());
+        if list.collaborates {
+            return Ok(Gate::Open);
+        }
         let Some(restriction) = self.db.restriction(credential, kind.name()).await? else {
             return Ok(Gate::Open);
         };
@@ -43,7 +50,8 @@ impl Syncer {
     }
 
     /// Keeps what a round taught: the lists GitHub refused (their steps done, as
-    /// restricted; the first refusal of a kind logged) and the kinds a probe found served.
+    /// restricted; the first refusal of a kind logged; a collaborator's refused list no
+    /// longer open past the restriction) and the kinds a probe found served.
     /// Returns the kinds now known refused.
     pub(super) async fn learn(
         &self,
@@ -84,6 +92,14 @@ impl Syncer {
             );
             crate::metrics::github_list_restriction(kind.name(), false);
             statements.push(lift_stmt(credential, kind.name()));
+        }
+        let standing: Vec<i64> = restricted
+            .iter()
+            .filter(|(list, _)| list.collaborates)
+            .map(|(list, _)| list.subject)
+            .collect();
+        if !standing.is_empty() {
+            statements.push(no_longer_collaborates_stmt(credential, &standing));
         }
         if !statements.is_empty() {
             self.db.run_in_transaction(&statements).await?;

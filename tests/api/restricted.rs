@@ -21,6 +21,8 @@ backend_tests!(
     a_graphql_forbidden_list_is_restricted,
     an_empty_graphql_page_beside_its_total_count_is_restricted,
     a_restriction_is_learnt_once_and_a_daily_probe_notices_it_lifted,
+    a_collaborators_repository_is_read_past_the_restriction_over_rest,
+    a_collaborators_repository_is_read_past_the_restriction_over_graphql,
     a_graphql_time_out_shrinks_the_next_queries,
     parts_left_out_by_resource_limits_are_asked_again_over_graphql,
     every_request_names_the_configured_rest_api_version,
@@ -221,6 +223,112 @@ async fn a_restriction_is_learnt_once_and_a_daily_probe_notices_it_lifted(db: Te
         .await
         .unwrap();
     assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
+}
+
+/// GitHub serves a repository's stargazers to its admins and collaborators all the same:
+/// the center's last starred repository, which GitHub says the credential administers, is
+/// read in full past the restriction learnt on the others, without lifting it, and again
+/// on the next sync. Once GitHub takes that standing away, its list is restricted too,
+/// and its stars stay. Returns the setup and the repository's GitHub id.
+async fn a_collaborators_repository_is_read_past_the_restriction(
+    db: TestDb,
+    configure: fn(&mut Config),
+) -> (Setup, i64) {
+    let graph = Graph::generate(SHAPE);
+    let own = graph
+        .repos_of(1)
+        .into_iter()
+        .rfind(|repo| !graph.stargazers_of(repo.id).is_empty())
+        .expect("a starred repository of the center's")
+        .id;
+    let mut truth: Vec<i64> = graph
+        .stargazers_of(own)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    truth.sort_unstable();
+    let s = setup_with(db, graph, configure).await;
+    s.fake.restrict_stargazers(Restrictions {
+        readable: [own].into(),
+        ..Restrictions::everywhere()
+    });
+    let restricted = format!("stargazers:{own}:restricted");
+    for _ in 0..2 {
+        let steps = Steps::new();
+        s.syncer.full_profile_sync("center", &steps).await.unwrap();
+        let checkpoint = steps.state().checkpoint.to_string();
+        assert!(!checkpoint.contains(&restricted), "{checkpoint}");
+        assert!(checkpoint.contains(":restricted"), "{checkpoint}");
+        assert_eq!(stargazers_stored(&s.db, own).await, truth);
+        assert!(
+            restriction_answer(&s.db).await.is_some(),
+            "reading a collaborator's list lifts nothing"
+        );
+    }
+
+    s.fake.restrict_stargazers(Restrictions::everywhere());
+    let steps = Steps::new();
+    s.syncer.full_profile_sync("center", &steps).await.unwrap();
+    let checkpoint = steps.state().checkpoint.to_string();
+    assert!(checkpoint.contains(&restricted), "{checkpoint}");
+    assert_eq!(stargazers_stored(&s.db, own).await, truth, "its stars stay");
+    assert_eq!(marked(&s.db).await, 0);
+    (s, own)
+}
+
+/// Over REST, the requests show it: a collaborator's list is the only one asked while
+/// the others are closed, and none once GitHub no longer counts the credential in.
+async fn a_collaborators_repository_is_read_past_the_restriction_over_rest(db: TestDb) {
+    let (s, own) = a_collaborators_repository_is_read_past_the_restriction(db, rest_only).await;
+    s.fake.restrict_stargazers(Restrictions {
+        readable: [own].into(),
+        ..Restrictions::everywhere()
+    });
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    // Its first page by name, the next by id, as GitHub's links have them.
+    let names = {
+        let graph = s.fake.graph();
+        let repo = graph.repos.iter().find(|repo| repo.id == own).unwrap();
+        [
+            format!("/{}/stargazers", repo.name),
+            format!("/repositories/{own}/stargazers"),
+        ]
+    };
+    s.fake.clear_requests();
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let requests = s.fake.requests();
+    let asked: Vec<&str> = requests
+        .iter()
+        .map(|r| r.path_and_query.as_str())
+        .filter(|path| path.contains("/stargazers"))
+        .collect();
+    assert!(!asked.is_empty());
+    let its_own = |path: &&str| names.iter().any(|name| path.contains(name.as_str()));
+    assert!(asked.iter().all(its_own), "{asked:?}");
+
+    s.fake.restrict_stargazers(Restrictions::everywhere());
+    for _ in 0..2 {
+        s.fake.clear_requests();
+        s.syncer
+            .full_profile_sync("center", &Steps::new())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        stargazer_requests(&s),
+        0,
+        "no longer a collaborator: closed"
+    );
+}
+
+async fn a_collaborators_repository_is_read_past_the_restriction_over_graphql(db: TestDb) {
+    a_collaborators_repository_is_read_past_the_restriction(db, graphql).await;
 }
 
 /// A work limit that times out a query of a hundred full pages: each time-out makes the

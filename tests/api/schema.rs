@@ -201,6 +201,7 @@ async fn lookups_by_login_and_full_name_use_their_indexes(app: TestApp) {
             },
             counts: RepositoryCounts::default(),
             source: Source::RestList,
+            collaborates: None,
             raw: serde_json::json!({}),
         })
         .collect();

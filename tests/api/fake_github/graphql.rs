@@ -674,6 +674,10 @@ impl<'a> Run<'a> {
             "isArchived" => json!(repo.archived),
             "isDisabled" => json!(repo.disabled),
             "stargazerCount" => json!(state.index.stargazers.edges(repo.id)),
+            "viewerPermission" => match state.restrictions.readable.contains(&repo.id) {
+                true => json!("ADMIN"),
+                false => json!("READ"),
+            },
             // Counts alone: the fake keeps no issues, pull requests or watchers, only their
             // numbers (its open issues are all issues).
             "watchers" => self.connection(field, Vec::new(), repo.subscribers_count as usize, path),

@@ -1531,10 +1531,15 @@ impl FakeState {
         });
         let object = merge(merge(merge(head, links(&api, REPO_LINKS)), places), counts);
         if authorized {
-            // GitHub tells an authenticated caller what it may do; this one may only read.
+            // GitHub tells an authenticated caller what it may do: read, or administer
+            // where the restrictions make the credential an admin.
+            let admin = self.restrictions.readable.contains(&repo.id);
             merge(
                 object,
-                json!({"permissions": {"admin": false, "push": false, "pull": true}}),
+                json!({"permissions": {
+                    "admin": admin, "maintain": admin, "push": admin, "triage": admin,
+                    "pull": true,
+                }}),
             )
         } else {
             object

@@ -1,0 +1,77 @@
+//! Repositories GitHub says the credential administers or collaborates on (REST's
+//! `permissions`, GraphQL's `viewerPermission`): GitHub serves their stargazer lists to it
+//! while it restricts everyone else's, so a restriction learnt elsewhere does not close them.
+
+use super::Db;
+use super::columns::{bind_all, insert_rows};
+use super::repositories::RepositoryRecord;
+use super::sql::{Sql, SqlValue};
+
+impl Db {
+    /// Whether GitHub last said `credential` collaborates on the repository `github_id`.
+    pub async fn collaborates(&self, credential: &str, github_id: i64) -> sqlx::Result<bool> {
+        let found: Option<i64> = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT repository_github_id FROM collaborations \
+             WHERE credential = $1 AND repository_github_id = $2"
+        )
+        .bind(credential)
+        .bind(github_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found.is_some())
+    }
+}
+
+/// Keeps what `repositories` say of `credential`'s permission in each: a collaboration added
+/// where GitHub grants more than reading, dropped where it grants only that; the others
+/// (records that do not say) stay as they are.
+pub fn collaborations_stmts(credential: &str, repositories: &[RepositoryRecord]) -> Vec<Sql> {
+    let mut ids: Vec<(i64, bool)> = repositories
+        .iter()
+        .filter_map(|r| {
+            r.collaborates
+                .map(|collaborates| (r.github_id, collaborates))
+        })
+        .collect();
+    // In the order of their ids, as the repositories' own rows are locked.
+    ids.sort_unstable();
+    ids.dedup_by_key(|(id, _)| *id);
+    let (granted, read_only): (Vec<_>, Vec<_>) = ids.into_iter().partition(|(_, c)| *c);
+    let mut statements = Vec::new();
+    if !granted.is_empty() {
+        let mut sql = insert_rows(
+            "collaborations",
+            &["credential", "repository_github_id"],
+            &granted,
+            |sql, (id, _)| {
+                bind_all(
+                    sql,
+                    vec![SqlValue::Text(credential.to_owned()), SqlValue::Int(*id)],
+                )
+            },
+        );
+        sql.push(" ON CONFLICT (credential, repository_github_id) DO NOTHING");
+        statements.push(sql);
+    }
+    let dropped: Vec<i64> = read_only.into_iter().map(|(id, _)| id).collect();
+    if !dropped.is_empty() {
+        statements.push(no_longer_collaborates_stmt(credential, &dropped));
+    }
+    statements
+}
+
+/// GitHub no longer lets `credential` read as a collaborator in `repositories`.
+pub fn no_longer_collaborates_stmt(credential: &str, repositories: &[i64]) -> Sql {
+    let mut sql = Sql::default();
+    let credential = sql.bind(SqlValue::Text(credential.to_owned()));
+    let ids = bind_all(
+        &mut sql,
+        repositories.iter().map(|id| SqlValue::Int(*id)).collect(),
+    );
+    sql.sql = format!(
+        "DELETE FROM collaborations WHERE credential = {credential} \
+         AND repository_github_id IN ({})",
+        ids.join(", ")
+    );
+    sql
+}
