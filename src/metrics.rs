@@ -15,7 +15,6 @@ use tokio::sync::Mutex;
 
 use crate::db::jobs::JobStatus;
 use crate::db::{Db, Timestamp};
-use crate::jobs::Task;
 
 const HTTP_DURATION: &str = "http_request_duration_seconds";
 const LATENCY_BUCKETS: &[f64] = &[
@@ -53,13 +52,18 @@ pub fn install() -> &'static PrometheusHandle {
     })
 }
 
-/// The text exposition of every metric, the store's state read from `db` first; and the
-/// pools' use, for each named pool.
-pub async fn render(db: &Db, pools: &[(&'static str, Db)]) -> sqlx::Result<String> {
+/// The text exposition of every metric, the store's state read from `db` first (the jobs of
+/// each of `job_kinds`, at zero when there are none); and the pools' use, for each named
+/// pool.
+pub async fn render(
+    db: &Db,
+    pools: &[(&'static str, Db)],
+    job_kinds: &[&'static str],
+) -> sqlx::Result<String> {
     let handle = install();
     let _rendering = RENDERING.lock().await;
     let now = Timestamp::now();
-    for name in Task::NAMES {
+    for &name in job_kinds {
         for status in JobStatus::ALL {
             gauge!("jobs", "kind" => name, "status" => status.as_str()).set(0.0);
         }

@@ -31,7 +31,6 @@ pub mod collaborations;
 pub mod columns;
 pub mod developers;
 pub mod edges;
-pub mod export;
 pub mod filter;
 pub mod github_slots;
 pub mod http_cache;

@@ -5,6 +5,7 @@
 
 pub mod encode;
 mod files;
+mod read;
 
 use std::io;
 use std::str::FromStr;

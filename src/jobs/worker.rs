@@ -177,49 +177,16 @@ impl Worker {
             }
         };
         let end = match outcome {
-            Some(Err(err)) if err.is_outage() => {
-                // No fault of the job: once the database answers again it is queued to run
-                // shortly, its attempts untouched; a few seconds on, so that an error taken
-                // for an outage by mistake cannot spin.
-                let error = crate::error::chain(&err);
-                tracing::warn!(%error, "the database went away: the job waits for it");
-                RunEnd {
-                    status: JobStatus::Queued,
-                    run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),
-                    attempts: job.attempts,
-                    last_error: job.last_error,
-                }
-            }
+            Some(result) => self.run_end(&job, result),
             None => {
                 tracing::info!("stopping: job released, its steps kept");
                 RunEnd {
                     status: JobStatus::Queued,
                     run_at: Timestamp::now(),
                     attempts: job.attempts,
-                    last_error: job.last_error,
+                    last_error: job.last_error.clone(),
                 }
             }
-            Some(Ok(())) => {
-                tracing::info!("job succeeded");
-                RunEnd {
-                    status: JobStatus::Succeeded,
-                    run_at: job.run_at,
-                    attempts: job.attempts,
-                    last_error: None,
-                }
-            }
-            Some(Err(SyncError::Postpone { until })) => {
-                let jitter = fastrand::i64(0..POSTPONE_JITTER_SECONDS * 1000);
-                let run_at = until + chrono::Duration::milliseconds(jitter);
-                tracing::info!(%run_at, "GitHub's quota is spent: job postponed");
-                RunEnd {
-                    status: JobStatus::Postponed,
-                    run_at: Timestamp(run_at),
-                    attempts: job.attempts,
-                    last_error: job.last_error,
-                }
-            }
-            Some(Err(err)) => self.failed(&job, &err),
         };
         let how = match end.status {
             JobStatus::Succeeded => "succeeded",
@@ -234,6 +201,47 @@ impl Worker {
         let ended = self.end_run(job.id, &end, Some(&steps.state()), stop).await;
         keeper.abort();
         ended
+    }
+
+    /// How a run that came to its end is recorded: done, failed (or retried), postponed to
+    /// GitHub's reset, or queued again after a database outage.
+    fn run_end(&self, job: &JobRow, result: Result<(), SyncError>) -> RunEnd {
+        match result {
+            Err(err) if err.is_outage() => {
+                // No fault of the job: once the database answers again it is queued to run
+                // shortly, its attempts untouched; a few seconds on, so that an error taken
+                // for an outage by mistake cannot spin.
+                let error = crate::error::chain(&err);
+                tracing::warn!(%error, "the database went away: the job waits for it");
+                RunEnd {
+                    status: JobStatus::Queued,
+                    run_at: Timestamp(chrono::Utc::now() + OUTAGE_REQUEUE_DELAY),
+                    attempts: job.attempts,
+                    last_error: job.last_error.clone(),
+                }
+            }
+            Ok(()) => {
+                tracing::info!("job succeeded");
+                RunEnd {
+                    status: JobStatus::Succeeded,
+                    run_at: job.run_at,
+                    attempts: job.attempts,
+                    last_error: None,
+                }
+            }
+            Err(SyncError::Postpone { until }) => {
+                let jitter = fastrand::i64(0..POSTPONE_JITTER_SECONDS * 1000);
+                let run_at = until + chrono::Duration::milliseconds(jitter);
+                tracing::info!(%run_at, "GitHub's quota is spent: job postponed");
+                RunEnd {
+                    status: JobStatus::Postponed,
+                    run_at: Timestamp(run_at),
+                    attempts: job.attempts,
+                    last_error: job.last_error.clone(),
+                }
+            }
+            Err(err) => self.failed(job, &err),
+        }
     }
 
     /// Ends the run, waiting out a database outage. Should this worker stop first, the end

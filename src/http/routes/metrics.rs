@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::jobs::Task;
 use crate::state::AppState;
 
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -38,6 +39,6 @@ impl FromRef<AppState> for MetricsState {
 }
 
 pub async fn metrics(State(state): State<MetricsState>) -> Result<impl IntoResponse, ApiError> {
-    let text = crate::metrics::render(&state.db, &state.pools).await?;
+    let text = crate::metrics::render(&state.db, &state.pools, &Task::NAMES).await?;
     Ok(([(CONTENT_TYPE, EXPOSITION)], text))
 }

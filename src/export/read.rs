@@ -6,9 +6,10 @@ use futures_util::TryStreamExt;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{Db, Pool, Timestamp};
-use crate::export::encode::{Cell, Edge};
-use crate::export::{ExportError, Output, Selection, Table, Type};
+use super::encode::{Cell, Edge};
+use super::{ExportError, Output, Selection, Table, Type};
+use crate::db::{Db, Pool, Timestamp};
+use crate::with_pool;
 
 /// PostgreSQL: one snapshot for the whole export. SQLite's read transaction has one anyway.
 const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
