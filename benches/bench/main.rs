@@ -452,6 +452,7 @@ async fn measure_api(
     let gzip = "Accept-Encoding: gzip".to_owned();
     let unchanged = format!("If-None-Match: {tag}");
     // (what the table calls it, path, whether it needs credentials, a header of its own)
+    let ordered = |path: &str| (path.to_owned(), path.to_owned(), true, None::<&String>);
     let endpoints = [
         ("/health/".to_owned(), "/health/".to_owned(), false, None),
         ("/github/".to_owned(), "/github/".to_owned(), false, None),
@@ -491,6 +492,10 @@ async fn measure_api(
             true,
             None,
         ),
+        ordered("/github/developers/?ordering=-followers_count"),
+        ordered("/github/developers/?search=code"),
+        ordered("/github/developers/?location__contains=Osaka&ordering=-followers_count"),
+        ordered("/github/repositories/?language=Rust&ordering=-stargazers_count"),
         (
             "/github/developers/{typical}/".to_owned(),
             format!("/github/developers/{typical}/"),

@@ -49,6 +49,9 @@ pub struct DeveloperRow {
     pub gone_at: Option<Timestamp>,
 }
 
+/// What `?search=` looks in; the search index (migration 0010) is over exactly these.
+pub const DEVELOPER_SEARCH: &[&str] = &["login", "name", "company", "location", "bio"];
+
 pub const DEVELOPERS: Listing = Listing {
     table: "developers",
     columns: &[

@@ -28,6 +28,11 @@ pub enum Condition {
         column: &'static str,
         needle: String,
     },
+    /// Case-insensitive substring of any of `columns` (`?search=`'s one term).
+    Matches {
+        columns: &'static [&'static str],
+        term: String,
+    },
     /// `id IN (subquery)`, where the subquery's one `{}` is the bound `of`.
     IdIn {
         subquery: &'static str,
@@ -58,11 +63,10 @@ impl Db {
                     format!("{column} IS {}NULL", if *is_null { "" } else { "NOT " })
                 }
                 Condition::Contains { column, needle } => {
-                    let placeholder = clause.bind(SqlValue::Text(needle.clone()));
-                    match self.pool() {
-                        Pool::Sqlite(_) => format!("instr({column}, {placeholder}) > 0"),
-                        Pool::Postgres(_) => format!("strpos({column}, {placeholder}) > 0"),
-                    }
+                    self.contains(&mut clause, column, needle)
+                }
+                Condition::Matches { columns, term } => {
+                    self.contains(&mut clause, &search_text(columns), &term.to_lowercase())
                 }
                 Condition::IdIn { subquery, of } => {
                     let placeholder = clause.bind(SqlValue::Id(*of));
@@ -72,5 +76,53 @@ impl Db {
             clause.sql.push_str(&sql);
         }
         clause
+    }
+
+    /// `text` holds `needle` as it is. PostgreSQL asks it with `LIKE`, which its trigram
+    /// indexes answer (the needle's wildcards escaped); SQLite scans with `instr`.
+    fn contains(&self, clause: &mut Sql, text: &str, needle: &str) -> String {
+        match self.pool() {
+            Pool::Sqlite(_) => {
+                let placeholder = clause.bind(SqlValue::Text(needle.to_owned()));
+                format!("instr({text}, {placeholder}) > 0")
+            }
+            Pool::Postgres(_) => {
+                let escaped = needle
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let placeholder = clause.bind(SqlValue::Text(format!("%{escaped}%")));
+                format!("{text} LIKE {placeholder}")
+            }
+        }
+    }
+}
+
+/// The text `?search=` looks in: `columns` lower-cased, joined by spaces (a term holds
+/// none, so it never matches across two). PostgreSQL's search indexes are on this very
+/// expression.
+pub fn search_text(columns: &[&str]) -> String {
+    let parts: Vec<String> = columns
+        .iter()
+        .map(|column| format!("coalesce({column}, '')"))
+        .collect();
+    format!("lower({})", parts.join(" || ' ' || "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_text;
+    use crate::db::developers::DEVELOPER_SEARCH;
+    use crate::db::repositories::REPOSITORY_SEARCH;
+
+    /// PostgreSQL uses an expression index only for the very expression it was built on.
+    #[test]
+    fn the_search_indexes_are_on_the_searched_text() {
+        let migration = include_str!("../../migrations/postgres/0010_ordering_and_search.sql");
+        let flat = migration.split_whitespace().collect::<Vec<_>>().join(" ");
+        for columns in [DEVELOPER_SEARCH, REPOSITORY_SEARCH] {
+            let text = search_text(columns);
+            assert!(flat.contains(&format!("(({text}) gin_trgm_ops)")), "{text}");
+        }
     }
 }

@@ -71,13 +71,13 @@ impl Listing {
         }
     }
 
-    /// A page of rows under `filter` after `offset` others, each preceded by the `extra`
-    /// columns. A deep page finds the rows it skips by id alone (the listing index covers the
+    /// A page of rows under `filter` in `order` after `offset` others, each preceded by the
+    /// `extra` columns. A deep page finds the rows it skips by id alone (the listing index covers the
     /// order and the id, so PostgreSQL skips them in the index without reading the table) and
     /// reads only its own rows in full; a shallow page is cheaper read directly.
-    fn page_sql(&self, filter: &Sql, extra: &str, offset: i64) -> String {
+    fn page_sql(&self, filter: &Sql, order: &str, extra: &str, offset: i64) -> String {
         let (limit, skip) = (filter.next_placeholder(0), filter.next_placeholder(1));
-        let (columns, table, order) = (self.column_list(""), self.table, self.order_by);
+        let (columns, table) = (self.column_list(""), self.table);
         let filter = &filter.sql;
         if offset < DEEP_OFFSET {
             format!(
@@ -119,16 +119,18 @@ impl Db {
         Ok(found > 0)
     }
 
-    /// Rows `offset..offset + limit` in the listing's order.
+    /// Rows `offset..offset + limit` in `order` (an ORDER BY clause of whitelisted columns:
+    /// the listing's own, or what `?ordering=` asked).
     pub async fn page<T: AnyRow>(
         &self,
         listing: &Listing,
         filter: &Sql,
+        order: &str,
         limit: i64,
         offset: i64,
     ) -> sqlx::Result<Vec<T>> {
-        self.fetch_page(&listing.page_sql(filter, "", offset), filter, limit, offset)
-            .await
+        let sql = listing.page_sql(filter, order, "", offset);
+        self.fetch_page(&sql, filter, limit, offset).await
     }
 
     /// `page` and `count` in one statement: the rows, and the total when there are any.
@@ -136,12 +138,13 @@ impl Db {
         &self,
         listing: &Listing,
         filter: &Sql,
+        order: &str,
         limit: i64,
         offset: i64,
     ) -> sqlx::Result<Vec<Counted<T>>> {
         // The total's subquery reuses the filter's placeholders, so the values bind once.
         let total = format!("{} AS total, ", listing.total(filter));
-        let sql = listing.page_sql(filter, &total, offset);
+        let sql = listing.page_sql(filter, order, &total, offset);
         self.fetch_page(&sql, filter, limit, offset).await
     }
 

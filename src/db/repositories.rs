@@ -66,6 +66,9 @@ pub struct RepositoryRow {
     pub stargazers_truncated: bool,
 }
 
+/// What `?search=` looks in; the search index (migration 0010) is over exactly these.
+pub const REPOSITORY_SEARCH: &[&str] = &["full_name", "description", "language"];
+
 pub const REPOSITORIES: Listing = Listing {
     table: "repositories",
     columns: &[

@@ -69,7 +69,7 @@ pub const DEVELOPER_FILTERS: &[Field] = &[
     field("login", Text, RANGE),
     field("name", Text, RANGE_NULL_CONTAINS),
     field("bio", Text, RANGE_NULL_CONTAINS),
-    field("location", Text, RANGE_NULL),
+    field("location", Text, RANGE_NULL_CONTAINS),
     field("company", Text, RANGE_NULL),
     field("email", Text, RANGE_NULL),
     field("followers_count", Int, RANGE),

@@ -6,10 +6,11 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::http::filters::{Field, Kind, Lookup};
+use crate::http::filters::{Kind, Lookup};
 use crate::http::html::escape;
 use crate::http::openapi::resource_paths;
 use crate::http::params::Params;
+use crate::http::resource::Collection;
 use crate::http::routes::tasks::TASKS;
 
 /// Query parameters that are no filter but shape the answer: a filter form keeps them.
@@ -28,7 +29,7 @@ pub fn controls(route: Option<&str>, path: &str, params: &Params, value: &Value)
         .find(|shape| shape.is_list && shape.path == route);
     match list {
         Some(shape) => {
-            let mut out = filter_form(shape.listed.filters, path, params);
+            let mut out = filter_form(shape.listed, path, params);
             // An error (a malformed filter, say) has no pages to link.
             if value.get("results").is_some() {
                 out.push_str(&page_links(path, params, value));
@@ -65,14 +66,19 @@ fn keep_format(path: &str, params: &Params) -> String {
     }
 }
 
-/// A GET form with one input per filter parameter, filled with the values asked for.
-fn filter_form(fields: &[Field], path: &str, params: &Params) -> String {
-    let active = fields.iter().any(|field| {
-        field
-            .lookups
-            .iter()
-            .any(|lookup| params.non_empty(&lookup.param(field.name)).is_some())
-    });
+/// A GET form with one input per filter parameter, and the list's search and ordering,
+/// filled with the values asked for.
+fn filter_form(listed: &Collection, path: &str, params: &Params) -> String {
+    let fields = listed.filters;
+    let active = ["search", "ordering"]
+        .into_iter()
+        .any(|name| params.non_empty(name).is_some())
+        || fields.iter().any(|field| {
+            field
+                .lookups
+                .iter()
+                .any(|lookup| params.non_empty(&lookup.param(field.name)).is_some())
+        });
     let mut out = format!(
         "<details class=\"filters\"{open}><summary>Filters</summary>\
          <form method=\"get\" action=\"{action}\">",
@@ -89,6 +95,7 @@ fn filter_form(fields: &[Field], path: &str, params: &Params) -> String {
         }
     }
     out.push_str("<div class=\"grid\">");
+    out.push_str(&search_and_ordering(listed, params));
     for field in fields {
         for &lookup in field.lookups {
             let name = lookup.param(field.name);
@@ -122,6 +129,47 @@ fn filter_form(fields: &[Field], path: &str, params: &Params) -> String {
         "</div><button type=\"submit\">Filter</button> <a href=\"{}\">Clear</a></form></details>",
         escape(&keep_format(path, params))
     );
+    out
+}
+
+/// The search box and the ordering (a field, or several comma-separated, offered as a
+/// list), where the list takes them.
+fn search_and_ordering(listed: &Collection, params: &Params) -> String {
+    let mut out = String::new();
+    let first_ordering = listed.orderings.first().copied().unwrap_or_default();
+    let inputs = [
+        (
+            "search",
+            listed.search,
+            listed.search.join(", "),
+            "type=\"search\"",
+        ),
+        (
+            "ordering",
+            listed.orderings,
+            format!("-{first_ordering}"),
+            "list=\"orderings\"",
+        ),
+    ];
+    for (name, fields, placeholder, kind) in inputs {
+        if fields.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "<label>{name} <input {kind} name=\"{name}\" value=\"{}\" placeholder=\"{}\">",
+            escape(params.get(name).unwrap_or_default()),
+            escape(&placeholder),
+        );
+        if name == "ordering" {
+            out.push_str("<datalist id=\"orderings\">");
+            for field in fields {
+                let _ = write!(out, "<option>{field}</option><option>-{field}</option>");
+            }
+            out.push_str("</datalist>");
+        }
+        out.push_str("</label>");
+    }
     out
 }
 
@@ -174,6 +222,8 @@ mod tests {
         assert!(html.contains("<input name=\"public_repos__gte\" value=\"3\" inputmode"));
         assert!(html.contains("<select name=\"name__isnull\">"));
         assert!(html.contains("<input type=\"hidden\" name=\"format\" value=\"api\">"));
+        assert!(html.contains("<input type=\"search\" name=\"search\" value=\"\""));
+        assert!(html.contains("<option>-followers_count</option>"));
         assert!(
             !html.contains("name=\"page\""),
             "a new filter starts at page 1"
@@ -196,6 +246,10 @@ mod tests {
             &json!({}),
         );
         assert!(stargazers.contains("name=\"followers_count__lte\""));
+        assert!(stargazers.contains("name=\"ordering\""));
+        let jobs = controls(Some("/github/jobs/"), "/github/jobs/", &params, &json!({}));
+        assert!(jobs.contains("name=\"status\""));
+        assert!(!jobs.contains("name=\"search\"") && !jobs.contains("name=\"ordering\""));
         let record = controls(
             Some("/github/developers/{id}/"),
             "/github/developers/1/",

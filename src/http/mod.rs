@@ -13,12 +13,14 @@ mod method;
 mod moved;
 mod negotiate;
 pub mod openapi;
+mod ordering;
 mod pagination;
 mod params;
 mod path_id;
 mod request;
 mod resource;
 mod routes;
+mod search;
 mod serve;
 mod stack;
 

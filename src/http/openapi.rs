@@ -222,6 +222,7 @@ fn document_resource_path(operation: &mut Operation, shape: &ResourcePath) {
     }
     let not_found = if shape.is_list {
         document_page(operation);
+        document_ordering_and_search(operation, listed);
         "No such record (for the lists hanging off one), or an invalid page"
     } else {
         "No such record, a malformed id, or the record does not match the filters"
@@ -230,7 +231,7 @@ fn document_resource_path(operation: &mut Operation, shape: &ResourcePath) {
     respond(
         operation,
         "400",
-        "A malformed number or date/time in a filter",
+        "A malformed number or date/time in a filter, or an unknown `ordering` field",
         Ref::from_schema_name(FIELD_ERRORS).into(),
     );
 }
@@ -437,4 +438,36 @@ fn document_page(operation: &mut Operation) {
         "Page number from 1 (ten records a page), or `last`".to_owned(),
         ObjectBuilder::new().schema_type(Type::String),
     );
+}
+
+/// `?ordering=` and `?search=`, where the list takes them.
+fn document_ordering_and_search(operation: &mut Operation, listed: &Collection) {
+    let documented = [
+        (
+            "ordering",
+            listed.orderings,
+            "Fields to order by, comma-separated, each prefixed `-` for descending:",
+            "Nulls (records not synced yet) sort as the smallest values; ties fall to the id. \
+             An unknown field is a 400.",
+        ),
+        (
+            "search",
+            listed.search,
+            "Terms separated by spaces or commas; a record matches when each term, in any \
+             case, is in one of",
+            "A term that matches nothing empties the list.",
+        ),
+    ];
+    for (name, fields, before, after) in documented {
+        if fields.is_empty() {
+            continue;
+        }
+        let fields: Vec<String> = fields.iter().map(|field| format!("`{field}`")).collect();
+        query_param(
+            operation,
+            name.to_owned(),
+            format!("{before} {}. {after}", fields.join(", ")),
+            ObjectBuilder::new().schema_type(Type::String),
+        );
+    }
 }

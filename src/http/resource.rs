@@ -17,8 +17,10 @@ use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed};
 use crate::http::filters::{self, Field};
+use crate::http::ordering;
 use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
 use crate::http::request::ApiRequest;
+use crate::http::search;
 use crate::state::AppState;
 
 /// A resource as the API serves it, declared once: the routes' OpenAPI parts and the root's
@@ -27,6 +29,10 @@ pub struct Collection {
     /// The list's path; a record's is `{path}{id}/`.
     pub path: &'static str,
     pub filters: &'static [Field],
+    /// The fields `?ordering=` takes (none: the list keeps its own order).
+    pub orderings: &'static [&'static str],
+    /// The columns `?search=` looks in (none: no search).
+    pub search: &'static [&'static str],
     /// The lists hanging off a record.
     pub relations: &'static [Relation],
     /// Whether records take `?links=` (`_links`) and `?embed=` (`_embedded`).
@@ -77,6 +83,9 @@ pub async fn list<R: Resource>(
     scope: Option<Condition>,
 ) -> Result<Json<Page<R>>, ApiError> {
     let mut conditions = filters::parse(R::COLLECTION.filters, &request.params)?;
+    conditions.extend(search::parse(R::COLLECTION.search, &request.params));
+    let order = ordering::parse(R::COLLECTION.orderings, &request.params)?;
+    let order = order.as_deref().unwrap_or(R::LISTING.order_by);
     let budget = AtomicUsize::new(embed::BUDGET);
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
@@ -89,7 +98,7 @@ pub async fn list<R: Resource>(
             let offset = PageNumber::offset_of(number);
             let counted = state
                 .db
-                .counted_page(R::LISTING, &filter, PAGE_SIZE, offset)
+                .counted_page(R::LISTING, &filter, order, PAGE_SIZE, offset)
                 .await?;
             // A page past the end has no rows to carry the total: it is invalid whatever
             // the total is, and page 1 of nothing is the empty page.
@@ -104,7 +113,7 @@ pub async fn list<R: Resource>(
             let page = PageNumber::check(requested, count)?;
             let rows = state
                 .db
-                .page(R::LISTING, &filter, PAGE_SIZE, page.offset())
+                .page(R::LISTING, &filter, order, PAGE_SIZE, page.offset())
                 .await?;
             (count, page, rows)
         }
@@ -124,7 +133,10 @@ pub async fn detail<R: Resource>(
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.push(identity);
     let filter = state.db.where_clause(&conditions);
-    let rows = state.db.page(R::LISTING, &filter, 1, 0).await?;
+    let rows = state
+        .db
+        .page(R::LISTING, &filter, R::LISTING.order_by, 1, 0)
+        .await?;
     let rendered = R::render(state, request, rows, embed).await?;
     rendered
         .into_iter()

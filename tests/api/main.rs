@@ -24,6 +24,7 @@ mod import;
 mod jobs;
 mod metrics;
 mod negotiation;
+mod ordering;
 mod outage;
 mod pagination;
 mod resources;

@@ -13,7 +13,8 @@ use super::Link;
 use super::repositories::{self, Repository};
 use crate::db::Timestamp;
 use crate::db::developers::{
-    DEVELOPERS, DeveloperProfile, DeveloperRow, FOLLOWED_BY, FOLLOWERS, FOLLOWERS_OF, FOLLOWING,
+    DEVELOPER_SEARCH, DEVELOPERS, DeveloperProfile, DeveloperRow, FOLLOWED_BY, FOLLOWERS,
+    FOLLOWERS_OF, FOLLOWING,
 };
 use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::Listing;
@@ -32,6 +33,16 @@ use crate::state::AppState;
 pub static COLLECTION: Collection = Collection {
     path: "/github/developers/",
     filters: DEVELOPER_FILTERS,
+    orderings: &[
+        "followers_count",
+        "following_count",
+        "public_repos",
+        "created_at",
+        "updated_at",
+        "synced_at",
+        "login",
+    ],
+    search: DEVELOPER_SEARCH,
     relations: &[
         Relation {
             name: "followers",

@@ -23,6 +23,8 @@ use crate::state::AppState;
 pub static COLLECTION: Collection = Collection {
     path: "/github/jobs/",
     filters: JOB_FILTERS,
+    orderings: &[],
+    search: &[],
     relations: &[],
     links: false,
     embeds: false,

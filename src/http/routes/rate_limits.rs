@@ -23,6 +23,8 @@ use crate::state::AppState;
 pub static COLLECTION: Collection = Collection {
     path: "/github/rate_limit/",
     filters: RATE_LIMIT_FILTERS,
+    orderings: &[],
+    search: &[],
     relations: &[],
     links: true,
     embeds: false,

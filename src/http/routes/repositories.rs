@@ -14,7 +14,9 @@ use super::developers::{self, Developer};
 use crate::db::Timestamp;
 use crate::db::developers::{OWNER, STARGAZERS, STARGAZERS_OF};
 use crate::db::listing::Listing;
-use crate::db::repositories::{REPOSITORIES, RepositoryCounts, RepositoryDetails, RepositoryRow};
+use crate::db::repositories::{
+    REPOSITORIES, REPOSITORY_SEARCH, RepositoryCounts, RepositoryDetails, RepositoryRow,
+};
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
 use crate::http::filters::{REPOSITORY_FILTERS, parse_bool};
@@ -28,6 +30,15 @@ use crate::state::AppState;
 pub static COLLECTION: Collection = Collection {
     path: "/github/repositories/",
     filters: REPOSITORY_FILTERS,
+    orderings: &[
+        "stargazers_count",
+        "watchers_count",
+        "created_at",
+        "updated_at",
+        "name",
+        "full_name",
+    ],
+    search: REPOSITORY_SEARCH,
     relations: &[Relation {
         name: "stargazers",
         of: &developers::COLLECTION,

@@ -170,7 +170,13 @@ async fn jobs_in(
     let conditions = filters::parse(JOB_FILTERS, &params)?;
     let db: &Db = &state.db;
     let rows = db
-        .page(&JOBS, &db.where_clause(&conditions), LISTED, 0)
+        .page(
+            &JOBS,
+            &db.where_clause(&conditions),
+            JOBS.order_by,
+            LISTED,
+            0,
+        )
         .await?;
     let none = AtomicUsize::new(0);
     let embed = Embed::from_params(&Params::default(), &none)?;

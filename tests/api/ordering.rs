@@ -1,0 +1,218 @@
+//! `?ordering=` and `?search=` on the lists, as DRF's `OrderingFilter` and `SearchFilter`
+//! have them: stable across pages, combined with each other and with every filter, and a
+//! 400 naming an unknown ordering field.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, backend_tests};
+use crate::seed::{self, Dev, Repo};
+
+backend_tests!(
+    an_ordering_walks_every_page_once_in_order_either_way,
+    several_fields_order_in_turn,
+    search_filters_and_ordering_combine,
+    repositories_order_and_search_by_their_own_fields,
+    an_unknown_ordering_field_is_named_in_a_400,
+);
+
+/// Every page of `query`, in order: each record once.
+async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
+    let mut records = Vec::new();
+    let mut next = Some(format!("/github/developers/{query}"));
+    while let Some(path) = next {
+        let (status, page) = app.json(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        records.extend(page["results"].as_array().unwrap().iter().cloned());
+        let origin = app.url("");
+        next = page["next"]
+            .as_str()
+            .map(|url| url.strip_prefix(&origin).unwrap_or(url).to_owned());
+    }
+    records
+}
+
+fn field<'a>(records: &'a [Value], name: &str) -> Vec<&'a str> {
+    records.iter().map(|r| r[name].as_str().unwrap()).collect()
+}
+
+/// 25 developers over three pages: followers counts with ties and nulls (profiles not
+/// synced yet).
+async fn twenty_five(app: &TestApp) {
+    for n in 0..25_i64 {
+        let followers = (n % 4 != 3).then_some(n % 5);
+        seed::developer(
+            &app.db,
+            Dev {
+                followers_count: followers,
+                ..seed::dev(n + 1, &format!("dev{n:02}"))
+            },
+        )
+        .await;
+    }
+}
+
+async fn an_ordering_walks_every_page_once_in_order_either_way(app: TestApp) {
+    twenty_five(&app).await;
+    let descending = walk(&app, "?ordering=-followers_count").await;
+    assert_eq!(descending.len(), 25);
+    let key = |r: &Value| {
+        (
+            r["followers_count"].as_i64(),
+            r["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let keys: Vec<_> = descending.iter().map(key).collect();
+    let mut expected = keys.clone();
+    // Most followers first, ties by id, nulls last.
+    expected.sort_by(|(a, a_id), (b, b_id)| match (a, b) {
+        (Some(a), Some(b)) => b.cmp(a).then(a_id.cmp(b_id)),
+        (None, None) => a_id.cmp(b_id),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+    });
+    assert_eq!(keys, expected);
+    assert!(keys[..19].iter().all(|(count, _)| count.is_some()));
+
+    let mut ascending = walk(&app, "?ordering=followers_count").await;
+    ascending.reverse();
+    assert_eq!(
+        field(&ascending, "id"),
+        field(&descending, "id"),
+        "the exact reverse"
+    );
+}
+
+async fn several_fields_order_in_turn(app: TestApp) {
+    twenty_five(&app).await;
+    let records = walk(&app, "?ordering=-followers_count,-login").await;
+    let pairs: Vec<(Option<i64>, &str)> = records
+        .iter()
+        .map(|r| (r["followers_count"].as_i64(), r["login"].as_str().unwrap()))
+        .collect();
+    let mut expected = pairs.clone();
+    expected.sort_by(|a, b| match (a.0, b.0) {
+        (Some(x), Some(y)) => y.cmp(&x).then(b.1.cmp(a.1)),
+        (None, None) => b.1.cmp(a.1),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+    });
+    assert_eq!(pairs, expected);
+}
+
+async fn search_filters_and_ordering_combine(app: TestApp) {
+    let people = [
+        ("ada", Some("Berlin"), Some("Rust and maths"), 30),
+        ("bob", Some("berlin, Germany"), Some("RUST compilers"), 50),
+        ("cyd", Some("Paris"), Some("rust"), 90),
+        ("dee", Some("Berlin"), Some("Go"), 70),
+        ("eve", None, None, 10),
+    ];
+    for (n, (login, location, bio, followers)) in people.into_iter().enumerate() {
+        seed::developer(
+            &app.db,
+            Dev {
+                location: location.map(str::to_owned),
+                bio: bio.map(str::to_owned),
+                followers_count: Some(followers),
+                ..seed::dev(n as i64 + 1, login)
+            },
+        )
+        .await;
+    }
+    let cases = [
+        // Every term, in any field, in any case.
+        (
+            "search=rust+berlin&ordering=-followers_count",
+            vec!["bob", "ada"],
+        ),
+        (
+            "search=RUST&ordering=followers_count",
+            vec!["ada", "bob", "cyd"],
+        ),
+        ("search=rust,paris", vec!["cyd"]),
+        ("search=%25", vec![]),
+        (
+            "search=+,+&ordering=login",
+            vec!["ada", "bob", "cyd", "dee", "eve"],
+        ),
+        // `location__contains` is case-sensitive, as the other `__contains` are.
+        (
+            "location__contains=Berlin&ordering=-followers_count",
+            vec!["dee", "ada"],
+        ),
+        ("location__contains=Berlin&search=rust", vec!["ada"]),
+        (
+            "search=ber&followers_count__gte=40&ordering=login",
+            vec!["bob", "dee"],
+        ),
+    ];
+    for (query, expected) in cases {
+        let records = walk(&app, &format!("?{query}")).await;
+        assert_eq!(field(&records, "login"), expected, "{query}");
+    }
+}
+
+async fn repositories_order_and_search_by_their_own_fields(app: TestApp) {
+    let owner = seed::developer(&app.db, seed::dev(1, "octo")).await;
+    let repos = [
+        ("tool", Some("Go"), Some("A fast tool"), Some(5)),
+        ("gizmo", Some("Rust"), Some("tooling for gizmos"), Some(50)),
+        ("thing", Some("Go"), None, None),
+    ];
+    for (n, (name, language, description, stars)) in repos.into_iter().enumerate() {
+        seed::repository(
+            &app.db,
+            Repo {
+                language: language.map(str::to_owned),
+                description: description.map(str::to_owned),
+                stargazers_count: stars,
+                ..seed::repo(n as i64 + 10, (owner, 1, "octo"), name)
+            },
+        )
+        .await;
+    }
+    for (query, expected) in [
+        ("ordering=-stargazers_count", vec!["gizmo", "tool", "thing"]),
+        ("ordering=stargazers_count", vec!["thing", "tool", "gizmo"]),
+        ("ordering=-name", vec!["tool", "thing", "gizmo"]),
+        ("search=TOOL&ordering=full_name", vec!["gizmo", "tool"]),
+        (
+            "search=go&ordering=-stargazers_count",
+            vec!["tool", "thing"],
+        ),
+        ("language=Go&search=FAST", vec!["tool"]),
+        ("search=octo/t&ordering=name", vec!["thing", "tool"]),
+    ] {
+        let (status, page) = app.json(&format!("/github/repositories/?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        let results = page["results"].as_array().unwrap();
+        assert_eq!(field(results, "name"), expected, "{query}");
+    }
+}
+
+async fn an_unknown_ordering_field_is_named_in_a_400(app: TestApp) {
+    let (status, body) = app
+        .json("/github/developers/?ordering=-followers_count,-stars")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = body["ordering"][0].as_str().unwrap();
+    assert!(message.contains("\"-stars\""), "{message}");
+    assert!(message.contains("followers_count"), "{message}");
+    // A repository field is no developer's.
+    let (status, _) = app
+        .json("/github/developers/?ordering=stargazers_count")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = app.json("/github/repositories/?ordering=login").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["ordering"]
+    );
+    assert_eq!(
+        app.json("/github/developers/?ordering=,").await.0,
+        StatusCode::OK,
+        "no field asked: the list's own order"
+    );
+}
