@@ -440,33 +440,38 @@ fn document_page(operation: &mut Operation) {
     );
 }
 
-/// `?ordering=` and `?search=`, where the list takes them.
+/// `?ordering=` and `?search=`, where the list takes them. An ordering names only the list's
+/// fields (its pattern says which, so that a generated value is one the list accepts).
 fn document_ordering_and_search(operation: &mut Operation, listed: &Collection) {
-    let documented = [
-        (
-            "ordering",
-            listed.orderings,
-            "Fields to order by, comma-separated, each prefixed `-` for descending:",
-            "Nulls (records not synced yet) sort as the smallest values; ties fall to the id. \
-             An unknown field is a 400.",
-        ),
-        (
-            "search",
-            listed.search,
-            "Terms separated by spaces or commas; a record matches when each term, in any \
-             case, is in one of",
-            "A term that matches nothing empties the list.",
-        ),
-    ];
-    for (name, fields, before, after) in documented {
-        if fields.is_empty() {
-            continue;
-        }
-        let fields: Vec<String> = fields.iter().map(|field| format!("`{field}`")).collect();
+    let quoted = |fields: &[&str]| -> String {
+        let quoted: Vec<String> = fields.iter().map(|field| format!("`{field}`")).collect();
+        quoted.join(", ")
+    };
+    if !listed.orderings.is_empty() {
+        let field = format!("-?({})", listed.orderings.join("|"));
         query_param(
             operation,
-            name.to_owned(),
-            format!("{before} {}. {after}", fields.join(", ")),
+            "ordering".to_owned(),
+            format!(
+                "Fields to order by, comma-separated, each prefixed `-` for descending: {}. \
+                 Nulls (records not synced yet) sort as the smallest values; ties fall to the \
+                 id. An unknown field is a 400.",
+                quoted(listed.orderings)
+            ),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^({field}(,{field})*)?$"))),
+        );
+    }
+    if !listed.search.is_empty() {
+        query_param(
+            operation,
+            "search".to_owned(),
+            format!(
+                "Terms separated by spaces or commas; a record matches when each term, in any \
+                 case, is in one of {}. A term that matches nothing empties the list.",
+                quoted(listed.search)
+            ),
             ObjectBuilder::new().schema_type(Type::String),
         );
     }

@@ -1,7 +1,7 @@
 //! DRF's `OrderingFilter`: `?ordering=-followers_count,login` orders a list by the fields
 //! its collection allows, `-` for descending, several comma-separated. Unlike DRF, an unknown
-//! field is a 400 naming it rather than silently ignored, so a typo never looks like an
-//! answer. Records not synced yet (a null) sort as the smallest values: last when
+//! field (or a blank, or an empty term) is a 400 naming it rather than silently ignored, so
+//! a typo never looks like an answer. Records not synced yet (a null) sort as the smallest values: last when
 //! descending, first when ascending. Ties are broken by id, so pages never repeat or skip a
 //! record; each direction is the exact reverse of the other, so one index per field
 //! (`field DESC NULLS LAST, id`) serves both.
@@ -17,12 +17,12 @@ pub fn parse(fields: &[&'static str], params: &Params) -> Result<Option<String>,
     let Some(raw) = params.get("ordering") else {
         return Ok(None);
     };
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    // Exactly what the OpenAPI pattern says: no blanks, no empty terms.
     let mut terms: Vec<(&'static str, bool)> = Vec::new();
-    for term in raw
-        .split(',')
-        .map(str::trim)
-        .filter(|term| !term.is_empty())
-    {
+    for term in raw.split(',') {
         let (name, descending) = match term.strip_prefix('-') {
             Some(name) => (name, true),
             None => (term, false),
@@ -82,6 +82,8 @@ mod tests {
         );
         assert_eq!(order("ordering=").unwrap(), None);
         assert_eq!(order("page=2").unwrap(), None);
+        assert!(order("ordering=login,").is_err(), "an empty term");
+        assert!(order("ordering=+login").is_err(), "a blank");
     }
 
     #[test]

@@ -210,9 +210,13 @@ async fn an_unknown_ordering_field_is_named_in_a_400(app: TestApp) {
         body.as_object().unwrap().keys().collect::<Vec<_>>(),
         ["ordering"]
     );
+    for query in ["ordering=,", "ordering=login,", "ordering=%20login"] {
+        let (status, body) = app.json(&format!("/github/developers/?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+    }
     assert_eq!(
-        app.json("/github/developers/?ordering=,").await.0,
+        app.json("/github/developers/?ordering=").await.0,
         StatusCode::OK,
-        "no field asked: the list's own order"
+        "empty, as every parameter: the list's own order"
     );
 }
