@@ -30,26 +30,29 @@ pub struct Listing {
     pub counted: bool,
 }
 
-/// One row of a page, with the total the whole filter matches.
-pub struct Counted<T> {
-    pub total: i64,
+/// A row with `extra` columns selected beside it (the total of a counted page, the key of a
+/// keyset page).
+pub struct Beside<E, T> {
+    pub extra: E,
     pub row: T,
 }
 
-impl<'r, R, T> FromRow<'r, R> for Counted<T>
-where
-    R: Row,
-    T: FromRow<'r, R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    &'static str: sqlx::ColumnIndex<R>,
-{
+impl<'r, R: Row, E: FromRow<'r, R>, T: FromRow<'r, R>> FromRow<'r, R> for Beside<E, T> {
     fn from_row(row: &'r R) -> sqlx::Result<Self> {
         Ok(Self {
-            total: row.try_get("total")?,
+            extra: E::from_row(row)?,
             row: T::from_row(row)?,
         })
     }
 }
+
+/// The total the whole filter matches, beside each row of a counted page.
+#[derive(FromRow)]
+pub struct Total {
+    pub total: i64,
+}
+
+pub type Counted<T> = Beside<Total, T>;
 
 impl Listing {
     /// The row's columns, each prefixed with `prefix` (for queries that join other tables).

@@ -37,6 +37,7 @@ pub mod http_cache;
 pub mod import;
 pub mod incomplete;
 pub mod jobs;
+pub mod keyset;
 pub mod list_progress;
 pub mod listing;
 pub mod rate_limits;

@@ -145,7 +145,7 @@ where
                 .map(|subject| {
                     let count = by_subject.get(subject).map_or(0, |found| found.total);
                     Page {
-                        count,
+                        count: Some(count),
                         next: (count > LIST_CAP as i64)
                             .then(|| request.page_of(&parent.relation_path(*subject, name), 2)),
                         previous: None,

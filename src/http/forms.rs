@@ -136,7 +136,8 @@ fn filter_form(listed: &Collection, path: &str, params: &Params) -> String {
 /// list), where the list takes them.
 fn search_and_ordering(listed: &Collection, params: &Params) -> String {
     let mut out = String::new();
-    let first_ordering = listed.orderings.first().copied().unwrap_or_default();
+    let orderings = listed.ordering_names();
+    let first_ordering = orderings.first().copied().unwrap_or_default();
     let inputs = [
         (
             "search",
@@ -146,7 +147,7 @@ fn search_and_ordering(listed: &Collection, params: &Params) -> String {
         ),
         (
             "ordering",
-            listed.orderings,
+            &orderings[..],
             format!("-{first_ordering}"),
             "list=\"orderings\"",
         ),
@@ -178,12 +179,20 @@ fn search_and_ordering(listed: &Collection, params: &Params) -> String {
 fn page_links(path: &str, params: &Params, value: &Value) -> String {
     let neighbour = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
     let first = format!("{path}?{}", params.with("page", None));
-    let last = format!("{path}?{}", params.with("page", Some("last")));
+    // Cursor pages start again at an empty cursor, and have no last page to link.
+    let cursor = params.get("cursor").is_some();
+    let (first, last) = if cursor {
+        let first = Params::parse(Some(&params.with("page", None))).with("cursor", Some(""));
+        (format!("{path}?{first}"), None)
+    } else {
+        let last = format!("{path}?{}", params.with("page", Some("last")));
+        (first, Some(last))
+    };
     let links = [
         ("First", Some(first)),
         ("Previous", neighbour("previous")),
         ("Next", neighbour("next")),
-        ("Last", Some(last)),
+        ("Last", last),
     ];
     let mut out = String::from("<nav class=\"pages\">");
     for (label, href) in links {
@@ -257,6 +266,24 @@ mod tests {
             &json!({}),
         );
         assert_eq!(record, "");
+    }
+
+    #[test]
+    fn a_cursor_page_links_its_neighbours_and_starts_again_at_an_empty_cursor() {
+        let params = Params::parse(Some("cursor=abc&ordering=login"));
+        let page = json!({"next": "http://h/github/developers/?cursor=def", "previous": null,
+            "results": []});
+        let html = controls(
+            Some("/github/developers/"),
+            "/github/developers/",
+            &params,
+            &page,
+        );
+        assert!(
+            html.contains("<a href=\"/github/developers/?cursor=&amp;ordering=login\">First</a>")
+        );
+        assert!(html.contains("<a href=\"http://h/github/developers/?cursor=def\">Next</a>"));
+        assert!(html.contains("<span>Last</span>"));
     }
 
     #[test]

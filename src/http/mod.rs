@@ -2,6 +2,7 @@
 
 mod auth;
 mod charts;
+mod cursor;
 mod embed;
 mod etag;
 mod filters;

@@ -223,7 +223,7 @@ fn document_resource_path(operation: &mut Operation, shape: &ResourcePath) {
     let not_found = if shape.is_list {
         document_page(operation);
         document_ordering_and_search(operation, listed);
-        "No such record (for the lists hanging off one), or an invalid page"
+        "No such record (for the lists hanging off one), an invalid page, or an invalid cursor"
     } else {
         "No such record, a malformed id, or the record does not match the filters"
     };
@@ -447,8 +447,9 @@ fn document_ordering_and_search(operation: &mut Operation, listed: &Collection) 
         let quoted: Vec<String> = fields.iter().map(|field| format!("`{field}`")).collect();
         quoted.join(", ")
     };
-    if !listed.orderings.is_empty() {
-        let field = format!("-?({})", listed.orderings.join("|"));
+    let orderings = listed.ordering_names();
+    if !orderings.is_empty() {
+        let field = format!("-?({})", orderings.join("|"));
         query_param(
             operation,
             "ordering".to_owned(),
@@ -456,11 +457,22 @@ fn document_ordering_and_search(operation: &mut Operation, listed: &Collection) 
                 "Fields to order by, comma-separated, each prefixed `-` for descending: {}. \
                  Nulls (records not synced yet) sort as the smallest values; ties fall to the \
                  id. An unknown field is a 400.",
-                quoted(listed.orderings)
+                quoted(&orderings)
             ),
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .pattern(Some(format!("^({field}(,{field})*)?$"))),
+        );
+        query_param(
+            operation,
+            "cursor".to_owned(),
+            "Opt-in keyset pages: given (empty for the first page), the answer has no `count`, \
+             and its `next` and `previous` links carry the cursor of the pages beside it. Any \
+             depth costs what the first page costs, and records inserted meanwhile are neither \
+             repeated nor skipped. Ordered by the first `ordering` field (or newest \
+             `created_at` first), then the id. A cursor that no link gave is a 404."
+                .to_owned(),
+            ObjectBuilder::new().schema_type(Type::String),
         );
     }
     if !listed.search.is_empty() {

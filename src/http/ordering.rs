@@ -9,49 +9,64 @@
 use serde_json::{Map, json};
 
 use crate::error::ApiError;
+use crate::http::filters::Kind;
 use crate::http::params::Params;
 
-/// The ORDER BY clause `?ordering=` asks for among `fields`; `None` when it asks nothing
-/// (the list's own order then stands).
-pub fn parse(fields: &[&'static str], params: &Params) -> Result<Option<String>, ApiError> {
-    let Some(raw) = params.get("ordering") else {
-        return Ok(None);
-    };
+/// One term of an ordering: a field, its kind, and whether it is descending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Term {
+    pub field: &'static str,
+    pub kind: Kind,
+    pub descending: bool,
+}
+
+/// The terms `?ordering=` asks for among `fields`, in turn, each field once; empty when it
+/// asks nothing (the list's own order then stands).
+pub fn parse(fields: &[(&'static str, Kind)], params: &Params) -> Result<Vec<Term>, ApiError> {
+    let raw = params.get("ordering").unwrap_or_default();
     if raw.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     // Exactly what the OpenAPI pattern says: no blanks, no empty terms.
-    let mut terms: Vec<(&'static str, bool)> = Vec::new();
+    let mut terms: Vec<Term> = Vec::new();
     for term in raw.split(',') {
         let (name, descending) = match term.strip_prefix('-') {
             Some(name) => (name, true),
             None => (term, false),
         };
-        let Some(&field) = fields.iter().find(|field| **field == name) else {
+        let Some(&(field, kind)) = fields.iter().find(|(field, _)| *field == name) else {
             return Err(unknown(term, fields));
         };
-        if terms.iter().all(|(seen, _)| *seen != field) {
-            terms.push((field, descending));
+        if terms.iter().all(|seen| seen.field != field) {
+            terms.push(Term {
+                field,
+                kind,
+                descending,
+            });
         }
     }
-    let Some(&(_, first_descending)) = terms.first() else {
-        return Ok(None);
-    };
-    let mut clause: Vec<String> = terms
-        .into_iter()
-        .map(|(field, descending)| match descending {
-            true => format!("{field} DESC NULLS LAST"),
-            false => format!("{field} ASC NULLS FIRST"),
-        })
-        .collect();
-    clause.push(if first_descending { "id" } else { "id DESC" }.to_owned());
-    Ok(Some(clause.join(", ")))
+    Ok(terms)
 }
 
-fn unknown(term: &str, fields: &[&str]) -> ApiError {
+/// The ORDER BY clause of `terms` (at least one), ties broken by the id.
+pub fn clause(terms: &[Term]) -> String {
+    let mut clause: Vec<String> = terms
+        .iter()
+        .map(|term| match term.descending {
+            true => format!("{} DESC NULLS LAST", term.field),
+            false => format!("{} ASC NULLS FIRST", term.field),
+        })
+        .collect();
+    let first_descending = terms.first().is_none_or(|term| term.descending);
+    clause.push(if first_descending { "id" } else { "id DESC" }.to_owned());
+    clause.join(", ")
+}
+
+fn unknown(term: &str, fields: &[(&str, Kind)]) -> ApiError {
+    let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
     let message = format!(
         "Cannot order by \"{term}\". Choose from: {}; prefix \"-\" for descending.",
-        fields.join(", ")
+        names.join(", ")
     );
     let mut errors = Map::new();
     errors.insert("ordering".to_owned(), json!([message]));
@@ -62,10 +77,11 @@ fn unknown(term: &str, fields: &[&str]) -> ApiError {
 mod tests {
     use super::*;
 
-    const FIELDS: &[&str] = &["followers_count", "login"];
+    const FIELDS: &[(&str, Kind)] = &[("followers_count", Kind::Int), ("login", Kind::Text)];
 
     fn order(query: &str) -> Result<Option<String>, ApiError> {
-        parse(FIELDS, &Params::parse(Some(query)))
+        let terms = parse(FIELDS, &Params::parse(Some(query)))?;
+        Ok((!terms.is_empty()).then(|| clause(&terms)))
     }
 
     #[test]

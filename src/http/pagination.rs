@@ -11,8 +11,10 @@ pub const PAGE_SIZE: i64 = 10;
 /// A page of a list, in DRF's envelope.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
-    /// How many records match, on all pages.
-    pub count: i64,
+    /// How many records match, on all pages; absent on cursor pages (`?cursor=`), which do
+    /// not count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
     /// The next page, or null on the last.
     pub next: Option<String>,
     /// The previous page, or null on the first.
@@ -24,7 +26,7 @@ impl<T> Default for Page<T> {
     /// The empty page: no records, no neighbours.
     fn default() -> Self {
         Self {
-            count: 0,
+            count: Some(0),
             next: None,
             previous: None,
             results: Vec::new(),
@@ -87,7 +89,7 @@ impl PageNumber {
             n => Some(request.with_page(Some(n - 1))),
         };
         Page {
-            count,
+            count: Some(count),
             next,
             previous,
             results,

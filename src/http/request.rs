@@ -62,6 +62,13 @@ impl ApiRequest {
         format!("{}{path}?{query}", self.origin)
     }
 
+    /// This request's URL with `cursor` set and `page` dropped: a cursor page's links.
+    pub fn with_cursor(&self, cursor: &str) -> String {
+        let query =
+            Params::parse(Some(&self.params.with("page", None))).with("cursor", Some(cursor));
+        format!("{}{}?{query}", self.origin, self.path)
+    }
+
     /// This request's URL with `page` set (or dropped): DRF's next and previous links.
     pub fn with_page(&self, page: Option<u64>) -> String {
         let page = page.map(|n| n.to_string());

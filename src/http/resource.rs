@@ -15,8 +15,9 @@ use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::{AnyRow, DEEP_OFFSET, Listing};
 use crate::db::sql::SqlValue;
 use crate::error::ApiError;
+use crate::http::cursor;
 use crate::http::embed::{self, Embed};
-use crate::http::filters::{self, Field};
+use crate::http::filters::{self, Field, Kind};
 use crate::http::ordering;
 use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
 use crate::http::request::ApiRequest;
@@ -29,8 +30,9 @@ pub struct Collection {
     /// The list's path; a record's is `{path}{id}/`.
     pub path: &'static str,
     pub filters: &'static [Field],
-    /// The fields `?ordering=` takes (none: the list keeps its own order).
-    pub orderings: &'static [&'static str],
+    /// The fields `?ordering=` takes, with their kinds (none: the list keeps its own order,
+    /// and has no cursor pages).
+    pub orderings: &'static [(&'static str, Kind)],
     /// The columns `?search=` looks in (none: no search).
     pub search: &'static [&'static str],
     /// The lists hanging off a record.
@@ -48,6 +50,11 @@ pub struct Relation {
 }
 
 impl Collection {
+    /// The fields `?ordering=` takes.
+    pub fn ordering_names(&self) -> Vec<&'static str> {
+        self.orderings.iter().map(|(name, _)| *name).collect()
+    }
+
     /// Where the `name` list of record `id` lives.
     pub fn relation_path(&self, id: Uuid, name: &str) -> String {
         format!("{}{id}/{name}/", self.path)
@@ -84,12 +91,23 @@ pub async fn list<R: Resource>(
 ) -> Result<Json<Page<R>>, ApiError> {
     let mut conditions = filters::parse(R::COLLECTION.filters, &request.params)?;
     conditions.extend(search::parse(R::COLLECTION.search, &request.params));
-    let order = ordering::parse(R::COLLECTION.orderings, &request.params)?;
-    let order = order.as_deref().unwrap_or(R::LISTING.order_by);
+    let terms = ordering::parse(R::COLLECTION.orderings, &request.params)?;
     let budget = AtomicUsize::new(embed::BUDGET);
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
     let filter = state.db.where_clause(&conditions);
+    if request.params.get("cursor").is_some() && !R::COLLECTION.orderings.is_empty() {
+        let page = cursor::page(state, request, R::LISTING, &filter, &terms).await?;
+        let results = R::render(state, request, page.rows, embed).await?;
+        return Ok(Json(Page {
+            count: None,
+            next: page.next,
+            previous: page.previous,
+            results,
+        }));
+    }
+    let clause = (!terms.is_empty()).then(|| ordering::clause(&terms));
+    let order = clause.as_deref().unwrap_or(R::LISTING.order_by);
     let requested = PageNumber::requested(request.params.get("page"))?;
     let shallow = requested.filter(|&number| PageNumber::offset_of(number) < DEEP_OFFSET);
     let (count, page, rows) = match shallow {
@@ -102,7 +120,7 @@ pub async fn list<R: Resource>(
                 .await?;
             // A page past the end has no rows to carry the total: it is invalid whatever
             // the total is, and page 1 of nothing is the empty page.
-            let count = counted.first().map_or(0, |first| first.total);
+            let count = counted.first().map_or(0, |first| first.extra.total);
             let page = PageNumber::check(Some(number), count)?;
             (count, page, counted.into_iter().map(|c| c.row).collect())
         }

@@ -14,20 +14,43 @@ backend_tests!(
     search_filters_and_ordering_combine,
     repositories_order_and_search_by_their_own_fields,
     an_unknown_ordering_field_is_named_in_a_400,
+    cursor_pages_neither_repeat_nor_skip_while_records_are_inserted,
+    cursor_pages_walk_back_as_they_walked_forth,
+    a_bad_cursor_is_a_404,
 );
 
 /// Every page of `query`, in order: each record once.
 async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
+    walk_by(
+        app,
+        &format!("/github/developers/{query}"),
+        "next",
+        |_| async {},
+    )
+    .await
+}
+
+/// The pages from `path` on, following each page's `link` (`next` or `previous`), and
+/// calling `between` with the number of pages read before reading the next.
+async fn walk_by<F: Future<Output = ()>>(
+    app: &TestApp,
+    path: &str,
+    link: &str,
+    between: impl Fn(usize) -> F,
+) -> Vec<Value> {
     let mut records = Vec::new();
-    let mut next = Some(format!("/github/developers/{query}"));
+    let mut next = Some(path.to_owned());
+    let mut pages = 0;
     while let Some(path) = next {
         let (status, page) = app.json(&path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {page}");
         records.extend(page["results"].as_array().unwrap().iter().cloned());
         let origin = app.url("");
-        next = page["next"]
+        next = page[link]
             .as_str()
             .map(|url| url.strip_prefix(&origin).unwrap_or(url).to_owned());
+        pages += 1;
+        between(pages).await;
     }
     records
 }
@@ -219,4 +242,124 @@ async fn an_unknown_ordering_field_is_named_in_a_400(app: TestApp) {
         StatusCode::OK,
         "empty, as every parameter: the list's own order"
     );
+}
+
+async fn cursor_pages_neither_repeat_nor_skip_while_records_are_inserted(app: TestApp) {
+    twenty_five(&app).await;
+    let (_, first) = app
+        .json("/github/developers/?ordering=-followers_count&cursor=")
+        .await;
+    assert!(
+        first.get("count").is_none(),
+        "cursor pages do not count: {first}"
+    );
+    assert!(first["previous"].is_null());
+    // Between pages, records come in everywhere in the order: before the walk's position,
+    // after it, and among the nulls.
+    let db = &app.db;
+    let walked = walk_by(
+        &app,
+        "/github/developers/?ordering=-followers_count&cursor=",
+        "next",
+        |pages| async move {
+            for n in 0..3_i64 {
+                let id = 100 + pages as i64 * 10 + n;
+                let followers = [Some(9), Some(2), None][n as usize];
+                let dev = Dev {
+                    followers_count: followers,
+                    ..seed::dev(id, &format!("new{id}"))
+                };
+                seed::developer(db, dev).await;
+            }
+        },
+    )
+    .await;
+    let logins = field(&walked, "login");
+    let mut unique = logins.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), logins.len(), "no record twice: {logins:?}");
+    for n in 0..25 {
+        let login = format!("dev{n:02}");
+        assert!(logins.contains(&login.as_str()), "{login} skipped");
+    }
+    let counts: Vec<Option<i64>> = walked
+        .iter()
+        .map(|r| r["followers_count"].as_i64())
+        .collect();
+    let mut sorted = counts.clone();
+    sorted.sort_by(|a, b| match (a, b) {
+        (Some(a), Some(b)) => b.cmp(a),
+        (a, b) => b.is_some().cmp(&a.is_some()),
+    });
+    assert_eq!(counts, sorted, "in order all the way");
+}
+
+async fn cursor_pages_walk_back_as_they_walked_forth(app: TestApp) {
+    twenty_five(&app).await;
+    for ordering in ["-followers_count", "followers_count", "login", ""] {
+        let start = format!("/github/developers/?ordering={ordering}&cursor=");
+        let forth = walk_by(&app, &start, "next", |_| async {}).await;
+        assert_eq!(forth.len(), 25, "{ordering}");
+        let paged = walk(&app, &format!("?ordering={ordering}")).await;
+        assert_eq!(
+            field(&forth, "id"),
+            field(&paged, "id"),
+            "{ordering}: as pages"
+        );
+        // From the last page back to the first.
+        let mut path = start.clone();
+        let last = loop {
+            let (_, page) = app.json(&path).await;
+            match page["next"].as_str() {
+                Some(next) => path = next.strip_prefix(&app.url("")).unwrap().to_owned(),
+                None => break page,
+            }
+        };
+        let mut back: Vec<Value> = last["results"].as_array().unwrap().clone();
+        let previous = last["previous"].as_str().unwrap();
+        let previous = previous.strip_prefix(&app.url("")).unwrap();
+        let mut before = walk_by(&app, previous, "previous", |_| async {}).await;
+        // Each page is in the order; the pages come last to first.
+        let mut pages: Vec<Vec<Value>> = before.chunks(10).map(<[Value]>::to_vec).collect();
+        pages.reverse();
+        before = pages.concat();
+        before.append(&mut back);
+        assert_eq!(
+            field(&before, "id"),
+            field(&forth, "id"),
+            "{ordering}: back again"
+        );
+    }
+}
+
+async fn a_bad_cursor_is_a_404(app: TestApp) {
+    twenty_five(&app).await;
+    let (_, first) = app.json("/github/developers/?ordering=login&cursor=").await;
+    let next = first["next"].as_str().unwrap();
+    let cursor = next
+        .split("cursor=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    for query in [
+        "cursor=nonsense".to_owned(),
+        "cursor=e30".to_owned(),
+        // A cursor of one ordering is no position in another.
+        format!("cursor={cursor}&ordering=-followers_count"),
+    ] {
+        let (status, body) = app.json(&format!("/github/developers/?{query}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{query}: {body}");
+        assert_eq!(body["detail"], "Invalid cursor.", "{query}");
+    }
+    // Cursor pages are ordered by the first field: its cursor goes on with more fields.
+    let (status, page) = app
+        .json(&format!(
+            "/github/developers/?cursor={cursor}&ordering=login,-followers_count"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["results"][0]["login"], "dev10");
 }

@@ -22,7 +22,7 @@ use crate::db::repositories::{OWNED, STARRED, STARRED_BY};
 use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
-use crate::http::filters::{DEVELOPER_FILTERS, parse_bool};
+use crate::http::filters::{DEVELOPER_FILTERS, Kind, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
@@ -34,13 +34,13 @@ pub static COLLECTION: Collection = Collection {
     path: "/github/developers/",
     filters: DEVELOPER_FILTERS,
     orderings: &[
-        "followers_count",
-        "following_count",
-        "public_repos",
-        "created_at",
-        "updated_at",
-        "synced_at",
-        "login",
+        ("followers_count", Kind::Int),
+        ("following_count", Kind::Int),
+        ("public_repos", Kind::Int),
+        ("created_at", Kind::Time),
+        ("updated_at", Kind::Time),
+        ("synced_at", Kind::Time),
+        ("login", Kind::Text),
     ],
     search: DEVELOPER_SEARCH,
     relations: &[

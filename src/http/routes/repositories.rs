@@ -19,7 +19,7 @@ use crate::db::repositories::{
 };
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
-use crate::http::filters::{REPOSITORY_FILTERS, parse_bool};
+use crate::http::filters::{Kind, REPOSITORY_FILTERS, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
@@ -31,12 +31,12 @@ pub static COLLECTION: Collection = Collection {
     path: "/github/repositories/",
     filters: REPOSITORY_FILTERS,
     orderings: &[
-        "stargazers_count",
-        "watchers_count",
-        "created_at",
-        "updated_at",
-        "name",
-        "full_name",
+        ("stargazers_count", Kind::Int),
+        ("watchers_count", Kind::Int),
+        ("created_at", Kind::Time),
+        ("updated_at", Kind::Time),
+        ("name", Kind::Text),
+        ("full_name", Kind::Text),
     ],
     search: REPOSITORY_SEARCH,
     relations: &[Relation {

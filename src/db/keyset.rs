@@ -1,0 +1,137 @@
+//! Keyset pages (`?cursor=`): the rows after a known one in an order of one field and the
+//! id, found from the field's index however deep the page is. The order puts the field's
+//! nulls after its values when descending and before them when ascending (each direction the
+//! exact reverse of the other), so a page may run from the values into the nulls: each part
+//! is one range of the index, asked in turn until the page is full.
+
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::listing::{AnyRow, Beside, Listing};
+use super::sql::{Sql, SqlValue, bind_values};
+use super::{Db, Pool};
+
+/// The SQL type a field's values have, to read the text a cursor keeps back into them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    Int,
+    Text,
+    Time,
+}
+
+/// Where a keyset page starts, in the order of `field` (then the id).
+#[derive(Clone, Debug)]
+pub struct Keyset {
+    pub field: &'static str,
+    pub key_type: KeyType,
+    pub descending: bool,
+    /// The record the page comes after: its field's value, as the database writes it as text
+    /// (`None` for a null), and its id. `None`: the page is the order's first.
+    pub after: Option<(Option<String>, Uuid)>,
+}
+
+/// A keyset page's row's field, as text, and id: where the next page starts.
+#[derive(FromRow)]
+pub struct Key {
+    pub cursor_key: Option<String>,
+    pub id: Uuid,
+}
+
+pub type Keyed<T> = Beside<Key, T>;
+
+impl Keyset {
+    fn order(&self) -> String {
+        match self.descending {
+            true => format!("{} DESC NULLS LAST, id", self.field),
+            false => format!("{} ASC NULLS FIRST, id DESC", self.field),
+        }
+    }
+
+    /// The parts of the order after `after`, in turn, each `filter` narrowed to it: the rest
+    /// of the part `after` is in (its value, then ids past its id), then the parts that
+    /// follow it.
+    fn parts(&self, filter: &Sql, cast: &str) -> Vec<Sql> {
+        let field = self.field;
+        let (later, past, bound) = if self.descending {
+            ("<", ">", "<=")
+        } else {
+            (">", "<", ">=")
+        };
+        let narrowed = |condition: &dyn Fn(&mut Sql) -> String| {
+            let mut sql = filter.clone();
+            let condition = condition(&mut sql);
+            let joiner = if filter.sql.is_empty() {
+                "WHERE"
+            } else {
+                "AND"
+            };
+            sql.push(&format!(" {joiner} ({condition})"));
+            sql
+        };
+        let Some((value, id)) = &self.after else {
+            return vec![filter.clone()];
+        };
+        let rest = narrowed(&|sql: &mut Sql| {
+            let id = sql.bind(SqlValue::Id(*id));
+            match value {
+                // The bound alone is a range of the index; the rest filters its first rows.
+                Some(value) => {
+                    let value = sql.bind(SqlValue::Text(value.clone()));
+                    let value = format!("CAST({value} AS {cast})");
+                    format!(
+                        "{field} {bound} {value} AND ({field} {later} {value} OR id {past} {id})"
+                    )
+                }
+                None => format!("{field} IS NULL AND id {past} {id}"),
+            }
+        });
+        match (value.is_some(), self.descending) {
+            (true, true) => vec![rest, narrowed(&|_| format!("{field} IS NULL"))],
+            (false, false) => vec![rest, narrowed(&|_| format!("{field} IS NOT NULL"))],
+            _ => vec![rest],
+        }
+    }
+}
+
+impl Db {
+    /// Up to `limit` rows under `filter` after `keyset.after`, in the keyset's order.
+    pub async fn keyset_page<T: AnyRow>(
+        &self,
+        listing: &Listing,
+        filter: &Sql,
+        keyset: &Keyset,
+        limit: i64,
+    ) -> sqlx::Result<Vec<Keyed<T>>> {
+        let cast = match (self.pool(), keyset.key_type) {
+            (Pool::Sqlite(_), KeyType::Int) => "INTEGER",
+            (Pool::Sqlite(_), KeyType::Text | KeyType::Time) => "TEXT",
+            (Pool::Postgres(_), KeyType::Int) => "BIGINT",
+            (Pool::Postgres(_), KeyType::Text) => "TEXT",
+            (Pool::Postgres(_), KeyType::Time) => "TIMESTAMPTZ",
+        };
+        let mut rows: Vec<Keyed<T>> = Vec::new();
+        for part in keyset.parts(filter, cast) {
+            let wanted = limit - rows.len() as i64;
+            if wanted <= 0 {
+                break;
+            }
+            let text = format!(
+                "SELECT CAST({field} AS TEXT) AS cursor_key, {columns} FROM {table}{filter} \
+                 ORDER BY {order} LIMIT {wanted}",
+                field = keyset.field,
+                columns = listing.column_list(""),
+                table = listing.table,
+                filter = part.sql,
+                order = keyset.order(),
+            );
+            let found: Vec<Keyed<T>> = with_pool!(self, |pool| bind_values!(
+                sqlx::query_as(&text),
+                &part.values
+            )
+            .fetch_all(pool)
+            .await)?;
+            rows.extend(found);
+        }
+        Ok(rows)
+    }
+}
