@@ -9,6 +9,7 @@
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -46,14 +47,30 @@ impl Position {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
-    fn decode(raw: &str, field: &str) -> Result<Self, ApiError> {
+    /// The position `raw` holds, if it is one of `term`'s: a value the database can read
+    /// back as the field's (a tampered one would otherwise fail the query, not the cursor).
+    fn decode(raw: &str, term: &Term) -> Result<Self, ApiError> {
         let position: Option<Position> = URL_SAFE_NO_PAD
             .decode(raw)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
         position
-            .filter(|position| position.f == field)
+            .filter(|position| position.f == term.field)
+            .filter(|position| position.v.as_deref().is_none_or(|v| readable(term.kind, v)))
             .ok_or(ApiError::Status(StatusCode::NOT_FOUND, "Invalid cursor."))
+    }
+}
+
+/// Whether `value` is text the database writes for a value of `kind`: an integer, or a time
+/// as PostgreSQL (`2012-03-23 05:00:00+00`) or the SQLite store (RFC 3339) writes it.
+fn readable(kind: Kind, value: &str) -> bool {
+    match kind {
+        Kind::Int => value.parse::<i64>().is_ok(),
+        Kind::Time => {
+            DateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S%.f%#z").is_ok()
+                || DateTime::parse_from_rfc3339(value).is_ok()
+        }
+        Kind::Text | Kind::Bool => true,
     }
 }
 
@@ -77,7 +94,7 @@ pub async fn page<T: AnyRow>(
     let raw = request.params.get("cursor").unwrap_or_default();
     let position = match raw {
         "" => None,
-        raw => Some(Position::decode(raw, term.field)?),
+        raw => Some(Position::decode(raw, &term)?),
     };
     let back = position.as_ref().is_some_and(|position| position.back);
     let keyset = Keyset {
@@ -125,4 +142,36 @@ pub async fn page<T: AnyRow>(
         next,
         previous,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_holds_only_values_its_field_can_have() {
+        let time = "2012-03-23 05:00:00+00";
+        assert!(readable(Kind::Time, time));
+        assert!(readable(Kind::Time, "2012-03-23 05:00:00.123456+05:30"));
+        assert!(readable(Kind::Time, "2012-03-23T05:00:00.123456Z"));
+        assert!(!readable(Kind::Time, "2012-13-23 05:00:00+00"));
+        assert!(readable(Kind::Int, "-12"));
+        assert!(!readable(Kind::Int, "12.5"));
+        let term = Term {
+            field: "followers_count",
+            kind: Kind::Int,
+            descending: true,
+        };
+        let position = |v: &str| Position {
+            f: "followers_count".to_owned(),
+            v: Some(v.to_owned()),
+            id: Uuid::nil(),
+            back: false,
+        };
+        assert_eq!(
+            Position::decode(&position("7").encode(), &term).unwrap(),
+            position("7")
+        );
+        assert!(Position::decode(&position("abc").encode(), &term).is_err());
+    }
 }

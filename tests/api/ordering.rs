@@ -333,6 +333,13 @@ async fn cursor_pages_walk_back_as_they_walked_forth(app: TestApp) {
     }
 }
 
+/// A cursor as the links write one, at `value` of `field`.
+fn tampered(field: &str, value: &str) -> String {
+    use base64::Engine;
+    let position = serde_json::json!({"f": field, "v": value, "id": uuid::Uuid::nil()});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position.to_string())
+}
+
 async fn a_bad_cursor_is_a_404(app: TestApp) {
     twenty_five(&app).await;
     let (_, first) = app.json("/github/developers/?ordering=login&cursor=").await;
@@ -349,6 +356,12 @@ async fn a_bad_cursor_is_a_404(app: TestApp) {
         "cursor=e30".to_owned(),
         // A cursor of one ordering is no position in another.
         format!("cursor={cursor}&ordering=-followers_count"),
+        // Nor one whose value the field cannot have (PostgreSQL would fail to read it).
+        format!(
+            "cursor={}&ordering=-followers_count",
+            tampered("followers_count", "many")
+        ),
+        format!("cursor={}", tampered("created_at", "yesterday")),
     ] {
         let (status, body) = app.json(&format!("/github/developers/?{query}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{query}: {body}");
