@@ -13,6 +13,7 @@ use metrics::{Counter, Histogram, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::Mutex;
 
+use crate::db::freshness::SYNCED;
 use crate::db::jobs::JobStatus;
 use crate::db::{Db, Timestamp};
 
@@ -99,6 +100,11 @@ pub async fn render(
     }
     for (table, total) in db.record_totals().await? {
         gauge!("records", "table" => table).set(total as f64);
+    }
+    for table in SYNCED {
+        for (age, count) in db.ages(table, now).await?.named() {
+            gauge!("records_by_age", "table" => table, "age" => age).set(count as f64);
+        }
     }
     for (name, pool) in pools {
         let (size, idle) = pool.pool_usage();

@@ -32,6 +32,7 @@ pub mod columns;
 pub mod developers;
 pub mod edges;
 pub mod filter;
+pub mod freshness;
 pub mod github_slots;
 pub mod http_cache;
 pub mod import;

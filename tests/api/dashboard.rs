@@ -259,8 +259,56 @@ async fn the_history_is_kept_from_the_start(db: TestDb) {
     );
 }
 
+/// Records synced an hour, three days, ten days and forty days ago, and one never synced,
+/// of each table: one in each bucket, in the stats, on the dashboard and in the metrics.
+async fn records_are_counted_by_the_age_of_their_last_sync(app: TestApp) {
+    let ago = |hours: i64| Some(Timestamp(Utc::now() - chrono::Duration::hours(hours)));
+    let ages = [ago(1), ago(72), ago(240), ago(960), None];
+    let owner = seed::developer(&app.db, seed::dev(1, "owner")).await;
+    for (n, synced_at) in ages.into_iter().enumerate() {
+        let n = n as i64 + 2;
+        let dev = seed::Dev {
+            synced_at,
+            ..seed::dev(n, &format!("dev{n}"))
+        };
+        seed::developer(&app.db, dev).await;
+        let repo = seed::Repo {
+            synced_at,
+            ..seed::repo(n, (owner, 1, "owner"), &format!("r{n}"))
+        };
+        seed::repository(&app.db, repo).await;
+    }
+    let (status, stats) = app.json("/github/stats/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        stats["freshness"]["repositories"],
+        json!({"day": 1, "week": 1, "month": 1, "older": 1, "never": 1})
+    );
+    // The owner is known only from its repositories' lists: never synced.
+    assert_eq!(
+        stats["freshness"]["developers"],
+        json!({"day": 1, "week": 1, "month": 1, "older": 1, "never": 2})
+    );
+    let page = app
+        .get_auth("/github/dashboard/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("How fresh the records are"), "{page}");
+    assert!(page.contains(
+        "<tr><th>developers</th><td>1</td><td>1</td><td>1</td><td>1</td><td>2</td></tr>"
+    ));
+    let metrics = app.get_auth("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("records_by_age{table=\"developers\",age=\"never\"} 2"),
+        "{metrics}"
+    );
+}
+
 backend_tests!(
     stats_sum_up_the_store,
     the_dashboard_draws_jobs_quotas_and_charts,
     the_history_is_kept_from_the_start,
+    records_are_counted_by_the_age_of_their_last_sync,
 );

@@ -89,6 +89,7 @@ fn render(stats: &Stats) -> String {
         out.push_str("</table>");
     }
     out.push_str(&quotas_section(stats));
+    out.push_str(&freshness_section(stats));
     out.push_str("</section><section id=\"charts\"><h2>Over time</h2>");
     let history = &stats.history;
     let line = |label, colour, value: fn(&crate::db::stats::RecordSample) -> i64| Series {
@@ -202,7 +203,6 @@ fn duration(seconds: i64) -> String {
     }
 }
 
-/// Requests per hour over the last two days, stacked by resource.
 /// Each quota's gauge, and the lists GitHub refuses the credential.
 fn quotas_section(stats: &Stats) -> String {
     let mut out = String::from("</section><section id=\"quotas\"><h2>GitHub's quotas</h2>");
@@ -241,6 +241,29 @@ fn quotas_section(stats: &Stats) -> String {
     out
 }
 
+/// Each table's records by the age of their last sync.
+fn freshness_section(stats: &Stats) -> String {
+    let mut out = String::from(
+        "</section><section id=\"freshness\"><h2>How fresh the records are</h2>\
+         <table class=\"totals\"><tr><th></th><th>synced today</th><th>this week</th>\
+         <th>this month</th><th>older</th><th>never</th></tr>",
+    );
+    let tables = [
+        ("developers", &stats.freshness.developers),
+        ("repositories", &stats.freshness.repositories),
+    ];
+    for (table, ages) in tables {
+        let _ = write!(out, "<tr><th>{table}</th>");
+        for (_, count) in ages.named() {
+            let _ = write!(out, "<td>{}</td>", grouped(count));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
+}
+
+/// Requests per hour over the last two days, stacked by resource.
 fn requests_chart(stats: &Stats) -> String {
     let mut hours: BTreeMap<i64, Stack<'_>> = BTreeMap::new();
     let mut legend = RESOURCES.to_vec();

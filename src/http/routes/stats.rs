@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::jobs::Job;
+use crate::db::freshness::Ages;
 use crate::db::jobs::{JOBS, JobStatus};
 use crate::db::restrictions::Restriction;
 use crate::db::stats::{HourlyRequests, RecordSample};
@@ -48,6 +49,8 @@ pub struct Stats {
     /// again once a probe interval.
     pub restrictions: Vec<Restriction>,
     pub records: Records,
+    /// How old the records are: by the age of their last sync.
+    pub freshness: Freshness,
     /// The records known and complete over the last week, oldest first, ending now.
     pub history: Vec<RecordSample>,
     /// Requests sent to GitHub per hour and resource over the last two days, oldest first.
@@ -79,6 +82,12 @@ pub struct QuotaGauge {
 pub struct Records {
     pub developers: Known,
     pub repositories: Known,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Freshness {
+    pub developers: Ages,
+    pub repositories: Ages,
 }
 
 /// Records stored, and how many of them are complete: their own profile (or repository)
@@ -141,6 +150,10 @@ pub async fn gather(state: &AppState, request: &ApiRequest) -> Result<Stats, Api
             complete: current.repositories_complete,
         },
     };
+    let freshness = Freshness {
+        developers: db.ages("developers", now).await?,
+        repositories: db.ages("repositories", now).await?,
+    };
     let since = Timestamp(now.0 - chrono::Duration::days(HISTORY_DAYS));
     let mut history = thinned(db.record_samples_since(since).await?, HISTORY_POINTS);
     history.push(current);
@@ -155,6 +168,7 @@ pub async fn gather(state: &AppState, request: &ApiRequest) -> Result<Stats, Api
         quotas,
         restrictions: db.list_restrictions().await?,
         records,
+        freshness,
         history,
         github_requests: db.github_requests_since(since).await?,
     })

@@ -1,0 +1,61 @@
+//! How old the stored records are: each table's records by the age of their last sync
+//! (under a day, a week, a month, older, never synced), counted in one pass over the
+//! `synced_at` index.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Db, Timestamp};
+
+/// A table's records by the age of their last sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow, Serialize, ToSchema)]
+pub struct Ages {
+    /// Synced within the last day.
+    pub day: i64,
+    /// Within the last week, but not the last day.
+    pub week: i64,
+    /// Within the last 30 days, but not the last week.
+    pub month: i64,
+    /// Synced longer ago.
+    pub older: i64,
+    /// Known only from lists: never synced.
+    pub never: i64,
+}
+
+impl Ages {
+    /// The buckets, by name, as the metric labels them.
+    pub fn named(&self) -> [(&'static str, i64); 5] {
+        [
+            ("day", self.day),
+            ("week", self.week),
+            ("month", self.month),
+            ("older", self.older),
+            ("never", self.never),
+        ]
+    }
+}
+
+/// The tables whose records a sync completes.
+pub const SYNCED: [&str; 2] = ["developers", "repositories"];
+
+impl Db {
+    /// `table`'s records (one of `SYNCED`) by the age of their last sync at `now`.
+    pub async fn ages(&self, table: &'static str, now: Timestamp) -> sqlx::Result<Ages> {
+        let ago = |days: i64| Timestamp(now.0 - chrono::Duration::days(days));
+        let sql = format!(
+            "SELECT \
+             COUNT(*) FILTER (WHERE synced_at >= $1) AS day, \
+             COUNT(*) FILTER (WHERE synced_at < $1 AND synced_at >= $2) AS week, \
+             COUNT(*) FILTER (WHERE synced_at < $2 AND synced_at >= $3) AS month, \
+             COUNT(*) FILTER (WHERE synced_at < $3) AS older, \
+             COUNT(*) FILTER (WHERE synced_at IS NULL) AS never \
+             FROM {table}"
+        );
+        with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(ago(1))
+            .bind(ago(7))
+            .bind(ago(30))
+            .fetch_one(pool)
+            .await)
+    }
+}
