@@ -5,6 +5,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::sql::{Sql, SqlValue};
 use super::{Db, Timestamp};
 
 /// A table's records by the age of their last sync.
@@ -58,4 +59,16 @@ impl Db {
             .fetch_one(pool)
             .await)
     }
+}
+
+/// The record of `table` (one of `SYNCED`) with GitHub id `github_id` was checked against GitHub now: a 304
+/// leaves its fields as they are, and says they are current.
+pub fn checked_stmt(table: &'static str, github_id: i64) -> Sql {
+    let mut sql = Sql::default();
+    let (now, id) = (
+        sql.bind(SqlValue::Time(Timestamp::now())),
+        sql.bind(SqlValue::Int(github_id)),
+    );
+    sql.sql = format!("UPDATE {table} SET synced_at = {now} WHERE github_id = {id}");
+    sql
 }

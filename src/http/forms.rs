@@ -47,8 +47,9 @@ fn task_form(path: &str, params: &Params) -> String {
          </legend><label>name <select name=\"name\">",
         action = escape(&keep_format(path, params)),
     );
-    for task in &TASKS {
-        let _ = write!(out, "<option>{}</option>", escape(task.name));
+    // The original's kinds, and ours.
+    for name in TASKS.iter().map(|task| task.name).chain(["refresh"]) {
+        let _ = write!(out, "<option>{}</option>", escape(name));
     }
     out.push_str(
         "</select></label> <label>username <input name=\"username\" autocomplete=\"off\">\
@@ -297,6 +298,7 @@ mod tests {
         for task in &TASKS {
             assert!(html.contains(&format!("<option>{}</option>", task.name)));
         }
+        assert!(html.contains("<option>refresh</option>"));
         assert!(html.contains("<form class=\"task\" method=\"post\" action=\"/github/tasks/\">"));
     }
 }

@@ -32,16 +32,24 @@ pub enum Task {
     Crawl {
         usernames: Vec<String>,
     },
+    /// One stored record re-read now (ours): the developer `username`, or their repository
+    /// `repo_name`.
+    Refresh {
+        username: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repo_name: Option<String>,
+    },
 }
 
 impl Task {
     /// Every kind's name, as jobs store it.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "full_profile_sync",
         "full_repository_sync",
         "discovery_scraper",
         "heartbeat",
         "crawl",
+        "refresh",
     ];
 
     /// The job's name and its arguments, as stored.
@@ -137,6 +145,14 @@ pub async fn execute(
             Ok(db.forget_old_heartbeats().await?)
         }
         Task::Crawl { usernames } => syncer.crawl(usernames, Profiles::Missing, steps).await,
+        Task::Refresh {
+            username,
+            repo_name: None,
+        } => syncer.refresh_developer(username, steps).await,
+        Task::Refresh {
+            username,
+            repo_name: Some(name),
+        } => syncer.refresh_repository(username, name, steps).await,
     }
 }
 
@@ -189,6 +205,10 @@ mod tests {
             Task::DiscoveryScraper,
             Task::Heartbeat,
             Task::Crawl { usernames: vec![] },
+            Task::Refresh {
+                username: "a".into(),
+                repo_name: None,
+            },
         ];
         let names: Vec<String> = every.iter().map(Task::name).collect();
         assert_eq!(names, Task::NAMES);

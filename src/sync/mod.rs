@@ -8,6 +8,7 @@ mod crawl;
 mod hydrate;
 mod ledger;
 mod lists;
+mod refresh;
 mod restrictions;
 mod steps;
 

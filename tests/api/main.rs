@@ -27,6 +27,7 @@ mod negotiation;
 mod ordering;
 mod outage;
 mod pagination;
+mod refresh;
 mod resources;
 mod restricted;
 mod routing;

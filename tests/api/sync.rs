@@ -421,17 +421,22 @@ async fn a_second_sync_of_unchanged_data_spends_no_quota(db: TestDb) {
     assert_eq!(stored(&s.db).await, before);
 }
 
+/// The center's first follower unfollows them on GitHub: (the center, the leaver).
+pub fn a_follower_leaves(fake: &FakeGitHub) -> (i64, i64) {
+    let graph = fake.graph();
+    let center = graph.user("center").unwrap().id;
+    let leaver = graph.followers_of(center)[0];
+    fake.update_graph(|g| g.follows.retain(|edge| *edge != (leaver, center)));
+    (center, leaver)
+}
+
 async fn an_unfollow_is_gone_after_the_next_full_sync(db: TestDb) {
     let s = setup(db, SMALL).await;
     s.syncer
         .full_profile_sync("center", &Steps::new())
         .await
         .unwrap();
-    let graph = s.fake.graph();
-    let center = graph.user("center").unwrap().id;
-    let leaver = graph.followers_of(center)[0];
-    s.fake
-        .update_graph(|g| g.follows.retain(|edge| *edge != (leaver, center)));
+    let (center, leaver) = a_follower_leaves(&s.fake);
     s.syncer
         .full_profile_sync("center", &Steps::new())
         .await

@@ -67,6 +67,13 @@ pub fn request_body() -> RequestBody {
             ObjectBuilder::new()
                 .property("name", name("discovery_scraper"))
                 .required("name"),
+            // Ours: one record re-read now, the repository when `repo_name` is given.
+            ObjectBuilder::new()
+                .property("name", name("refresh"))
+                .property("username", username())
+                .property("repo_name", repo_name())
+                .required("name")
+                .required("username"),
         ]
     };
     let body = |field_names: Option<Schema>| {
@@ -185,6 +192,7 @@ fn task_from(name: &str, username: &str, repo_name: &str) -> Result<Task, String
         u if !valid_login(u) => Err("Invalid username. Provide a valid github username".to_owned()),
         u => Ok(u.to_owned()),
     };
+    let repository_given = !repo_name.is_empty();
     let repo_name = || match repo_name {
         "" => Err("Missing repo_name. Provide a valid repository name".to_owned()),
         r if !valid_repo_name(r) => {
@@ -201,6 +209,11 @@ fn task_from(name: &str, username: &str, repo_name: &str) -> Result<Task, String
             repo_name: repo_name()?,
         }),
         "discovery_scraper" => Ok(Task::DiscoveryScraper),
+        // Ours: a repository when `repo_name` is given, else the developer.
+        "refresh" => Ok(Task::Refresh {
+            username: username()?,
+            repo_name: repository_given.then(repo_name).transpose()?,
+        }),
         other => Err(format!("task name {other} not recognized")),
     }
 }

@@ -1,0 +1,191 @@
+//! `name=refresh`: one stored record re-read now, against the fake GitHub over HTTP. An
+//! unchanged record costs one free conditional request and is marked checked; a changed
+//! one is updated, and its lists read again when its counts moved; a record GitHub no
+//! longer has is marked gone.
+
+use chrono::Utc;
+use gitomatic::db::{Db, Timestamp};
+use gitomatic::sync::Steps;
+use gitomatic::with_pool;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests};
+use crate::sync::{SMALL, Setup, a_follower_leaves, expected, setup, stored};
+
+backend_tests!(
+    a_refresh_of_an_unchanged_developer_costs_no_quota,
+    a_refresh_finds_a_changed_profile_and_reads_its_lists_again,
+    a_refresh_of_an_unchanged_repository_costs_no_quota,
+    a_refresh_marks_a_developer_github_no_longer_has,
+    refresh_is_a_task,
+);
+
+/// When the record of `login` in `table` (by `key`) was last synced.
+async fn synced_at(db: &Db, table: &str, key: &str, value: &str) -> Option<Timestamp> {
+    let sql = format!("SELECT synced_at FROM {table} WHERE {key} = $1");
+    with_pool!(db, |pool| sqlx::query_scalar(&sql)
+        .bind(value)
+        .fetch_one(pool)
+        .await
+        .unwrap())
+}
+
+async fn age_everything(db: &Db) {
+    let old = Timestamp(Utc::now() - chrono::Duration::days(10));
+    for table in ["developers", "repositories"] {
+        let sql = format!("UPDATE {table} SET synced_at = $1 WHERE synced_at IS NOT NULL");
+        with_pool!(db, |pool| sqlx::query(&sql)
+            .bind(old)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap());
+    }
+}
+
+async fn synced_center(db: TestDb) -> Setup {
+    let s = setup(db, SMALL).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    age_everything(&s.db).await;
+    s.fake.clear_requests();
+    s
+}
+
+fn just_now(at: Option<Timestamp>) -> bool {
+    at.is_some_and(|at| Utc::now() - at.0 < chrono::Duration::minutes(1))
+}
+
+async fn a_refresh_of_an_unchanged_developer_costs_no_quota(db: TestDb) {
+    let s = synced_center(db).await;
+    let before = stored(&s.db).await;
+    s.syncer
+        .refresh_developer("center", &Steps::new())
+        .await
+        .unwrap();
+    let requests = s.fake.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].status, 304);
+    assert!(!requests[0].counted, "a 304 costs no quota");
+    assert!(just_now(
+        synced_at(&s.db, "developers", "login", "center").await
+    ));
+    assert_eq!(stored(&s.db).await, before);
+}
+
+async fn a_refresh_finds_a_changed_profile_and_reads_its_lists_again(db: TestDb) {
+    let s = synced_center(db).await;
+    let (center, leaver) = a_follower_leaves(&s.fake);
+    s.syncer
+        .refresh_developer("center", &Steps::new())
+        .await
+        .unwrap();
+    let after = stored(&s.db).await.follows_of(center);
+    assert!(!after.contains(&(leaver, center)), "its lists read again");
+    assert_eq!(
+        after,
+        expected(&s.fake.graph(), "center").follows_of(center)
+    );
+    assert!(just_now(
+        synced_at(&s.db, "developers", "login", "center").await
+    ));
+}
+
+async fn a_refresh_of_an_unchanged_repository_costs_no_quota(db: TestDb) {
+    let s = synced_center(db).await;
+    let graph = s.fake.graph();
+    let center = graph.user("center").unwrap().id;
+    let repo = graph.repos_of(center)[0].name.clone();
+    // Its own page read once (a list showed it), then checked again later.
+    s.syncer
+        .refresh_repository("center", &repo, &Steps::new())
+        .await
+        .unwrap();
+    age_everything(&s.db).await;
+    s.fake.clear_requests();
+    s.syncer
+        .refresh_repository("center", &repo, &Steps::new())
+        .await
+        .unwrap();
+    let requests = s.fake.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!((requests[0].status, requests[0].counted), (304, false));
+    let full_name = format!("center/{repo}");
+    assert!(just_now(
+        synced_at(&s.db, "repositories", "full_name", &full_name).await
+    ));
+}
+
+async fn a_refresh_marks_a_developer_github_no_longer_has(db: TestDb) {
+    let s = synced_center(db).await;
+    let graph = s.fake.graph();
+    let followee = graph.following_of(graph.user("center").unwrap().id)[0];
+    let login = graph
+        .users
+        .iter()
+        .find(|u| u.id == followee)
+        .unwrap()
+        .login
+        .clone();
+    s.syncer
+        .full_profile_sync(&login, &Steps::new())
+        .await
+        .unwrap();
+    s.fake
+        .update_graph(|g| g.users.retain(|u| u.id != followee));
+    s.syncer
+        .refresh_developer(&login, &Steps::new())
+        .await
+        .unwrap();
+    let gone: Option<Timestamp> = with_pool!(&s.db, |pool| sqlx::query_scalar(
+        "SELECT gone_at FROM developers WHERE login = $1"
+    )
+    .bind(&login)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert!(gone.is_some(), "marked gone");
+}
+
+/// POSTed as a task: a developer, or their repository; a bad name is the original's 406.
+async fn refresh_is_a_task(app: TestApp) {
+    let post = |body: &'static [(&'static str, &'static str)]| {
+        let request = app.client.post(app.url("/github/tasks/")).form(body);
+        async move {
+            let response = request
+                .basic_auth(USER, Some(PASSWORD))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let developer: &[(&str, &str)] = &[("name", "refresh"), ("username", "octocat")];
+    let repository: &[(&str, &str)] = &[
+        ("name", "refresh"),
+        ("username", "octocat"),
+        ("repo_name", "hello"),
+    ];
+    for (body, args) in [
+        (developer, json!({"username": "octocat"})),
+        (
+            repository,
+            json!({"username": "octocat", "repo_name": "hello"}),
+        ),
+    ] {
+        let (status, answer) = post(body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let job = answer["job"].as_str().unwrap();
+        let (_, job) = app.json(job.strip_prefix(&app.address).unwrap()).await;
+        assert_eq!(job["name"], "refresh");
+        assert_eq!(job["args"], args);
+    }
+    let (status, answer) = post(&[("name", "refresh"), ("username", "-bad")]).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{answer}");
+    let (status, answer) = post(&[("name", "refresh")]).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{answer}");
+}
