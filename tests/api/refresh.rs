@@ -184,6 +184,20 @@ async fn refresh_is_a_task(app: TestApp) {
         assert_eq!(job["name"], "refresh");
         assert_eq!(job["args"], args);
     }
+    // JSON's null is no repository, as an empty field is.
+    let response = app
+        .client
+        .post(app.url("/github/tasks/"))
+        .json(&json!({"name": "refresh", "username": "octocat", "repo_name": null}))
+        .basic_auth(USER, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await.unwrap();
+    let job = answer["job"].as_str().unwrap();
+    let (_, job) = app.json(job.strip_prefix(&app.address).unwrap()).await;
+    assert_eq!(job["args"], json!({"username": "octocat"}));
     let (status, answer) = post(&[("name", "refresh"), ("username", "-bad")]).await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{answer}");
     let (status, answer) = post(&[("name", "refresh")]).await;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, Required};
 
 use super::jobs;
@@ -67,11 +67,17 @@ pub fn request_body() -> RequestBody {
             ObjectBuilder::new()
                 .property("name", name("discovery_scraper"))
                 .required("name"),
-            // Ours: one record re-read now, the repository when `repo_name` is given.
+            // Ours: one record re-read now, the repository when `repo_name` is given (an
+            // empty one, or JSON's null, is none).
             ObjectBuilder::new()
                 .property("name", name("refresh"))
                 .property("username", username())
-                .property("repo_name", repo_name())
+                .property(
+                    "repo_name",
+                    text("The repository's bare name; empty, null or left out: the developer")
+                        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                        .pattern(Some(format!("^$|{REPO_NAME_PATTERN}"))),
+                )
                 .required("name")
                 .required("username"),
         ]
