@@ -235,6 +235,14 @@ pub struct Config {
     pub discovery_batch: u32,
     pub discovery_top_up: bool,
     pub crawl_batch: u32,
+    /// Records synced longer ago than this are re-checked by the refresh; 0: never.
+    pub refresh_days: u32,
+    /// The part of each REST quota window the refresh may spend: it stops once less than
+    /// `1 - refresh_share` of the window is left, for discovery to spend.
+    pub refresh_share: f64,
+    pub refresh_schedule: String,
+    /// Records (of each kind) one refresh run re-checks at most.
+    pub refresh_batch: u32,
     pub job_max_attempts: u32,
     pub job_retry_base_seconds: u64,
     pub job_lease_seconds: u64,
@@ -322,6 +330,10 @@ impl Default for Config {
             discovery_batch: 5,
             discovery_top_up: true,
             crawl_batch: 100,
+            refresh_days: 7,
+            refresh_share: 0.25,
+            refresh_schedule: "0 */10 * * * *".to_owned(),
+            refresh_batch: 100,
             job_max_attempts: 5,
             job_retry_base_seconds: 30,
             job_lease_seconds: 60,
@@ -423,17 +435,29 @@ impl Config {
             "GITHUB_RESTRICTION_PROBE_SECONDS",
             &mut self.github_restriction_probe_seconds,
         )?;
+        self.apply_work_env(&vars)?;
+        self.validate()
+    }
+
+    /// The environment's settings of the background work: workers, schedules, refresh.
+    fn apply_work_env(&mut self, vars: &Env<'_>) -> anyhow::Result<()> {
         vars.set("WORKERS", &mut self.workers)?;
         vars.set("DISCOVERY_TOP_UP", &mut self.discovery_top_up)?;
         vars.set("JOB_RETENTION_DAYS", &mut self.job_retention_days)?;
+        vars.set("REFRESH_DAYS", &mut self.refresh_days)?;
+        vars.set("REFRESH_SHARE", &mut self.refresh_share)?;
         // An empty schedule is meaningful here: it disables the entry.
-        if let Some(value) = env("DISCOVERY_SCHEDULE") {
-            self.discovery_schedule = value;
+        let schedules = [
+            ("DISCOVERY_SCHEDULE", &mut self.discovery_schedule),
+            ("HEARTBEAT_SCHEDULE", &mut self.heartbeat_schedule),
+            ("REFRESH_SCHEDULE", &mut self.refresh_schedule),
+        ];
+        for (name, schedule) in schedules {
+            if let Some(value) = (vars.0)(name) {
+                *schedule = value;
+            }
         }
-        if let Some(value) = env("HEARTBEAT_SCHEDULE") {
-            self.heartbeat_schedule = value;
-        }
-        self.validate()
+        Ok(())
     }
 
     /// The rules no single value can break on its own.
@@ -455,6 +479,12 @@ impl Config {
         }
         if self.crawl_batch == 0 {
             return Err(anyhow!("crawl_batch must be at least 1"));
+        }
+        if !(self.refresh_share > 0.0 && self.refresh_share <= 1.0) {
+            return Err(anyhow!("refresh_share must be above 0 and at most 1"));
+        }
+        if self.refresh_batch == 0 {
+            return Err(anyhow!("refresh_batch must be at least 1"));
         }
         let version = &self.github_api_version;
         if version.is_empty()
@@ -617,6 +647,17 @@ discovery_batch = {batch}
 discovery_top_up = {top_up}
 crawl_batch = {crawl_batch}
 
+# The refresh: every refresh_schedule, up to refresh_batch developers and as many
+# repositories synced more than refresh_days ago (0: never) are re-checked, oldest first,
+# each with a conditional request (an unchanged record costs nothing; a changed one has its
+# lists read again when its counts moved). It spends at most refresh_share of each REST
+# quota window, leaving the rest to discovery. Environment: REFRESH_DAYS, REFRESH_SHARE,
+# REFRESH_SCHEDULE (set to "" to disable).
+refresh_days = {refresh_days}
+refresh_share = {refresh_share:?}
+refresh_schedule = "{refresh_schedule}"
+refresh_batch = {refresh_batch}
+
 # Failed runs of a job before it fails for good, and the first wait before a retry
 # (doubled each time, at most an hour).
 job_max_attempts = {attempts}
@@ -661,6 +702,10 @@ job_retention_days = {retention}
             graphql = d.github_graphql,
             top_up = d.discovery_top_up,
             crawl_batch = d.crawl_batch,
+            refresh_days = d.refresh_days,
+            refresh_share = d.refresh_share,
+            refresh_schedule = d.refresh_schedule,
+            refresh_batch = d.refresh_batch,
             attempts = d.job_max_attempts,
             retry_seconds = d.job_retry_base_seconds,
             lease = d.job_lease_seconds,
@@ -727,6 +772,28 @@ mod tests {
         let err = set("2026 03 10").unwrap_err().to_string();
         assert!(err.contains("github_api_version"), "{err}");
         assert!(set("x\ny").is_err());
+    }
+
+    #[test]
+    fn the_refresh_is_set_from_the_environment_and_its_share_checked() {
+        let pairs = [
+            ("REFRESH_DAYS", "3"),
+            ("REFRESH_SHARE", "0.5"),
+            ("REFRESH_SCHEDULE", ""),
+        ];
+        let config = Config::load(None, env_of(&pairs)).unwrap();
+        assert_eq!(
+            (
+                config.refresh_days,
+                config.refresh_share,
+                config.refresh_schedule.as_str()
+            ),
+            (3, 0.5, "")
+        );
+        for share in ["0", "1.5"] {
+            let err = Config::load(None, env_of(&[("REFRESH_SHARE", share)])).unwrap_err();
+            assert!(err.to_string().contains("refresh_share"), "{err}");
+        }
     }
 
     #[test]

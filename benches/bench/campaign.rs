@@ -60,6 +60,7 @@ job_poll_ms = 50
 job_lease_seconds = 3
 discovery_schedule = ""
 heartbeat_schedule = ""
+refresh_schedule = ""
 github_retry_base_ms = 5
 discovery_top_up = false
 "#;

@@ -50,6 +50,7 @@ pub async fn measure(
         workers: 1,
         discovery_schedule: String::new(),
         heartbeat_schedule: String::new(),
+        refresh_schedule: String::new(),
         github_api_url: fake.url.clone(),
         github_token: Some(Secret::new("bench-token")),
         // The REST sync, whose pages and writes the figures have always measured.

@@ -392,6 +392,7 @@ async fn measure_api(
         workers: 0,
         discovery_schedule: String::new(),
         heartbeat_schedule: String::new(),
+        refresh_schedule: String::new(),
         ..Config::default()
     };
     let app = Serving::start(config).await?;

@@ -40,6 +40,36 @@ impl Ages {
 pub const SYNCED: [&str; 2] = ["developers", "repositories"];
 
 impl Db {
+    /// The logins of up to `limit` developers last synced before `before`, oldest first
+    /// (the `synced_at` index's order), but those GitHub no longer has.
+    pub async fn due_developers(&self, before: Timestamp, limit: i64) -> sqlx::Result<Vec<String>> {
+        with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT login FROM developers WHERE synced_at < $1 AND gone_at IS NULL \
+             ORDER BY synced_at LIMIT $2"
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+    }
+
+    /// The full names of up to `limit` repositories last synced before `before`, oldest
+    /// first, but those gone or blocked.
+    pub async fn due_repositories(
+        &self,
+        before: Timestamp,
+        limit: i64,
+    ) -> sqlx::Result<Vec<String>> {
+        with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT full_name FROM repositories WHERE synced_at < $1 AND gone_at IS NULL \
+             AND blocked_at IS NULL ORDER BY synced_at LIMIT $2"
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+    }
+
     /// `table`'s records (one of `SYNCED`) by the age of their last sync at `now`.
     pub async fn ages(&self, table: &'static str, now: Timestamp) -> sqlx::Result<Ages> {
         let ago = |days: i64| Timestamp(now.0 - chrono::Duration::days(days));

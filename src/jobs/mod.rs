@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::db::jobs::Enqueued;
 use crate::db::{Db, Timestamp};
-use crate::sync::{Profiles, Steps, SyncError, Syncer};
+use crate::sync::{Due, Profiles, Steps, SyncError, Syncer};
 
 /// A kind of job and its arguments, stored as the job's `name` and its `args` object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,17 +39,25 @@ pub enum Task {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         repo_name: Option<String>,
     },
+    /// The records due for a re-check (ours, scheduled): up to `batch` of each kind synced
+    /// more than `days` ago, oldest first, within `share_percent` of each REST window.
+    RefreshDue {
+        days: u32,
+        batch: u32,
+        share_percent: u32,
+    },
 }
 
 impl Task {
     /// Every kind's name, as jobs store it.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "full_profile_sync",
         "full_repository_sync",
         "discovery_scraper",
         "heartbeat",
         "crawl",
         "refresh",
+        "refresh_due",
     ];
 
     /// The job's name and its arguments, as stored.
@@ -153,6 +161,18 @@ pub async fn execute(
             username,
             repo_name: Some(name),
         } => syncer.refresh_repository(username, name, steps).await,
+        Task::RefreshDue {
+            days,
+            batch,
+            share_percent,
+        } => {
+            let due = Due {
+                days: *days,
+                batch: *batch,
+                share: f64::from(*share_percent) / 100.0,
+            };
+            syncer.refresh_due(&due).await
+        }
     }
 }
 
@@ -208,6 +228,11 @@ mod tests {
             Task::Refresh {
                 username: "a".into(),
                 repo_name: None,
+            },
+            Task::RefreshDue {
+                days: 7,
+                batch: 1,
+                share_percent: 25,
             },
         ];
         let names: Vec<String> = every.iter().map(Task::name).collect();

@@ -1,6 +1,6 @@
-//! The scheduler enqueues the discovery scraper and the heartbeat on their cron schedules
-//! (enqueueing deduplicates, so several instances each running a scheduler still queue one
-//! discovery an hour), and keeps the job history within `job_retention_days`.
+//! The scheduler enqueues the discovery scraper, the heartbeat and the refresh on their cron
+//! schedules (enqueueing deduplicates, so several instances each running a scheduler still
+//! queue one discovery an hour), and keeps the job history within `job_retention_days`.
 
 use anyhow::Context;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -16,9 +16,19 @@ const RETENTION_SCHEDULE: &str = "0 17 * * * *";
 /// Starts the entries whose schedule is not empty, and the retention of the job history
 /// unless it is off; `None` when all of them are.
 pub async fn start(db: &Db, config: &Config) -> anyhow::Result<Option<JobScheduler>> {
+    let refresh = Task::RefreshDue {
+        days: config.refresh_days,
+        batch: config.refresh_batch,
+        share_percent: (config.refresh_share * 100.0).round() as u32,
+    };
+    let refresh_schedule = match config.refresh_days {
+        0 => "",
+        _ => config.refresh_schedule.trim(),
+    };
     let entries = [
         (config.discovery_schedule.trim(), Task::DiscoveryScraper),
         (config.heartbeat_schedule.trim(), Task::Heartbeat),
+        (refresh_schedule, refresh),
     ];
     let entries: Vec<_> = entries
         .into_iter()

@@ -14,6 +14,7 @@ mod steps;
 
 pub use crawl::Profiles;
 pub use ledger::DbLedger;
+pub use refresh::Due;
 pub use steps::{Step, Steps};
 
 use std::sync::Arc;

@@ -1,14 +1,61 @@
-//! Re-reading one stored record now (`name=refresh`): its own page, asked conditionally, so
-//! that an unchanged record costs no quota (GitHub's 304), and its `synced_at` says it was
-//! checked. When GitHub's counts of a record already synced moved, its lists are read again
-//! with a full sync; a record GitHub no longer has is marked, as every sync marks it.
+//! Re-reading stored records: one now (`name=refresh`), or those due (`refresh_due`, on the
+//! refresh schedule: synced more than `refresh_days` ago, oldest first). Each record's own
+//! page is asked conditionally, so that an unchanged record costs no quota (GitHub's 304),
+//! and its `synced_at` says it was checked. When GitHub's counts of a record already synced
+//! moved, its lists are read again with a full sync; a record GitHub no longer has is
+//! marked, as every sync marks it.
 
 use super::{Steps, SyncError, Syncer};
-use crate::db::Key;
 use crate::db::developers::KnownDeveloper;
 use crate::db::freshness::checked_stmt;
+use crate::db::{Key, Timestamp};
+use crate::github::CORE;
+
+/// What one run of the refresh re-checks.
+#[derive(Clone, Copy, Debug)]
+pub struct Due {
+    /// Records synced longer ago are due.
+    pub days: u32,
+    /// Records of each kind one run re-checks at most.
+    pub batch: u32,
+    /// The part of each REST window the refresh may spend (the rest is discovery's).
+    pub share: f64,
+}
 
 impl Syncer {
+    /// Re-checks the records due, developers then repositories, oldest first, while the
+    /// refresh's share of the REST window lasts. A record re-checked is no longer due, so a
+    /// run cut short (or killed) leaves the rest to the next.
+    pub async fn refresh_due(&self, due: &Due) -> Result<(), SyncError> {
+        let before = Timestamp(Timestamp::now().0 - chrono::Duration::days(due.days.into()));
+        let batch = i64::from(due.batch);
+        for login in self.db.due_developers(before, batch).await? {
+            if !self.refresh_may_spend(due.share) {
+                return Ok(());
+            }
+            self.refresh_developer(&login, &Steps::new()).await?;
+        }
+        for full_name in self.db.due_repositories(before, batch).await? {
+            let Some((owner, name)) = full_name.split_once('/') else {
+                continue;
+            };
+            if !self.refresh_may_spend(due.share) {
+                return Ok(());
+            }
+            self.refresh_repository(owner, name, &Steps::new()).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the refresh may spend more of the REST window: affordable, and more than
+    /// `1 - share` of it left as last seen (all of it before GitHub has been asked).
+    fn refresh_may_spend(&self, share: f64) -> bool {
+        let quotas = self.github.quotas();
+        let core = quotas.iter().find(|quota| quota.resource == CORE);
+        self.github.affords(CORE)
+            && core.is_none_or(|quota| quota.remaining as f64 > quota.limit as f64 * (1.0 - share))
+    }
+
     /// Re-reads the developer `login`; a full profile sync when their followers, following
     /// or repositories counts moved.
     pub async fn refresh_developer(&self, login: &str, steps: &Steps) -> Result<(), SyncError> {

@@ -24,6 +24,7 @@ job_poll_ms = 50
 job_lease_seconds = 3
 discovery_schedule = ""
 heartbeat_schedule = ""
+refresh_schedule = ""
 github_retry_base_ms = 5
 # Kills are timed by REST requests, and the graph must stay the seed's.
 github_graphql = false

@@ -197,6 +197,7 @@ impl TestApp {
             discovery_top_up: false,
             discovery_schedule: String::new(),
             heartbeat_schedule: String::new(),
+            refresh_schedule: String::new(),
             ..Config::default()
         };
         configure(&mut config);

@@ -539,6 +539,7 @@ async fn the_scheduler_only_enqueues_and_empty_schedules_disable_it(db: TestDb) 
     let disabled = Config {
         discovery_schedule: String::new(),
         heartbeat_schedule: String::new(),
+        refresh_schedule: String::new(),
         job_retention_days: 0,
         ..Config::default()
     };

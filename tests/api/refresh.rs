@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use gitomatic::db::{Db, Timestamp};
-use gitomatic::sync::Steps;
+use gitomatic::sync::{Due, Steps};
 use gitomatic::with_pool;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -19,6 +19,8 @@ backend_tests!(
     a_refresh_of_an_unchanged_repository_costs_no_quota,
     a_refresh_marks_a_developer_github_no_longer_has,
     refresh_is_a_task,
+    a_refresh_pass_costs_quota_only_for_the_records_that_changed,
+    the_refresh_leaves_discovery_its_share_of_the_window,
 );
 
 /// When the record of `login` in `table` (by `key`) was last synced.
@@ -202,4 +204,90 @@ async fn refresh_is_a_task(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{answer}");
     let (status, answer) = post(&[("name", "refresh")]).await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{answer}");
+}
+
+/// The logins of the developers synced (each a record the refresh re-checks).
+async fn synced_logins(db: &Db) -> Vec<String> {
+    with_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT login FROM developers WHERE synced_at IS NOT NULL ORDER BY login"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap())
+}
+
+const EVERY_DUE: Due = Due {
+    days: 7,
+    batch: 10_000,
+    share: 1.0,
+};
+
+/// A tenth of the synced developers change their name on GitHub: a refresh pass asks for
+/// every record due once, and only the changed ones cost quota.
+async fn a_refresh_pass_costs_quota_only_for_the_records_that_changed(db: TestDb) {
+    let s = synced_center(db).await;
+    let due = synced_logins(&s.db).await;
+    let changed: Vec<String> = due.iter().step_by(10).cloned().collect();
+    s.fake.update_graph(|g| {
+        for user in g.users.iter_mut().filter(|u| changed.contains(&u.login)) {
+            user.name = Some(format!("{} renamed", user.login));
+        }
+    });
+    s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
+    let requests = s.fake.requests();
+    let spent = requests.iter().filter(|r| r.counted).count();
+    eprintln!(
+        "{} records due, {} changed: {} requests, {spent} of them spending quota \
+         ({:.2} a record refreshed)",
+        due.len(),
+        changed.len(),
+        requests.len(),
+        spent as f64 / due.len() as f64
+    );
+    assert_eq!(requests.len(), due.len(), "one request a record");
+    assert_eq!(spent, changed.len(), "quota only for the changed");
+    for login in &due {
+        assert!(
+            just_now(synced_at(&s.db, "developers", "login", login).await),
+            "{login}"
+        );
+    }
+    let renamed: Option<String> = with_pool!(&s.db, |pool| sqlx::query_scalar(
+        "SELECT name FROM developers WHERE login = $1"
+    )
+    .bind(&changed[0])
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(renamed, Some(format!("{} renamed", changed[0])));
+
+    s.fake.clear_requests();
+    s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
+    assert!(s.fake.requests().is_empty(), "nothing due any more");
+}
+
+/// Once less than `1 - share` of the REST window is left, the refresh stops for discovery.
+async fn the_refresh_leaves_discovery_its_share_of_the_window(db: TestDb) {
+    let s = synced_center(db).await;
+    let reset = Utc::now().timestamp() + 3600;
+    s.fake.set_quota(5_000, 3_000, reset);
+    let share = Due {
+        share: 0.25,
+        ..EVERY_DUE
+    };
+    s.syncer.refresh_due(&share).await.unwrap();
+    assert_eq!(
+        s.fake.requests().len(),
+        1,
+        "the first answer shows the window spent"
+    );
+    s.fake.clear_requests();
+    s.syncer.refresh_due(&share).await.unwrap();
+    assert!(s.fake.requests().is_empty());
+    s.fake.set_quota(5_000, 5_000, reset);
+    s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
+    assert!(
+        !s.fake.requests().is_empty(),
+        "a fresh window: the refresh goes on"
+    );
 }
