@@ -10,6 +10,7 @@ use crate::db::developers::KnownDeveloper;
 use crate::db::freshness::checked_stmt;
 use crate::db::{Key, Timestamp};
 use crate::github::CORE;
+use chrono::Utc;
 
 /// What one run of the refresh re-checks.
 #[derive(Clone, Copy, Debug)]
@@ -47,13 +48,13 @@ impl Syncer {
         Ok(())
     }
 
-    /// Whether the refresh may spend more of the REST window: affordable, and more than
-    /// `1 - share` of it left as last seen (all of it before GitHub has been asked).
+    /// Whether the refresh may spend more of the REST window: affordable, and less than
+    /// `share` of the window spent as last seen (all of it before GitHub has been asked, or
+    /// once the window has reset).
     fn refresh_may_spend(&self, share: f64) -> bool {
         let quotas = self.github.quotas();
         let core = quotas.iter().find(|quota| quota.resource == CORE);
-        self.github.affords(CORE)
-            && core.is_none_or(|quota| quota.remaining as f64 > quota.limit as f64 * (1.0 - share))
+        self.github.affords(CORE) && core.is_none_or(|quota| quota.allows(0, share, Utc::now()))
     }
 
     /// Re-reads the developer `login`; a full profile sync when their followers, following
