@@ -2,23 +2,41 @@
 //! `permissions`, GraphQL's `viewerPermission`): GitHub serves their stargazer lists to it
 //! while it restricts everyone else's, so a restriction learnt elsewhere does not close them.
 
+use std::collections::HashSet;
+
 use super::Db;
 use super::columns::{bind_all, insert_rows};
 use super::repositories::RepositoryRecord;
-use super::sql::{Sql, SqlValue};
+use super::sql::{Sql, SqlValue, bind_values};
 
 impl Db {
-    /// Whether GitHub last said `credential` collaborates on the repository `github_id`.
-    pub async fn collaborates(&self, credential: &str, github_id: i64) -> sqlx::Result<bool> {
-        let found: Option<i64> = with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT repository_github_id FROM collaborations \
-             WHERE credential = $1 AND repository_github_id = $2"
+    /// Those of `repositories` (GitHub ids) GitHub last said `credential` collaborates on.
+    pub async fn collaborating(
+        &self,
+        credential: &str,
+        repositories: &[i64],
+    ) -> sqlx::Result<HashSet<i64>> {
+        if repositories.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut sql = Sql::default();
+        let credential = sql.bind(SqlValue::Text(credential.to_owned()));
+        let ids = bind_all(
+            &mut sql,
+            repositories.iter().map(|id| SqlValue::Int(*id)).collect(),
+        );
+        sql.sql = format!(
+            "SELECT repository_github_id FROM collaborations WHERE credential = {credential} \
+             AND repository_github_id IN ({})",
+            ids.join(", ")
+        );
+        let found: Vec<i64> = with_pool!(self, |pool| bind_values!(
+            sqlx::query_scalar(&sql.sql),
+            &sql.values
         )
-        .bind(credential)
-        .bind(github_id)
-        .fetch_optional(pool)
+        .fetch_all(pool)
         .await)?;
-        Ok(found.is_some())
+        Ok(found.into_iter().collect())
     }
 }
 

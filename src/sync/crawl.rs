@@ -48,7 +48,6 @@ impl Syncer {
                     node_id: subject.node_id.clone(),
                     name: subject.login.clone(),
                     count: None,
-                    collaborates: false,
                 };
                 if steps.is_done(&list.step()) {
                     if kind == Kind::Repositories {
@@ -163,7 +162,6 @@ impl Syncer {
             node_id: repository.node_id.clone(),
             name: repository.full_name.clone(),
             count: repository.stargazers_count,
-            collaborates: false,
         };
         if steps.is_done(&list.step())
             || repository.blocked_at.is_some()
@@ -177,15 +175,6 @@ impl Syncer {
             steps.complete(list.step()).await?;
             return Ok(None);
         }
-        let credential = self.github.credential_id();
-        let collaborates = self.db.collaborates(credential, list.subject).await?;
-        self.begin(
-            List {
-                collaborates,
-                ..list
-            },
-            steps,
-        )
-        .await
+        self.begin(list, steps).await
     }
 }

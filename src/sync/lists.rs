@@ -111,9 +111,6 @@ pub struct List {
     /// How many items GitHub counts in it, when known (a repository's `stargazers_count`):
     /// an empty first page beside a count above zero is a refusal.
     pub count: Option<i64>,
-    /// Whether GitHub counts the credential among the subject's collaborators, to whom it
-    /// serves what it restricts: a restriction learnt elsewhere does not close this list.
-    pub collaborates: bool,
 }
 
 impl List {
@@ -182,7 +179,7 @@ impl Cursor {
 
 /// A pass over a list under way.
 pub struct Pass {
-    list: List,
+    pub(super) list: List,
     at: Cursor,
     /// When the pass began: its sweep drops the edges no pass showed since.
     started: Timestamp,
@@ -590,12 +587,9 @@ impl Syncer {
                 return Err(failure);
             }
             // No more lists of a kind GitHub refuses are asked for.
-            let (closed, open) =
-                std::mem::take(&mut waiting)
-                    .into_iter()
-                    .partition(|pass: &Pass| {
-                        refused.contains(&pass.list.kind) && !pass.probe && !pass.list.collaborates
-                    });
+            let (closed, open) = self
+                .closed_by(&refused, std::mem::take(&mut waiting))
+                .await?;
             waiting = open;
             let closed: Vec<Step> = closed
                 .iter()

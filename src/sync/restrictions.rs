@@ -5,7 +5,7 @@
 //! open: GitHub serves them to their admins and collaborators; one it refuses all the same
 //! loses that standing.
 
-use super::lists::{Kind, List};
+use super::lists::{Kind, List, Pass};
 use super::{Step, Steps, SyncError, Syncer};
 use crate::db::Timestamp;
 use crate::db::collaborations::no_longer_collaborates_stmt;
@@ -24,12 +24,18 @@ pub(super) enum Gate {
 impl Syncer {
     pub(super) async fn gate(&self, list: &List) -> sqlx::Result<Gate> {
         let (kind, credential) = (list.kind, self.github.credential_id());
-        if list.collaborates {
-            return Ok(Gate::Open);
-        }
         let Some(restriction) = self.db.restriction(credential, kind.name()).await? else {
             return Ok(Gate::Open);
         };
+        if kind == Kind::Stargazers
+            && !self
+                .db
+                .collaborating(credential, &[list.subject])
+                .await?
+                .is_empty()
+        {
+            return Ok(Gate::Open);
+        }
         // A probe interval too long to count back from now never comes due.
         let due = chrono::Duration::from_std(self.probe_every)
             .ok()
@@ -47,6 +53,30 @@ impl Syncer {
             return Ok(Gate::Probe);
         }
         Ok(Gate::Closed)
+    }
+
+    /// The passes of `waiting` that a restriction just learnt (`refused`) closes: those of
+    /// a refused kind but the probe, and but the stargazer lists of repositories the
+    /// credential collaborates on.
+    pub(super) async fn closed_by(
+        &self,
+        refused: &[Kind],
+        waiting: Vec<Pass>,
+    ) -> sqlx::Result<(Vec<Pass>, Vec<Pass>)> {
+        let (refused_passes, open): (Vec<Pass>, Vec<Pass>) = waiting
+            .into_iter()
+            .partition(|pass| refused.contains(&pass.list.kind) && !pass.probe);
+        let repositories: Vec<i64> = refused_passes
+            .iter()
+            .filter(|pass| pass.list.kind == Kind::Stargazers)
+            .map(|pass| pass.list.subject)
+            .collect();
+        let credential = self.github.credential_id();
+        let collaborating = self.db.collaborating(credential, &repositories).await?;
+        let (kept, closed): (Vec<Pass>, Vec<Pass>) = refused_passes.into_iter().partition(|pass| {
+            pass.list.kind == Kind::Stargazers && collaborating.contains(&pass.list.subject)
+        });
+        Ok((closed, open.into_iter().chain(kept).collect()))
     }
 
     /// Keeps what a round taught: the lists GitHub refused (their steps done, as
@@ -93,9 +123,11 @@ impl Syncer {
             crate::metrics::github_list_restriction(kind.name(), false);
             statements.push(lift_stmt(credential, kind.name()));
         }
+        // A collaborator's list refused all the same: no longer open past the restriction
+        // (deleting no row for the others).
         let standing: Vec<i64> = restricted
             .iter()
-            .filter(|(list, _)| list.collaborates)
+            .filter(|(list, _)| list.kind == Kind::Stargazers)
             .map(|(list, _)| list.subject)
             .collect();
         if !standing.is_empty() {
