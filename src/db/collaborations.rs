@@ -19,17 +19,7 @@ impl Db {
         if repositories.is_empty() {
             return Ok(HashSet::new());
         }
-        let mut sql = Sql::default();
-        let credential = sql.bind(SqlValue::Text(credential.to_owned()));
-        let ids = bind_all(
-            &mut sql,
-            repositories.iter().map(|id| SqlValue::Int(*id)).collect(),
-        );
-        sql.sql = format!(
-            "SELECT repository_github_id FROM collaborations WHERE credential = {credential} \
-             AND repository_github_id IN ({})",
-            ids.join(", ")
-        );
+        let sql = of_credential("SELECT repository_github_id", credential, repositories);
         let found: Vec<i64> = with_pool!(self, |pool| bind_values!(
             sqlx::query_scalar(&sql.sql),
             &sql.values
@@ -80,6 +70,11 @@ pub fn collaborations_stmts(credential: &str, repositories: &[RepositoryRecord])
 
 /// GitHub no longer lets `credential` read as a collaborator in `repositories`.
 pub fn no_longer_collaborates_stmt(credential: &str, repositories: &[i64]) -> Sql {
+    of_credential("DELETE", credential, repositories)
+}
+
+/// `verb` (`SELECT …`, `DELETE`) over the rows of `credential` in `repositories`.
+fn of_credential(verb: &str, credential: &str, repositories: &[i64]) -> Sql {
     let mut sql = Sql::default();
     let credential = sql.bind(SqlValue::Text(credential.to_owned()));
     let ids = bind_all(
@@ -87,7 +82,7 @@ pub fn no_longer_collaborates_stmt(credential: &str, repositories: &[i64]) -> Sq
         repositories.iter().map(|id| SqlValue::Int(*id)).collect(),
     );
     sql.sql = format!(
-        "DELETE FROM collaborations WHERE credential = {credential} \
+        "{verb} FROM collaborations WHERE credential = {credential} \
          AND repository_github_id IN ({})",
         ids.join(", ")
     );
