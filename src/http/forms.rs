@@ -179,15 +179,12 @@ fn search_and_ordering(listed: &Collection, params: &Params) -> String {
 /// the query with its page changed.
 fn page_links(path: &str, params: &Params, value: &Value) -> String {
     let neighbour = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
-    let first = format!("{path}?{}", params.with("page", None));
     // Cursor pages start again at an empty cursor, and have no last page to link.
-    let cursor = params.get("cursor").is_some();
-    let (first, last) = if cursor {
-        let first = Params::parse(Some(&params.with("page", None))).with("cursor", Some(""));
-        (format!("{path}?{first}"), None)
+    let (first, last) = if params.get("cursor").is_some() {
+        (format!("{path}?{}", params.with_cursor("")), None)
     } else {
         let last = format!("{path}?{}", params.with("page", Some("last")));
-        (first, Some(last))
+        (format!("{path}?{}", params.with("page", None)), Some(last))
     };
     let links = [
         ("First", Some(first)),

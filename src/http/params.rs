@@ -35,6 +35,11 @@ impl Params {
         self.get(key).filter(|v| !v.is_empty())
     }
 
+    /// The query with `page` dropped and `cursor` set, as a cursor page links another.
+    pub fn with_cursor(&self, cursor: &str) -> String {
+        Params::parse(Some(&self.with("page", None))).with("cursor", Some(cursor))
+    }
+
     /// The query with `key` set to `value` (or removed when `None`), keys sorted, each key's
     /// values in their original order: what DRF's `replace_query_param` writes.
     pub fn with(&self, key: &str, value: Option<&str>) -> String {

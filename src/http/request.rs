@@ -64,9 +64,12 @@ impl ApiRequest {
 
     /// This request's URL with `cursor` set and `page` dropped: a cursor page's links.
     pub fn with_cursor(&self, cursor: &str) -> String {
-        let query =
-            Params::parse(Some(&self.params.with("page", None))).with("cursor", Some(cursor));
-        format!("{}{}?{query}", self.origin, self.path)
+        format!(
+            "{}{}?{}",
+            self.origin,
+            self.path,
+            self.params.with_cursor(cursor)
+        )
     }
 
     /// This request's URL with `page` set (or dropped): DRF's next and previous links.
