@@ -13,7 +13,6 @@ use metrics::{Counter, Histogram, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::Mutex;
 
-use crate::db::freshness::SYNCED;
 use crate::db::jobs::JobStatus;
 use crate::db::{Db, Timestamp};
 
@@ -101,10 +100,15 @@ pub async fn render(
     for (table, total) in db.record_totals().await? {
         gauge!("records", "table" => table).set(total as f64);
     }
-    for table in SYNCED {
-        for (age, count) in db.ages(table, now).await?.named() {
+    let figures = db.figures().await?;
+    for (table, ages) in figures.freshness.tables() {
+        for (age, count) in ages.named() {
             gauge!("records_by_age", "table" => table, "age" => age).set(count as f64);
         }
+    }
+    for (list, coverage) in figures.completeness.lists() {
+        gauge!("graph_edges", "list" => list, "side" => "stored").set(coverage.stored as f64);
+        gauge!("graph_edges", "list" => list, "side" => "github").set(coverage.github as f64);
     }
     for (name, pool) in pools {
         let (size, idle) = pool.pool_usage();

@@ -1,15 +1,16 @@
 //! How old the stored records are: each table's records by the age of their last sync
-//! (under a day, a week, a month, older, never synced), counted in one pass over the
-//! `synced_at` index.
+//! (under a day, a week, a month, older, never synced), counted in one pass over each table:
+//! too dear to count at every scrape of a large store, so counted with the ten-minute record
+//! samples (`db::figures`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::sql::{Sql, SqlValue};
 use super::{Db, Timestamp};
 
 /// A table's records by the age of their last sync.
-#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize, ToSchema)]
 pub struct Ages {
     /// Synced within the last day.
     pub day: i64,
@@ -36,8 +37,22 @@ impl Ages {
     }
 }
 
-/// The tables whose records a sync completes.
-pub const SYNCED: [&str; 2] = ["developers", "repositories"];
+/// Both tables' records by the age of their last sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Freshness {
+    pub developers: Ages,
+    pub repositories: Ages,
+}
+
+impl Freshness {
+    /// Each table, by name, with its ages.
+    pub fn tables(&self) -> [(&'static str, &Ages); 2] {
+        [
+            ("developers", &self.developers),
+            ("repositories", &self.repositories),
+        ]
+    }
+}
 
 impl Db {
     /// The logins of up to `limit` developers last synced before `before`, oldest first
@@ -70,8 +85,16 @@ impl Db {
         .await)
     }
 
-    /// `table`'s records (one of `SYNCED`) by the age of their last sync at `now`.
-    pub async fn ages(&self, table: &'static str, now: Timestamp) -> sqlx::Result<Ages> {
+    /// Both tables' records by the age of their last sync at `now`.
+    pub async fn freshness(&self, now: Timestamp) -> sqlx::Result<Freshness> {
+        Ok(Freshness {
+            developers: self.ages("developers", now).await?,
+            repositories: self.ages("repositories", now).await?,
+        })
+    }
+
+    /// `table`'s records (`developers` or `repositories`) by the age of their last sync at `now`.
+    async fn ages(&self, table: &'static str, now: Timestamp) -> sqlx::Result<Ages> {
         let ago = |days: i64| Timestamp(now.0 - chrono::Duration::days(days));
         let sql = format!(
             "SELECT \
@@ -91,7 +114,7 @@ impl Db {
     }
 }
 
-/// The record of `table` (one of `SYNCED`) with GitHub id `github_id` was checked against GitHub now: a 304
+/// The record of `table` (`developers` or `repositories`) with GitHub id `github_id` was checked against GitHub now: a 304
 /// leaves its fields as they are, and says they are current.
 pub fn checked_stmt(table: &'static str, github_id: i64) -> Sql {
     let mut sql = Sql::default();

@@ -31,6 +31,7 @@ pub mod collaborations;
 pub mod columns;
 pub mod developers;
 pub mod edges;
+pub mod figures;
 pub mod filter;
 pub mod freshness;
 pub mod github_slots;

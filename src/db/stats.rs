@@ -95,6 +95,16 @@ impl Db {
         .await)
     }
 
+    /// Whether a sample of `bucket` is kept.
+    pub async fn record_sampled(&self, bucket: Timestamp) -> sqlx::Result<bool> {
+        with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM record_samples WHERE at = $1)"
+        )
+        .bind(bucket)
+        .fetch_one(pool)
+        .await)
+    }
+
     /// Keeps `sample` as its bucket's, unless another process kept one first.
     pub async fn save_record_sample(&self, sample: &RecordSample) -> sqlx::Result<()> {
         with_pool!(self, |pool| sqlx::query(

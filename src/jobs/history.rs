@@ -1,6 +1,7 @@
 //! The dashboard's history, kept by every process that runs workers: each minute it adds the
 //! GitHub requests it sent to the hour's count, and each ten minutes it samples the records
-//! known and complete (one sample a bucket, whichever process takes it first).
+//! known and complete, and counts the figures too dear to count at every scrape (one sample a
+//! bucket, whichever process takes it first).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,15 +60,22 @@ pub async fn save_github_requests(db: &Db, unsaved: &UnsavedRequests) {
     }
 }
 
-/// Samples the records into `bucket`; whether the sample is kept (by this process or
-/// another).
+/// Samples the records into `bucket`, with the costly figures (`db::figures`); whether the
+/// sample is kept (by this process or another).
 pub async fn sample_records(db: &Db, bucket: Timestamp) -> bool {
-    let saved = match db.record_sample(bucket).await {
-        Ok(sample) => db.save_record_sample(&sample).await,
-        Err(err) => Err(err),
-    };
+    let saved = sample(db, bucket).await;
     if let Err(err) = &saved {
         tracing::warn!(error = %err, "cannot sample the records for the dashboard");
     }
     saved.is_ok()
+}
+
+async fn sample(db: &Db, bucket: Timestamp) -> sqlx::Result<()> {
+    // Another process's sample saves this one counting the figures again.
+    if db.record_sampled(bucket).await? {
+        return Ok(());
+    }
+    db.save_record_sample(&db.record_sample(bucket).await?)
+        .await?;
+    db.save_figures(bucket, &db.count_figures().await?).await
 }

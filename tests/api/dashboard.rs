@@ -278,6 +278,7 @@ async fn records_are_counted_by_the_age_of_their_last_sync(app: TestApp) {
         };
         seed::repository(&app.db, repo).await;
     }
+    sample_anew(&app.db, 1).await;
     let (status, stats) = app.json("/github/stats/").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -289,12 +290,7 @@ async fn records_are_counted_by_the_age_of_their_last_sync(app: TestApp) {
         stats["freshness"]["developers"],
         json!({"day": 1, "week": 1, "month": 1, "older": 1, "never": 2})
     );
-    let page = app
-        .get_auth("/github/dashboard/")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = dashboard_page(&app).await;
     assert!(page.contains("How fresh the records are"), "{page}");
     assert!(page.contains(
         "<tr><th>developers</th><td>1</td><td>1</td><td>1</td><td>1</td><td>2</td></tr>"
@@ -306,9 +302,108 @@ async fn records_are_counted_by_the_age_of_their_last_sync(app: TestApp) {
     );
 }
 
+async fn dashboard_page(app: &TestApp) -> String {
+    app.get_auth("/github/dashboard/")
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Samples the store into the `n`th ten-minute bucket after this one: the app's own keeper
+/// has taken this one, perhaps before the test's records were written.
+async fn sample_anew(db: &Db, n: i64) {
+    let later = Timestamp(Utc::now() + chrono::Duration::minutes(10 * n));
+    assert!(history::sample_records(db, history::bucket_of(later, 600)).await);
+}
+
+/// A complete developer with GitHub's counts of its followers and following.
+async fn counted(db: &Db, github_id: i64, followers: i64, following: i64) -> Uuid {
+    let dev = seed::Dev {
+        followers_count: Some(followers),
+        following_count: Some(following),
+        synced_at: Some(Timestamp::now()),
+        ..seed::dev(github_id, &format!("dev{github_id}"))
+    };
+    seed::developer(db, dev).await
+}
+
+/// Edges stored against GitHub's counts, over the complete records GitHub still has, counted
+/// with the ten-minute sample and read from the newest: later records wait for the next.
+async fn the_graph_is_measured_against_githubs_counts(app: TestApp) {
+    let db = &app.db;
+    let a = counted(db, 1, 3, 1).await;
+    let b = counted(db, 2, 0, 2).await;
+    let c = seed::developer(db, seed::dev(3, "listed")).await;
+    let gone = counted(db, 4, 100, 100).await;
+    with_pool!(db, |pool| sqlx::query(
+        "UPDATE developers SET gone_at = $1 WHERE id = $2"
+    )
+    .bind(Timestamp::now())
+    .bind(gone)
+    .execute(pool)
+    .await
+    .map(drop)
+    .unwrap());
+    for (follower, followee) in [(b, a), (c, a), (a, c), (gone, a), (a, gone)] {
+        seed::follow(db, follower, followee).await;
+    }
+    let repo = seed::Repo {
+        stargazers_count: Some(4),
+        synced_at: Some(Timestamp::now()),
+        ..seed::repo(10, (a, 1, "dev1"), "starred")
+    };
+    let repo = seed::repository(db, repo).await;
+    let listed = seed::repository(db, seed::repo(11, (a, 1, "dev1"), "listed")).await;
+    for (developer, repository) in [(b, repo), (c, repo), (b, listed)] {
+        seed::star(db, developer, repository).await;
+    }
+    let measured = json!({
+        // A's three, one of them since gone; not the gone one's own.
+        "followers": {"stored": 3, "github": 3},
+        // B's one and A's two.
+        "following": {"stored": 3, "github": 3},
+        "stargazers": {"stored": 2, "github": 4},
+    });
+    sample_anew(db, 1).await;
+    let (status, stats) = app.json("/github/stats/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stats["completeness"], measured);
+    assert_eq!(stats["freshness"]["developers"]["day"], 3);
+
+    counted(db, 5, 10, 0).await;
+    let (_, later) = app.json("/github/stats/").await;
+    assert_eq!(later["completeness"], measured, "until the next sample");
+    assert_eq!(later["freshness"]["developers"]["day"], 3);
+    assert_eq!(later["figures_at"], stats["figures_at"]);
+    assert_eq!(
+        later["records"]["developers"]["complete"], 4,
+        "counted live"
+    );
+    sample_anew(db, 2).await;
+    let (_, next) = app.json("/github/stats/").await;
+    assert_eq!(
+        next["completeness"]["followers"]["github"], 13,
+        "the next sample"
+    );
+    assert_eq!(next["freshness"]["developers"]["day"], 4);
+    let page = dashboard_page(&app).await;
+    assert!(
+        page.contains("<tr><th>stargazers</th><td>2</td><td>4</td><td>50.0 %</td></tr>"),
+        "{page}"
+    );
+    let metrics = app.get_auth("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("graph_edges{list=\"followers\",side=\"github\"} 13"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("graph_edges{list=\"stargazers\",side=\"stored\"} 2"));
+}
+
 backend_tests!(
     stats_sum_up_the_store,
     the_dashboard_draws_jobs_quotas_and_charts,
     the_history_is_kept_from_the_start,
     records_are_counted_by_the_age_of_their_last_sync,
+    the_graph_is_measured_against_githubs_counts,
 );

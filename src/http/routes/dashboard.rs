@@ -241,23 +241,38 @@ fn quotas_section(stats: &Stats) -> String {
     out
 }
 
-/// Each table's records by the age of their last sync.
+/// Each table's records by the age of their last sync, and the lists' edges stored against
+/// GitHub's counts, as counted at `figures_at`.
 fn freshness_section(stats: &Stats) -> String {
-    let mut out = String::from(
+    let mut out = format!(
         "</section><section id=\"freshness\"><h2>How fresh the records are</h2>\
+         <p>Counted {}, with the ten-minute sample.</p>\
          <table class=\"totals\"><tr><th></th><th>synced today</th><th>this week</th>\
          <th>this month</th><th>older</th><th>never</th></tr>",
+        stats.figures_at.0.format("%Y-%m-%d %H:%M UTC")
     );
-    let tables = [
-        ("developers", &stats.freshness.developers),
-        ("repositories", &stats.freshness.repositories),
-    ];
-    for (table, ages) in tables {
+    for (table, ages) in stats.freshness.tables() {
         let _ = write!(out, "<tr><th>{table}</th>");
         for (_, count) in ages.named() {
             let _ = write!(out, "<td>{}</td>", grouped(count));
         }
         out.push_str("</tr>");
+    }
+    out.push_str(
+        "</table><h2>How complete the graph is</h2><table class=\"totals\"><tr><th></th>\
+         <th>edges stored</th><th>GitHub counts</th><th>stored</th></tr>",
+    );
+    for (list, coverage) in stats.completeness.lists() {
+        let share = match coverage.github {
+            0 => "–".to_owned(),
+            github => format!("{:.1} %", coverage.stored as f64 * 100.0 / github as f64),
+        };
+        let _ = write!(
+            out,
+            "<tr><th>{list}</th><td>{}</td><td>{}</td><td>{share}</td></tr>",
+            grouped(coverage.stored),
+            grouped(coverage.github)
+        );
     }
     out.push_str("</table>");
     out

@@ -9,7 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::jobs::Job;
-use crate::db::freshness::Ages;
+use crate::db::figures::Completeness;
+use crate::db::freshness::Freshness;
 use crate::db::jobs::{JOBS, JobStatus};
 use crate::db::restrictions::Restriction;
 use crate::db::stats::{HourlyRequests, RecordSample};
@@ -51,6 +52,12 @@ pub struct Stats {
     pub records: Records,
     /// How old the records are: by the age of their last sync.
     pub freshness: Freshness,
+    /// How complete the graph is: edges stored against GitHub's counts.
+    pub completeness: Completeness,
+    /// When `freshness` and `completeness` were counted: with the newest ten-minute sample,
+    /// or now when none is kept yet.
+    #[schema(value_type = String)]
+    pub figures_at: Timestamp,
     /// The records known and complete over the last week, oldest first, ending now.
     pub history: Vec<RecordSample>,
     /// Requests sent to GitHub per hour and resource over the last two days, oldest first.
@@ -82,12 +89,6 @@ pub struct QuotaGauge {
 pub struct Records {
     pub developers: Known,
     pub repositories: Known,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Freshness {
-    pub developers: Ages,
-    pub repositories: Ages,
 }
 
 /// Records stored, and how many of them are complete: their own profile (or repository)
@@ -150,10 +151,7 @@ pub async fn gather(state: &AppState, request: &ApiRequest) -> Result<Stats, Api
             complete: current.repositories_complete,
         },
     };
-    let freshness = Freshness {
-        developers: db.ages("developers", now).await?,
-        repositories: db.ages("repositories", now).await?,
-    };
+    let figures = db.figures().await?;
     let since = Timestamp(now.0 - chrono::Duration::days(HISTORY_DAYS));
     let mut history = thinned(db.record_samples_since(since).await?, HISTORY_POINTS);
     history.push(current);
@@ -168,7 +166,9 @@ pub async fn gather(state: &AppState, request: &ApiRequest) -> Result<Stats, Api
         quotas,
         restrictions: db.list_restrictions().await?,
         records,
-        freshness,
+        freshness: figures.freshness,
+        completeness: figures.completeness,
+        figures_at: figures.at,
         history,
         github_requests: db.github_requests_since(since).await?,
     })
