@@ -237,7 +237,7 @@ pub struct Config {
     pub crawl_batch: u32,
     /// Records synced longer ago than this are re-checked by the refresh; 0: never.
     pub refresh_days: u32,
-    /// The part of each REST quota window the refresh may spend: it stops once less than
+    /// The part of each quota window (REST's, GraphQL's) the refresh may spend: it stops once less than
     /// `1 - refresh_share` of the window is left, for discovery to spend.
     pub refresh_share: f64,
     pub refresh_schedule: String,
@@ -650,8 +650,9 @@ crawl_batch = {crawl_batch}
 # The refresh: every refresh_schedule, up to refresh_batch developers and as many
 # repositories synced more than refresh_days ago (0: never) are re-checked, oldest first,
 # each with a conditional request (an unchanged record costs nothing; a changed one has its
-# lists read again when its counts moved). It spends at most refresh_share of each REST
-# quota window, leaving the rest to discovery. Environment: REFRESH_DAYS, REFRESH_SHARE,
+# lists read again when its counts moved), or with GraphQL a hundred developers to a point.
+# It spends at most refresh_share of each REST and GraphQL quota window, leaving the rest
+# to discovery. Environment: REFRESH_DAYS, REFRESH_SHARE,
 # REFRESH_SCHEDULE (set to "" to disable).
 refresh_days = {refresh_days}
 refresh_share = {refresh_share:?}

@@ -199,7 +199,7 @@ pub struct KnownDeveloper {
     pub gone: bool,
 }
 
-const KNOWN_DEVELOPER: &str = "SELECT github_id, login, node_id, followers_count, following_count, \
+pub(super) const KNOWN_DEVELOPER: &str = "SELECT github_id, login, node_id, followers_count, following_count, \
      public_repos, synced_at IS NOT NULL AS synced, gone_at IS NOT NULL AS gone FROM developers";
 
 /// A developer known only from lists, whose profile is to be fetched.
@@ -243,6 +243,25 @@ impl Db {
             &sql.values
         )
         .fetch_optional(pool)
+        .await)
+    }
+
+    /// The developers of these GitHub ids that are stored, in no order.
+    pub async fn known_developers(&self, github_ids: &[i64]) -> sqlx::Result<Vec<KnownDeveloper>> {
+        if github_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(KNOWN_DEVELOPER);
+        let ids = bind_all(
+            &mut sql,
+            github_ids.iter().map(|id| SqlValue::Int(*id)).collect(),
+        );
+        sql.push(&format!(" WHERE github_id IN ({})", ids.join(", ")));
+        with_pool!(self, |pool| bind_values!(
+            sqlx::query_as(&sql.sql),
+            &sql.values
+        )
+        .fetch_all(pool)
         .await)
     }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::developers::{KNOWN_DEVELOPER, KnownDeveloper};
 use super::sql::{Sql, SqlValue};
 use super::{Db, Timestamp};
 
@@ -55,17 +56,21 @@ impl Freshness {
 }
 
 impl Db {
-    /// The logins of up to `limit` developers last synced before `before`, oldest first
-    /// (the `synced_at` index's order), but those GitHub no longer has.
-    pub async fn due_developers(&self, before: Timestamp, limit: i64) -> sqlx::Result<Vec<String>> {
-        with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT login FROM developers WHERE synced_at < $1 AND gone_at IS NULL \
-             ORDER BY synced_at LIMIT $2"
-        )
-        .bind(before)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)
+    /// Up to `limit` developers last synced before `before`, oldest first (the `synced_at`
+    /// index's order), but those GitHub no longer has.
+    pub async fn due_developers(
+        &self,
+        before: Timestamp,
+        limit: i64,
+    ) -> sqlx::Result<Vec<KnownDeveloper>> {
+        let sql = format!(
+            "{KNOWN_DEVELOPER} WHERE synced_at < $1 AND gone_at IS NULL ORDER BY synced_at LIMIT $2"
+        );
+        with_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
     }
 
     /// The full names of up to `limit` repositories last synced before `before`, oldest

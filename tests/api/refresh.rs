@@ -10,8 +10,9 @@ use gitomatic::with_pool;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::fake_github::Graph;
 use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests};
-use crate::sync::{SMALL, Setup, a_follower_leaves, expected, setup, stored};
+use crate::sync::{SMALL, Setup, a_follower_leaves, expected, setup, setup_with, stored};
 
 backend_tests!(
     a_refresh_of_an_unchanged_developer_costs_no_quota,
@@ -21,6 +22,7 @@ backend_tests!(
     refresh_is_a_task,
     a_refresh_pass_costs_quota_only_for_the_records_that_changed,
     the_refresh_leaves_discovery_its_share_of_the_window,
+    with_graphql_the_refresh_reads_a_hundred_profiles_a_point,
 );
 
 /// When the record of `login` in `table` (by `key`) was last synced.
@@ -47,7 +49,12 @@ async fn age_everything(db: &Db) {
 }
 
 async fn synced_center(db: TestDb) -> Setup {
-    let s = setup(db, SMALL).await;
+    aged_center(setup(db, SMALL).await).await
+}
+
+/// `s` once the center is synced in full, every record synced ten days ago, and the
+/// requests forgotten.
+async fn aged_center(s: Setup) -> Setup {
     s.syncer
         .full_profile_sync("center", &Steps::new())
         .await
@@ -216,6 +223,37 @@ async fn synced_logins(db: &Db) -> Vec<String> {
     .unwrap())
 }
 
+/// A tenth of the synced developers change their name on GitHub: the logins due, and those
+/// changed.
+async fn a_tenth_renamed(s: &Setup) -> (Vec<String>, Vec<String>) {
+    let due = synced_logins(&s.db).await;
+    let changed: Vec<String> = due.iter().step_by(10).cloned().collect();
+    s.fake.update_graph(|g| {
+        for user in g.users.iter_mut().filter(|u| changed.contains(&u.login)) {
+            user.name = Some(format!("{} renamed", user.login));
+        }
+    });
+    (due, changed)
+}
+
+/// Every developer due was checked just now, and the renamed have their new names.
+async fn all_checked_and_renamed(db: &Db, due: &[String], changed: &[String]) {
+    for login in due {
+        assert!(
+            just_now(synced_at(db, "developers", "login", login).await),
+            "{login}"
+        );
+    }
+    let renamed: Option<String> = with_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT name FROM developers WHERE login = $1"
+    )
+    .bind(&changed[0])
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(renamed, Some(format!("{} renamed", changed[0])));
+}
+
 const EVERY_DUE: Due = Due {
     days: 7,
     batch: 10_000,
@@ -226,13 +264,7 @@ const EVERY_DUE: Due = Due {
 /// every record due once, and only the changed ones cost quota.
 async fn a_refresh_pass_costs_quota_only_for_the_records_that_changed(db: TestDb) {
     let s = synced_center(db).await;
-    let due = synced_logins(&s.db).await;
-    let changed: Vec<String> = due.iter().step_by(10).cloned().collect();
-    s.fake.update_graph(|g| {
-        for user in g.users.iter_mut().filter(|u| changed.contains(&u.login)) {
-            user.name = Some(format!("{} renamed", user.login));
-        }
-    });
+    let (due, changed) = a_tenth_renamed(&s).await;
     s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
     let requests = s.fake.requests();
     let spent = requests.iter().filter(|r| r.counted).count();
@@ -246,20 +278,7 @@ async fn a_refresh_pass_costs_quota_only_for_the_records_that_changed(db: TestDb
     );
     assert_eq!(requests.len(), due.len(), "one request a record");
     assert_eq!(spent, changed.len(), "quota only for the changed");
-    for login in &due {
-        assert!(
-            just_now(synced_at(&s.db, "developers", "login", login).await),
-            "{login}"
-        );
-    }
-    let renamed: Option<String> = with_pool!(&s.db, |pool| sqlx::query_scalar(
-        "SELECT name FROM developers WHERE login = $1"
-    )
-    .bind(&changed[0])
-    .fetch_one(pool)
-    .await
-    .unwrap());
-    assert_eq!(renamed, Some(format!("{} renamed", changed[0])));
+    all_checked_and_renamed(&s.db, &due, &changed).await;
 
     s.fake.clear_requests();
     s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
@@ -289,5 +308,60 @@ async fn the_refresh_leaves_discovery_its_share_of_the_window(db: TestDb) {
     assert!(
         !s.fake.requests().is_empty(),
         "a fresh window: the refresh goes on"
+    );
+}
+
+/// The synced repositories (each a record the refresh re-checks).
+async fn synced_repositories(db: &Db) -> usize {
+    let count: i64 = with_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM repositories WHERE synced_at IS NOT NULL"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    count as usize
+}
+
+/// With GraphQL, the developers due are re-read a hundred profiles to a query of one point
+/// (the repositories still one conditional REST request each): renamed ones are updated,
+/// and one whose counts moved has its lists read again.
+async fn with_graphql_the_refresh_reads_a_hundred_profiles_a_point(db: TestDb) {
+    let s = aged_center(setup_with(db, Graph::generate(SMALL), |_| {}).await).await;
+    let repositories = synced_repositories(&s.db).await;
+    let (due, changed) = a_tenth_renamed(&s).await;
+    s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
+    let requests = s.fake.requests();
+    let (graphql, rest): (Vec<_>, Vec<_>) = requests
+        .iter()
+        .partition(|r| r.path_and_query.starts_with("/graphql"));
+    let points: i64 = graphql.iter().map(|r| r.points).sum();
+    let spent = rest.iter().filter(|r| r.counted).count();
+    eprintln!(
+        "{} developers due ({} changed): {} GraphQL queries, {points} points; {repositories} \
+         repositories due: {} REST requests, {spent} spending quota",
+        due.len(),
+        changed.len(),
+        graphql.len(),
+        rest.len()
+    );
+    assert_eq!(graphql.len(), due.len().div_ceil(100), "{graphql:?}");
+    assert!(
+        graphql
+            .iter()
+            .all(|r| r.operation.as_deref() == Some("Profiles"))
+    );
+    assert_eq!(points as usize, graphql.len(), "a point a hundred");
+    assert_eq!(rest.len(), repositories, "{rest:?}");
+    assert_eq!(spent, 0, "the repositories are unchanged");
+    all_checked_and_renamed(&s.db, &due, &changed).await;
+
+    age_everything(&s.db).await;
+    let (center, leaver) = a_follower_leaves(&s.fake);
+    s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
+    let after = stored(&s.db).await.follows_of(center);
+    assert!(!after.contains(&(leaver, center)), "its lists read again");
+    assert_eq!(
+        after,
+        expected(&s.fake.graph(), "center").follows_of(center)
     );
 }
