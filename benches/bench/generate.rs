@@ -117,6 +117,7 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
                     created_at: time(&mut rng, 1_201_824_000, 12 * 365 * 86_400),
                     updated_at: time(&mut rng, 1_577_836_800, 365 * 86_400),
                 },
+                disk_usage: None,
                 raw: json!({"id": github_id, "login": login(index)}),
             };
             batch.extend(upsert_profiles_stmt(&[record], now));
@@ -162,6 +163,8 @@ pub async fn generate(db: &Db, scale: Scale) -> anyhow::Result<std::time::Durati
                 subscribers_count: None,
                 watchers_count: Some(0),
                 open_issues_count: Some((index % 11) as i64),
+                // Kilobytes, spread from none to half a gigabyte.
+                size: Some(((index * 7_919) % 500_000) as i64),
             },
             source: Source::RestList,
             collaborates: None,

@@ -47,6 +47,8 @@ pub struct DeveloperRow {
     pub profile: DeveloperProfile,
     pub synced_at: Option<Timestamp>,
     pub gone_at: Option<Timestamp>,
+    pub repositories_size: Option<i64>,
+    pub github_repositories_size: Option<i64>,
 }
 
 /// What `?search=` looks in; the search index (migration 0010) is over exactly these.
@@ -57,7 +59,12 @@ pub const DEVELOPERS: Listing = Listing {
     columns: &[
         &["id", "github_id", "login"],
         DeveloperProfile::COLUMNS,
-        &["synced_at", "gone_at"],
+        &[
+            "synced_at",
+            "gone_at",
+            "repositories_size",
+            "github_repositories_size",
+        ],
     ],
     order_by: "created_at DESC NULLS LAST, id",
     counted: true,
@@ -108,6 +115,9 @@ pub struct ProfileRecord {
     pub login: String,
     pub node_id: Option<String>,
     pub profile: DeveloperProfile,
+    /// The kilobytes of their public repositories, where GraphQL gave them
+    /// (`totalDiskUsage`); REST's profile does not say.
+    pub disk_usage: Option<i64>,
     pub raw: Value,
 }
 
@@ -147,7 +157,12 @@ pub fn upsert_profiles_stmt(profiles: &[ProfileRecord], now: Timestamp) -> Optio
     let columns = [
         &["id", "github_id", "login", "node_id"][..],
         DeveloperProfile::COLUMNS,
-        &["raw", "synced_at", "inserted_at"],
+        &[
+            "github_repositories_size",
+            "raw",
+            "synced_at",
+            "inserted_at",
+        ],
     ]
     .concat();
     let mut sql = insert_rows("developers", &columns, &unique, |sql, record| {
@@ -159,6 +174,7 @@ pub fn upsert_profiles_stmt(profiles: &[ProfileRecord], now: Timestamp) -> Optio
         ];
         values.extend(record.profile.values());
         values.extend([
+            SqlValue::int(record.disk_usage),
             SqlValue::Json(record.raw.clone()),
             SqlValue::Time(now),
             SqlValue::Time(now),
@@ -168,6 +184,8 @@ pub fn upsert_profiles_stmt(profiles: &[ProfileRecord], now: Timestamp) -> Optio
     sql.push(&format!(
         " ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, \
          node_id = COALESCE(excluded.node_id, developers.node_id), {}, raw = excluded.raw, \
+         github_repositories_size = \
+             COALESCE(excluded.github_repositories_size, developers.github_repositories_size), \
          synced_at = excluded.synced_at, gone_at = NULL",
         take_offered(DeveloperProfile::COLUMNS)
     ));

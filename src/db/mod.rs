@@ -46,6 +46,7 @@ pub mod rate_limits;
 pub mod related;
 pub mod repositories;
 pub mod restrictions;
+pub mod sizes;
 pub mod sql;
 pub mod stats;
 mod timestamp;

@@ -11,6 +11,7 @@ use super::columns::{Fields, ToSql, bind_all, insert_rows, take_offered, unique_
 use super::developers::{ListedDeveloper, upsert_listed_stmt};
 use super::listing::{Listing, in_list};
 use super::related::Relation;
+use super::sizes::{owner_stmt, sizes_stmts};
 use super::sql::{Kind, Sql, SqlValue};
 use super::{Db, Key, Timestamp};
 
@@ -47,6 +48,8 @@ crate::columns! {
         pub subscribers_count: Option<i64>,
         pub watchers_count: Option<i64>,
         pub open_issues_count: Option<i64>,
+        /// Kilobytes, as GitHub reports them (REST's `size`, GraphQL's `diskUsage`).
+        pub size: Option<i64>,
     }
 }
 
@@ -161,6 +164,8 @@ pub fn upsert_repositories_stmts(repositories: &[RepositoryRecord], now: Timesta
             statements.push(upsert_from(source, &records, now));
         }
     }
+    let ids: Vec<i64> = unique.iter().map(|r| r.github_id).collect();
+    statements.extend(sizes_stmts(&ids, now));
     statements
 }
 
@@ -221,8 +226,9 @@ pub enum RepositoryMark {
     Blocked,
 }
 
-/// Marks a repository gone or blocked; what we stored stays.
-pub fn mark_stmt(which: Key<'_>, mark: RepositoryMark, now: Timestamp) -> Sql {
+/// Marks a repository gone or blocked, what we stored staying, and sums its owner's total
+/// again without it.
+pub fn mark_stmts(which: Key<'_>, mark: RepositoryMark, now: Timestamp) -> Vec<Sql> {
     let mut sql = Sql::default();
     let at = sql.bind(SqlValue::Time(now));
     let condition = which.condition(&mut sql, "full_name");
@@ -231,7 +237,7 @@ pub fn mark_stmt(which: Key<'_>, mark: RepositoryMark, now: Timestamp) -> Sql {
         RepositoryMark::Blocked => "blocked_at",
     };
     sql.sql = format!("UPDATE repositories SET {column} = {at} WHERE {condition}");
-    sql
+    vec![sql, owner_stmt(which)]
 }
 
 /// Records that GitHub would not page a repository's stargazers to the end.

@@ -53,6 +53,8 @@ pub const DEVELOPER_FIELDS: &[Field] = &[
     field("following_count", Type::Int),
     field("public_gists", Type::Int),
     field("public_repos", Type::Int),
+    field("repositories_size", Type::Int),
+    field("github_repositories_size", Type::Int),
     field("synced_at", Type::Time),
 ];
 
@@ -79,6 +81,7 @@ pub const REPOSITORY_FIELDS: &[Field] = &[
     field("subscribers_count", Type::Int),
     field("watchers_count", Type::Int),
     field("open_issues_count", Type::Int),
+    field("size", Type::Int),
     field("synced_at", Type::Time),
 ];
 

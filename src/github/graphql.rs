@@ -25,7 +25,7 @@ pub const BATCH: usize = 100;
 const PROFILE: &str = "fragment Profile on User { id databaseId login name company location \
      email bio websiteUrl isHireable twitterUsername avatarUrl url isSiteAdmin createdAt \
      updatedAt followers { totalCount } following { totalCount } \
-     repositories(ownerAffiliations: [OWNER], privacy: PUBLIC) { totalCount } \
+     repositories(ownerAffiliations: [OWNER], privacy: PUBLIC) { totalCount totalDiskUsage } \
      gists(privacy: PUBLIC) { totalCount } }";
 
 /// A user as lists name them.
@@ -35,7 +35,7 @@ const PERSON: &str = "fragment Person on User { id databaseId login }";
 const LISTED_REPOSITORY: &str = "fragment ListedRepository on Repository { id databaseId \
      name nameWithOwner description primaryLanguage { name } createdAt updatedAt \
      hasIssuesEnabled hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled \
-     stargazerCount homepageUrl viewerPermission owner { __typename id login ... on User { databaseId } \
+     stargazerCount diskUsage homepageUrl viewerPermission owner { __typename id login ... on User { databaseId } \
      ... on Organization { databaseId } } }";
 
 const RATE_LIMIT: &str = "rateLimit { cost limit remaining resetAt }";
@@ -259,8 +259,16 @@ pub struct Profile {
     pub updated_at: Option<DateTime<Utc>>,
     pub followers: Count,
     pub following: Count,
-    pub repositories: Count,
+    pub repositories: Owned,
     pub gists: Count,
+}
+
+/// A user's own public repositories: how many, and their kilobytes together.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owned {
+    pub total_count: i64,
+    pub total_disk_usage: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +305,8 @@ pub struct ListedRepository {
     pub is_archived: bool,
     pub is_disabled: bool,
     pub stargazer_count: i64,
+    /// Kilobytes; null where GitHub does not say.
+    pub disk_usage: Option<i64>,
     pub homepage_url: Option<String>,
     /// `ADMIN`, `MAINTAIN`, `WRITE`, `TRIAGE` or `READ`: what the credential may do there.
     pub viewer_permission: Option<String>,

@@ -76,6 +76,7 @@ pub const DEVELOPER_FILTERS: &[Field] = &[
     field("following_count", Int, RANGE),
     field("public_gists", Int, RANGE),
     field("public_repos", Int, RANGE),
+    field("repositories_size", Int, RANGE),
     field("created_at", Time, RANGE),
     field("updated_at", Time, RANGE),
 ];
@@ -101,6 +102,7 @@ pub const REPOSITORY_FILTERS: &[Field] = &[
     field("subscribers_count", Int, RANGE),
     field("watchers_count", Int, RANGE),
     field("open_issues_count", Int, RANGE),
+    field("size", Int, RANGE),
 ];
 
 pub const RATE_LIMIT_FILTERS: &[Field] = &[

@@ -42,7 +42,8 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::state::AppState;
 use routes::{
-    auth_token, dashboard, developers, export, jobs, rate_limits, repositories, root, stats, tasks,
+    auth_token, dashboard, developers, export, jobs, rate_limits, repositories, repository_sizes,
+    root, stats, tasks,
 };
 
 /// The whole service's routes. Order of checks for the API, as DRF's: content negotiation,
@@ -113,6 +114,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(repositories::list))
         .routes(routes!(repositories::detail))
         .routes(routes!(repositories::stargazers))
+        .routes(routes!(repository_sizes::sizes))
         .routes(routes!(rate_limits::list))
         .routes(routes!(rate_limits::detail))
         .routes(routes!(tasks::list, tasks::create))

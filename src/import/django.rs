@@ -164,7 +164,8 @@ impl Step {
                  stargazers_count::bigint AS stargazers_count, \
                  subscribers_count::bigint AS subscribers_count, \
                  watchers_count::bigint AS watchers_count, \
-                 open_issues_count::bigint AS open_issues_count"
+                 open_issues_count::bigint AS open_issues_count, \
+                 NULL::bigint AS size"
             }
             // Whose list holds whom: `to` follows `from`.
             Self::Followers => "id, to_developer_id, from_developer_id",

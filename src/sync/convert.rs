@@ -28,6 +28,7 @@ pub fn profile(raw: Value) -> serde_json::Result<ProfileRecord> {
         login: user.login,
         node_id: user.node_id,
         profile: DeveloperProfile::deserialize(&raw)?,
+        disk_usage: None,
         raw,
     })
 }
@@ -81,6 +82,7 @@ pub fn graphql_profile(raw: Value) -> serde_json::Result<ProfileRecord> {
         login: user.login,
         node_id: Some(user.id),
         profile,
+        disk_usage: Some(user.repositories.total_disk_usage),
         raw,
     })
 }
@@ -109,6 +111,7 @@ pub fn graphql_repository(raw: Value) -> serde_json::Result<RepositoryRecord> {
     let counts = RepositoryCounts {
         stargazers_count: Some(repo.stargazer_count),
         watchers_count: Some(repo.stargazer_count),
+        size: repo.disk_usage,
         ..RepositoryCounts::default()
     };
     Ok(RepositoryRecord {

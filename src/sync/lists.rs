@@ -26,7 +26,7 @@ use crate::db::edges::{Edge, link_stmt, sweep_stmt, touch_stmt};
 use crate::db::http_cache::{Cached, remember_stmt};
 use crate::db::list_progress::{Progress, clear_stmt, save_stmt};
 use crate::db::repositories::{
-    RepositoryMark, RepositoryRecord, mark_stargazers_truncated_stmt, mark_stmt,
+    RepositoryMark, RepositoryRecord, mark_stargazers_truncated_stmt, mark_stmts,
     upsert_repositories_stmts,
 };
 use crate::db::sql::Sql;
@@ -446,10 +446,10 @@ impl Round {
     /// The list's subject is gone or blocked: marked so.
     fn refused(&mut self, list: List, mark: RepositoryMark, now: Timestamp) {
         let subject = Key::GitHubId(list.subject);
-        self.statements.push(match list.kind {
-            Kind::Stargazers => mark_stmt(subject, mark, now),
-            _ => mark_gone_stmt(subject, now),
-        });
+        match list.kind {
+            Kind::Stargazers => self.statements.extend(mark_stmts(subject, mark, now)),
+            _ => self.statements.push(mark_gone_stmt(subject, now)),
+        }
         self.statements
             .push(clear_stmt(list.kind.name(), list.subject));
     }

@@ -26,7 +26,7 @@ use crate::db::collaborations::collaborations_stmts;
 use crate::db::developers::{KnownDeveloper, mark_gone_stmt, upsert_profiles_stmt};
 use crate::db::http_cache::{Cached, forget_stmt, remember_stmt};
 use crate::db::repositories::{
-    KnownRepository, RepositoryMark, mark_stmt, upsert_repositories_stmts,
+    KnownRepository, RepositoryMark, mark_stmts, upsert_repositories_stmts,
 };
 use crate::db::sql::Sql;
 use crate::db::{Db, Key, Timestamp, is_unavailable};
@@ -186,8 +186,8 @@ impl Syncer {
         let (body, remember) = match self.fetch_record(&url).await? {
             Answer::Fresh { body, remember } => (body, remember),
             Answer::Refused(mark) => {
-                let marked = mark_stmt(Key::Name(&full_name), mark, Timestamp::now());
-                self.db.run_in_transaction(&[marked]).await?;
+                let marked = mark_stmts(Key::Name(&full_name), mark, Timestamp::now());
+                self.db.run_in_transaction(&marked).await?;
                 return Ok(None);
             }
             Answer::Unchanged => match self.db.known_repository(&full_name).await? {

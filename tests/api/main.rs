@@ -33,5 +33,6 @@ mod restricted;
 mod routing;
 mod schema;
 mod security;
+mod sizes;
 mod stack;
 mod sync;

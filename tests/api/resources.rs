@@ -101,6 +101,9 @@ async fn a_developer_reads_exactly_as_the_original(app: TestApp) {
         "following": [dev(g.bob)],
         "starred_repositories": [],
         "repositories": sorted(vec![g.engine, g.loom]).into_iter().map(repo).collect::<Vec<_>>(),
+        // The seeded repositories have no size.
+        "repositories_size": null,
+        "github_repositories_size": null,
         "synced_at": "2026-11-22T03:00:00.123456Z",
         "gone_at": null,
     });
@@ -144,6 +147,7 @@ async fn a_repository_reads_exactly_as_the_original(app: TestApp) {
         "subscribers_count": 1,
         "watchers_count": 2,
         "open_issues_count": 0,
+        "size": null,
         "synced_at": null,
         "gone_at": null,
         "blocked_at": null,

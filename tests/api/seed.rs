@@ -87,6 +87,7 @@ pub struct Repo {
     pub has_wiki: Option<bool>,
     pub stargazers_count: Option<i64>,
     pub subscribers_count: Option<i64>,
+    pub size: Option<i64>,
     pub synced_at: Option<Timestamp>,
 }
 
@@ -107,9 +108,9 @@ pub async fn repository(db: &Db, r: Repo) -> Uuid {
         "INSERT INTO repositories (id, github_id, owner_id, owner_github_id, name, full_name, \
          description, homepage, language, created_at, updated_at, has_downloads, has_issues, \
          has_pages, has_projects, has_wiki, private, archived, disabled, stargazers_count, \
-         subscribers_count, watchers_count, open_issues_count, inserted_at, synced_at) \
+         subscribers_count, watchers_count, open_issues_count, inserted_at, synced_at, size) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, TRUE, TRUE, FALSE, TRUE, $12, $13, \
-         $14, FALSE, $15, $16, $15, 0, $17, $18)"
+         $14, FALSE, $15, $16, $15, 0, $17, $18, $19)"
     )
     .bind(id)
     .bind(r.github_id)
@@ -129,6 +130,7 @@ pub async fn repository(db: &Db, r: Repo) -> Uuid {
     .bind(r.subscribers_count)
     .bind(Timestamp::now())
     .bind(r.synced_at)
+    .bind(r.size)
     .execute(pool)
     .await
     .map(|_| ())

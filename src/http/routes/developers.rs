@@ -41,6 +41,7 @@ pub static COLLECTION: Collection = Collection {
         ("updated_at", Kind::Time),
         ("synced_at", Kind::Time),
         ("login", Kind::Text),
+        ("repositories_size", Kind::Int),
     ],
     search: DEVELOPER_SEARCH,
     relations: &[
@@ -83,6 +84,12 @@ pub struct Developer {
     pub starred_repositories: Vec<String>,
     /// URLs of the repositories this developer owns.
     pub repositories: Vec<String>,
+    /// Kilobytes of the repositories this developer owns that are stored (their `size`
+    /// summed); null while none of them has a known size.
+    pub repositories_size: Option<i64>,
+    /// Kilobytes of all the public repositories this developer owns, as GitHub's GraphQL
+    /// last counted them (`totalDiskUsage`); null until a GraphQL profile read gave it.
+    pub github_repositories_size: Option<i64>,
     /// When this profile was last fetched from GitHub; null while known only from a list.
     #[schema(value_type = Option<String>)]
     pub synced_at: Option<Timestamp>,
@@ -224,6 +231,8 @@ impl Resource for Developer {
                     following: developers(related.following),
                     starred_repositories: repositories(related.starred_repositories),
                     repositories: repositories(related.repositories),
+                    repositories_size: row.repositories_size,
+                    github_repositories_size: row.github_repositories_size,
                     synced_at: row.synced_at,
                     gone_at: row.gone_at,
                     links,

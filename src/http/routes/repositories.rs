@@ -37,6 +37,7 @@ pub static COLLECTION: Collection = Collection {
         ("updated_at", Kind::Time),
         ("name", Kind::Text),
         ("full_name", Kind::Text),
+        ("size", Kind::Int),
     ],
     search: REPOSITORY_SEARCH,
     relations: &[Relation {

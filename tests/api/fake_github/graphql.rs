@@ -349,6 +349,8 @@ struct Item<'a> {
 struct Page<'a> {
     items: Vec<Item<'a>>,
     total: usize,
+    /// The kilobytes of the repositories in the whole connection.
+    disk: i64,
     start: usize,
     more: bool,
 }
@@ -470,6 +472,7 @@ impl<'a> Run<'a> {
             },
             Object::Connection(page) => match name {
                 "totalCount" => json!(page.total),
+                "totalDiskUsage" => json!(page.disk),
                 "pageInfo" => {
                     let end = page.start + page.items.len();
                     let info = Object::PageInfo {
@@ -674,6 +677,7 @@ impl<'a> Run<'a> {
             "isArchived" => json!(repo.archived),
             "isDisabled" => json!(repo.disabled),
             "stargazerCount" => json!(state.index.stargazers.edges(repo.id)),
+            "diskUsage" => json!(repo.size),
             "viewerPermission" => match state.restrictions.readable.contains(&repo.id) {
                 true => json!("ADMIN"),
                 false => json!("READ"),
@@ -739,7 +743,15 @@ impl<'a> Run<'a> {
             .unwrap_or(0)
             .min(items.len());
         let end = (start + first).min(items.len());
+        let disk = items
+            .iter()
+            .map(|item| match *item.node {
+                Object::Repo(repo) => repo.size,
+                _ => 0,
+            })
+            .sum();
         let page = Page {
+            disk,
             more: end < items.len(),
             items: items[start..end].to_vec(),
             total,

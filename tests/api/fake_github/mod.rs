@@ -159,6 +159,8 @@ pub struct Repo {
     pub has_pages: bool,
     pub open_issues_count: i64,
     pub subscribers_count: i64,
+    /// Kilobytes, REST's `size` and GraphQL's `diskUsage`.
+    pub size: i64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -386,6 +388,8 @@ impl Maker {
             has_pages: self.one_in(5),
             open_issues_count: self.rng.below(20) as i64,
             subscribers_count: self.rng.below(12) as i64,
+            // From the id, not the generator, so that the graphs stay as they were.
+            size: (id * 7_919).rem_euclid(90_001),
             created_at: timestamp(created),
             updated_at: timestamp(updated),
         };
@@ -1509,7 +1513,7 @@ impl FakeState {
             "homepage": repo.homepage,
         });
         let counts = json!({
-            "size": 0,
+            "size": repo.size,
             "stargazers_count": stars,
             "watchers_count": stars,
             "language": repo.language,

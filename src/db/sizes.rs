@@ -1,0 +1,95 @@
+//! Repository sizes after a write: a row of history when a repository's size is not the one
+//! last kept (a row a change, not a sync), and the owners' totals (`repositories_size`)
+//! summed again from the repositories stored. Both run in the transaction that wrote the
+//! repositories, so the totals and the history never disagree with them.
+
+use super::Key;
+use super::columns::bind_all;
+use super::sql::{Sql, SqlValue};
+use super::{Db, Timestamp};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The history rows and the owners' totals of the repositories with these GitHub ids, as
+/// they stand once written at `now`.
+pub fn sizes_stmts(github_ids: &[i64], now: Timestamp) -> Vec<Sql> {
+    if github_ids.is_empty() {
+        return Vec::new();
+    }
+    let which = |sql: &mut Sql| {
+        let ids = bind_all(
+            sql,
+            github_ids.iter().map(|id| SqlValue::Int(*id)).collect(),
+        );
+        format!("github_id IN ({})", ids.join(", "))
+    };
+    let mut history = Sql::default();
+    let at = history.bind(SqlValue::Time(now));
+    let condition = which(&mut history);
+    // Sizes are never negative: -1 stands for "no row kept yet".
+    history.sql = format!(
+        "INSERT INTO repository_sizes (repository_id, at, size) \
+         SELECT r.id, {at}, r.size FROM repositories r WHERE r.{condition} \
+         AND r.size IS NOT NULL AND r.size <> COALESCE((SELECT h.size FROM repository_sizes h \
+         WHERE h.repository_id = r.id ORDER BY h.at DESC LIMIT 1), -1) \
+         ON CONFLICT (repository_id, at) DO NOTHING"
+    );
+    let mut owners = Sql::default();
+    let condition = which(&mut owners);
+    owners.sql = owners_total(&condition);
+    vec![history, owners]
+}
+
+/// The total of the owner of the repository `which` names, once it is marked gone (a gone
+/// repository takes no space on GitHub).
+pub fn owner_stmt(which: Key<'_>) -> Sql {
+    let mut sql = Sql::default();
+    let condition = which.condition(&mut sql, "full_name");
+    sql.sql = owners_total(&condition);
+    sql
+}
+
+/// Sums again the totals of the owners of the repositories `condition` selects.
+fn owners_total(condition: &str) -> String {
+    format!(
+        "UPDATE developers SET repositories_size = (SELECT SUM(r.size) FROM repositories r \
+         WHERE r.owner_id = developers.id AND r.gone_at IS NULL) \
+         WHERE id IN (SELECT owner_id FROM repositories WHERE {condition})"
+    )
+}
+
+/// A repository's size from a moment on.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, Serialize, ToSchema)]
+pub struct SizeRecord {
+    /// When the sync saw this size first.
+    #[schema(value_type = String)]
+    pub at: Timestamp,
+    /// Kilobytes.
+    pub size: i64,
+}
+
+impl Db {
+    /// How many sizes of the repository `id` are kept.
+    pub async fn sizes_kept(&self, id: Uuid) -> sqlx::Result<i64> {
+        with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM repository_sizes WHERE repository_id = $1"
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await)
+    }
+
+    /// Up to `limit` sizes of the repository `id`, newest first from `offset`.
+    pub async fn sizes(&self, id: Uuid, limit: i64, offset: i64) -> sqlx::Result<Vec<SizeRecord>> {
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT at, size FROM repository_sizes WHERE repository_id = $1 \
+             ORDER BY at DESC LIMIT $2 OFFSET $3"
+        )
+        .bind(id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await)
+    }
+}

@@ -1,0 +1,287 @@
+//! Repository sizes against the fake GitHub over HTTP: stored as GitHub reports them over
+//! REST and over GraphQL, summed per owner, kept as a history of changes, and filtered and
+//! ordered through the API.
+
+use std::collections::HashMap;
+
+use gitomatic::db::sizes::sizes_stmts;
+use gitomatic::db::{Db, Timestamp};
+use gitomatic::sync::Steps;
+use gitomatic::with_pool;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::fake_github::Graph;
+use crate::helpers::{TestApp, TestDb, backend_tests};
+use crate::seed;
+use crate::sync::{SMALL, Setup, setup, setup_with};
+
+backend_tests!(
+    sizes_are_githubs_after_a_rest_sync,
+    sizes_are_githubs_after_a_graphql_sync,
+    a_resync_keeps_history_only_for_the_sizes_that_changed,
+    sizes_filter_and_order_the_lists,
+);
+
+/// The stored sizes by GitHub id.
+async fn stored_sizes(db: &Db) -> HashMap<i64, Option<i64>> {
+    let rows: Vec<(i64, Option<i64>)> = with_pool!(db, |pool| sqlx::query_as(
+        "SELECT github_id, size FROM repositories"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    rows.into_iter().collect()
+}
+
+/// Each developer's stored totals by GitHub id: the sum of their stored repositories, and
+/// GitHub's (GraphQL's) figure.
+async fn stored_totals(db: &Db) -> HashMap<i64, (Option<i64>, Option<i64>)> {
+    let rows: Vec<(i64, Option<i64>, Option<i64>)> = with_pool!(db, |pool| sqlx::query_as(
+        "SELECT github_id, repositories_size, github_repositories_size FROM developers"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    rows.into_iter().map(|(id, a, b)| (id, (a, b))).collect()
+}
+
+/// Every stored repository has GitHub's size, and each owner the sum of theirs stored.
+async fn sizes_match(s: &Setup, graph: &Graph) -> HashMap<i64, (Option<i64>, Option<i64>)> {
+    let sizes = stored_sizes(&s.db).await;
+    assert!(sizes.len() > 5, "{sizes:?}");
+    let mut owned: HashMap<i64, i64> = HashMap::new();
+    for repo in &graph.repos {
+        if let Some(stored) = sizes.get(&repo.id) {
+            assert_eq!(*stored, Some(repo.size), "{}", repo.name);
+            *owned.entry(repo.owner_id).or_default() += repo.size;
+        }
+    }
+    let totals = stored_totals(&s.db).await;
+    for (owner, sum) in &owned {
+        assert_eq!(totals[owner].0, Some(*sum), "the total of {owner}");
+    }
+    totals
+}
+
+async fn sizes_are_githubs_after_a_rest_sync(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let totals = sizes_match(&s, &s.fake.graph()).await;
+    assert!(
+        totals.values().all(|(_, github)| github.is_none()),
+        "REST's profile has no total"
+    );
+}
+
+/// Over GraphQL (`diskUsage` in the lists, `totalDiskUsage` in the profiles): the same
+/// sizes, and GitHub's own total of each developer whose profile GraphQL read.
+async fn sizes_are_githubs_after_a_graphql_sync(db: TestDb) {
+    let s = setup_with(db, Graph::generate(SMALL), |_| {}).await;
+    s.syncer
+        .full_profile_sync("center", &Steps::new())
+        .await
+        .unwrap();
+    let graphql = s.fake.requests();
+    assert!(
+        graphql
+            .iter()
+            .any(|r| r.path_and_query.starts_with("/graphql"))
+    );
+    let graph = s.fake.graph();
+    let totals = sizes_match(&s, &graph).await;
+    let mut from_github = 0;
+    for user in &graph.users {
+        if let Some((_, Some(github))) = totals.get(&user.id) {
+            let all: i64 = graph.repos_of(user.id).iter().map(|r| r.size).sum();
+            assert_eq!(*github, all, "GitHub's total of {}", user.login);
+            from_github += 1;
+        }
+    }
+    assert!(from_github > 10, "{from_github} profiles read over GraphQL");
+}
+
+/// A tenth of the repositories change size on GitHub: the next sync keeps a history row for
+/// each of those and for no other, and the history is served newest first.
+async fn a_resync_keeps_history_only_for_the_sizes_that_changed(db: TestDb) {
+    let s = setup(db, SMALL).await;
+    let sync = || async { s.syncer.full_profile_sync("center", &Steps::new()).await };
+    sync().await.unwrap();
+    let rows = || async {
+        let n: i64 = with_pool!(&s.db, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM repository_sizes"
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        n as usize
+    };
+    let stored = stored_sizes(&s.db).await;
+    assert_eq!(rows().await, stored.len(), "the first size of each");
+    sync().await.unwrap();
+    assert_eq!(rows().await, stored.len(), "nothing changed, nothing kept");
+
+    let mut ids: Vec<i64> = stored.keys().copied().collect();
+    ids.sort_unstable();
+    let changed: Vec<i64> = ids.iter().step_by(10).copied().collect();
+    s.fake.update_graph(|g| {
+        for repo in g.repos.iter_mut().filter(|r| changed.contains(&r.id)) {
+            repo.size += 1_000;
+        }
+    });
+    sync().await.unwrap();
+    eprintln!(
+        "{} repositories, {} changed size: {} history rows after, {} before",
+        stored.len(),
+        changed.len(),
+        rows().await,
+        stored.len()
+    );
+    assert_eq!(rows().await, stored.len() + changed.len());
+    sizes_match(&s, &s.fake.graph()).await;
+}
+
+/// `size` and `repositories_size` filter and order the lists, over HTTP.
+async fn sizes_filter_and_order_the_lists(app: TestApp) {
+    let db = &app.db;
+    let mut owners = Vec::new();
+    for (n, login) in [(1, "small"), (2, "large"), (3, "none")] {
+        let dev = seed::Dev {
+            synced_at: Some(Timestamp::now()),
+            ..seed::dev(n, login)
+        };
+        owners.push((seed::developer(db, dev).await, n, login));
+    }
+    let repos = [
+        (10, 0, "Go", Some(500)),
+        (11, 0, "Rust", Some(70)),
+        (12, 1, "Go", Some(9_000)),
+        (13, 1, "Go", Some(40)),
+        (14, 1, "Go", None),
+    ];
+    let mut ids = HashMap::new();
+    for (github_id, owner, language, size) in repos {
+        let repo = seed::Repo {
+            language: Some(language.to_owned()),
+            size,
+            ..seed::repo(github_id, owners[owner], &format!("r{github_id}"))
+        };
+        ids.insert(github_id, seed::repository(db, repo).await);
+    }
+    let github_ids: Vec<i64> = repos.iter().map(|r| r.0).collect();
+    db.run_in_transaction(&sizes_stmts(&github_ids, Timestamp::now()))
+        .await
+        .unwrap();
+
+    let names = |page: &Value| -> Vec<String> {
+        page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["full_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, page) = app.json("/github/repositories/?ordering=-size").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        names(&page),
+        [
+            "large/r12",
+            "small/r10",
+            "small/r11",
+            "large/r13",
+            "large/r14"
+        ]
+    );
+    let (_, page) = app
+        .json("/github/repositories/?language=Go&ordering=-size")
+        .await;
+    assert_eq!(
+        names(&page),
+        ["large/r12", "small/r10", "large/r13", "large/r14"]
+    );
+    let (_, page) = app
+        .json("/github/repositories/?size__gte=70&size__lte=500&ordering=size")
+        .await;
+    assert_eq!(names(&page), ["small/r11", "small/r10"]);
+    let (_, page) = app.json("/github/repositories/?size=40").await;
+    assert_eq!(names(&page), ["large/r13"]);
+    assert_eq!(page["results"][0]["size"], 40);
+    let (status, page) = app.json("/github/repositories/?size__gte=big").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(page, json!({"size__gte": ["Enter a number."]}));
+
+    let logins = |page: &Value| -> Vec<(String, Value)> {
+        page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["login"].as_str().unwrap().to_owned(),
+                    d["repositories_size"].clone(),
+                )
+            })
+            .collect()
+    };
+    let (_, page) = app
+        .json("/github/developers/?ordering=-repositories_size")
+        .await;
+    assert_eq!(
+        logins(&page),
+        [
+            ("large".to_owned(), json!(9_040)),
+            ("small".to_owned(), json!(570)),
+            ("none".to_owned(), Value::Null),
+        ]
+    );
+    let (_, page) = app
+        .json("/github/developers/?repositories_size__gte=1000")
+        .await;
+    assert_eq!(logins(&page), [("large".to_owned(), json!(9_040))]);
+    let (status, _) = app
+        .json("/github/developers/?repositories_size__lte=-")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The history: the first size seen, then one row a change, newest first.
+    with_pool!(db, |pool| sqlx::query(
+        "UPDATE repositories SET size = 9500 WHERE github_id = 12"
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+    .unwrap());
+    let later = Timestamp(chrono::Utc::now() + chrono::Duration::seconds(1));
+    db.run_in_transaction(&sizes_stmts(&github_ids, later))
+        .await
+        .unwrap();
+    let (status, page) = app
+        .json(&format!("/github/repositories/{}/sizes/", ids[&12]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["count"], 2);
+    let sizes: Vec<&Value> = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["size"])
+        .collect();
+    assert_eq!(sizes, [&json!(9_500), &json!(9_000)]);
+    let (_, page) = app
+        .json(&format!("/github/repositories/{}/sizes/", ids[&14]))
+        .await;
+    assert_eq!(page["count"], 0, "no size known, no history");
+    let (status, _) = app
+        .json(&format!("/github/repositories/{}/sizes/", Uuid::new_v4()))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .json(&format!("/github/repositories/{}/sizes/?page=2", ids[&12]))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an invalid page");
+}
