@@ -17,7 +17,7 @@ use crate::http;
 use crate::http::MetricsState;
 use crate::jobs::Background;
 use crate::state::AppState;
-use crate::sync::{DbLedger, Syncer};
+use crate::sync::{DbLedger, SyncSettings, Syncer};
 
 pub struct App {
     listener: TcpListener,
@@ -175,11 +175,14 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
 pub fn syncer(db: &Db, config: &Config) -> anyhow::Result<Arc<Syncer>> {
     let ledger = Arc::new(DbLedger::new(db.clone(), config));
     let github = GitHub::new(config, ledger).context("cannot set up the GitHub client")?;
-    let probe_every = std::time::Duration::from_secs(config.github_restriction_probe_seconds);
+    let settings = SyncSettings {
+        probe_every: std::time::Duration::from_secs(config.github_restriction_probe_seconds),
+        star_history_stars: config.star_history_stars,
+    };
     Ok(Arc::new(Syncer::new(
         db.clone(),
         Arc::new(github),
-        probe_every,
+        settings,
     )))
 }
 

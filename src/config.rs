@@ -229,6 +229,8 @@ pub struct Config {
     pub github_graphql_timeout_seconds: u64,
     pub github_api_version: String,
     pub github_restriction_probe_seconds: u64,
+    /// Repositories with at least this many stars have GitHub's star history read.
+    pub star_history_stars: i64,
     pub workers: u32,
     pub discovery_schedule: String,
     pub heartbeat_schedule: String,
@@ -324,6 +326,7 @@ impl Default for Config {
             github_graphql_timeout_seconds: 11,
             github_api_version: "2022-11-28".to_owned(),
             github_restriction_probe_seconds: 24 * 60 * 60,
+            star_history_stars: 10,
             workers: 2,
             discovery_schedule: "0 0 * * * *".to_owned(),
             heartbeat_schedule: "0 * * * * *".to_owned(),
@@ -435,6 +438,7 @@ impl Config {
             "GITHUB_RESTRICTION_PROBE_SECONDS",
             &mut self.github_restriction_probe_seconds,
         )?;
+        vars.set("STAR_HISTORY_STARS", &mut self.star_history_stars)?;
         self.apply_work_env(&vars)?;
         self.validate()
     }
@@ -628,6 +632,12 @@ github_api_version = "{api_version}"
 # Environment: GITHUB_RESTRICTION_PROBE_SECONDS.
 github_restriction_probe_seconds = {probe}
 
+# GitHub's star history (GET /repos/{{owner}}/{{repo}}/stargazers/history: stars per week,
+# open to every caller while stargazer lists are restricted) is read for the repositories
+# with at least this many stars, whole the first time, then its latest page with each read
+# of the repository (a 304, free, when nothing changed). Environment: STAR_HISTORY_STARS.
+star_history_stars = {star_history}
+
 # Workers that run jobs in this process (serve --workers N overrides). Environment: WORKERS.
 workers = {workers}
 
@@ -696,6 +706,7 @@ job_retention_days = {retention}
             graphql_timeout = d.github_graphql_timeout_seconds,
             api_version = d.github_api_version,
             probe = d.github_restriction_probe_seconds,
+            star_history = d.star_history_stars,
             workers = d.workers,
             discovery = d.discovery_schedule,
             heartbeat = d.heartbeat_schedule,

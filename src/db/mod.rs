@@ -48,6 +48,7 @@ pub mod repositories;
 pub mod restrictions;
 pub mod sizes;
 pub mod sql;
+pub mod star_history;
 pub mod stats;
 mod timestamp;
 pub mod users;

@@ -42,7 +42,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::state::AppState;
 use routes::{
-    auth_token, dashboard, developers, export, jobs, rate_limits, repositories, repository_sizes,
+    auth_token, dashboard, developers, export, jobs, rate_limits, repositories, repository_history,
     root, stats, tasks,
 };
 
@@ -114,7 +114,8 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(repositories::list))
         .routes(routes!(repositories::detail))
         .routes(routes!(repositories::stargazers))
-        .routes(routes!(repository_sizes::sizes))
+        .routes(routes!(repository_history::sizes))
+        .routes(routes!(repository_history::star_history))
         .routes(routes!(rate_limits::list))
         .routes(routes!(rate_limits::detail))
         .routes(routes!(tasks::list, tasks::create))

@@ -10,6 +10,7 @@ mod ledger;
 mod lists;
 mod refresh;
 mod restrictions;
+mod star_history;
 mod steps;
 
 pub use crawl::Profiles;
@@ -78,8 +79,16 @@ impl SyncError {
 pub struct Syncer {
     db: Db,
     github: Arc<GitHub>,
+    settings: SyncSettings,
+}
+
+/// The settings of the syncs.
+#[derive(Clone, Copy, Debug)]
+pub struct SyncSettings {
     /// How often a kind of list GitHub refuses is asked again, once.
-    probe_every: std::time::Duration,
+    pub probe_every: std::time::Duration,
+    /// Repositories with at least this many stars have GitHub's star history read.
+    pub star_history_stars: i64,
 }
 
 impl Syncer {
@@ -88,11 +97,11 @@ impl Syncer {
         &self.github
     }
 
-    pub fn new(db: Db, github: Arc<GitHub>, probe_every: std::time::Duration) -> Self {
+    pub fn new(db: Db, github: Arc<GitHub>, settings: SyncSettings) -> Self {
         Self {
             db,
             github,
-            probe_every,
+            settings,
         }
     }
 
@@ -119,7 +128,8 @@ impl Syncer {
             .await
     }
 
-    /// The repository, its owner's profile and its stargazers; then the stargazers' profiles.
+    /// The repository and its star history, its owner's profile and its stargazers; then the
+    /// stargazers' profiles.
     pub async fn full_repository_sync(
         &self,
         owner: &str,
@@ -129,6 +139,7 @@ impl Syncer {
         let Some((repository, owner_login)) = self.sync_repository(owner, name).await? else {
             return Ok(());
         };
+        self.sync_star_history(&repository).await?;
         if !steps.is_done(&Step::Owner) {
             self.sync_user(&owner_login).await?;
             steps.complete(Step::Owner).await?;

@@ -167,8 +167,8 @@ impl Syncer {
         });
         if moved {
             tracing::info!(repository = %after.full_name, "its stars moved: its stargazers are read again");
-            self.full_repository_sync(owner, name, steps).await?;
+            return self.full_repository_sync(owner, name, steps).await;
         }
-        Ok(())
+        self.sync_star_history(&after).await
     }
 }

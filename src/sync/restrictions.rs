@@ -37,7 +37,7 @@ impl Syncer {
             return Ok(Gate::Open);
         }
         // A probe interval too long to count back from now never comes due.
-        let due = chrono::Duration::from_std(self.probe_every)
+        let due = chrono::Duration::from_std(self.settings.probe_every)
             .ok()
             .and_then(|every| Timestamp::now().0.checked_sub_signed(every))
             .map(Timestamp);
@@ -108,7 +108,7 @@ impl Syncer {
                 tracing::warn!(
                     list = list.kind.name(),
                     %answer,
-                    probe_every = ?self.probe_every,
+                    probe_every = ?self.settings.probe_every,
                     "GitHub restricts these lists to this credential: kept as they are, not asked again but for a probe"
                 );
             }

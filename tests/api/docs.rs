@@ -108,8 +108,9 @@ fn every_resource_path_is_declared_and_routed() {
         "/github/dashboard/",
         "/github/export/{format}",
         "/github/export/csv/{table}",
-        // A repository's own history, not a collection of records.
+        // A repository's own histories, not collections of records.
         "/github/repositories/{id}/sizes/",
+        "/github/repositories/{id}/star_history/",
     ];
     for (path, item) in paths {
         if item.get("get").is_some() && !not_resources.contains(&path.as_str()) {

@@ -35,4 +35,5 @@ mod schema;
 mod security;
 mod sizes;
 mod stack;
+mod star_history;
 mod sync;

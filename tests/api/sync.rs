@@ -395,7 +395,14 @@ async fn a_full_repository_sync_stores_the_repository_its_owner_and_stargazers(d
         stargazers.len() + 1,
         "every stargazer and the owner have profiles"
     );
-    let floor = 1 + 1 + stargazers.len().div_ceil(100) + stargazers.len();
+    // The repository, its star history (30 weeks a page), its owner, the stargazer pages
+    // and their profiles.
+    let weeks = crate::fake_github::star_history::weeks(
+        stargazers.iter().map(|(_, at)| at.as_str()),
+        chrono::Utc::now().timestamp(),
+    );
+    let floor =
+        1 + weeks.len().div_ceil(30) + 1 + stargazers.len().div_ceil(100) + stargazers.len();
     assert_eq!(s.fake.counted(), floor);
 }
 

@@ -10,7 +10,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod rate_limits;
 pub mod repositories;
-pub mod repository_sizes;
+pub mod repository_history;
 pub mod root;
 pub mod stats;
 pub mod tasks;

@@ -7,6 +7,7 @@ mod app;
 pub mod graphql;
 pub mod limits;
 mod network;
+pub mod star_history;
 
 pub use limits::{Restrictions, WorkLimit};
 pub use network::Network;
@@ -521,8 +522,16 @@ impl FakeGitHub {
             .route("/user/{id}/{list}", get(user_list_by_id))
             .route("/repos/{owner}/{name}", get(repo_by_name))
             .route("/repos/{owner}/{name}/stargazers", get(stargazers_by_name))
+            .route(
+                "/repos/{owner}/{name}/stargazers/history",
+                get(star_history_by_name),
+            )
             .route("/repositories/{id}", get(repo_by_id))
             .route("/repositories/{id}/stargazers", get(stargazers_by_id))
+            .route(
+                "/repositories/{id}/stargazers/history",
+                get(star_history_by_id),
+            )
             // Requests no route takes are answered (and recorded) as GitHub would: 404.
             .fallback(unknown)
             .method_not_allowed_fallback(unknown)
@@ -902,6 +911,7 @@ impl Quota {
 }
 
 /// What an answer depends on in a request.
+#[derive(Clone)]
 struct Incoming {
     method: String,
     path_and_query: String,
@@ -970,6 +980,7 @@ enum Resource {
     UserList(UserKey, String),
     Repo(RepoKey),
     Stargazers(RepoKey),
+    StarHistory(RepoKey),
     Unknown,
 }
 
@@ -1281,8 +1292,47 @@ impl FakeState {
                 Found::Blocked => self.blocked(),
                 Found::Missing => Reply::not_found(),
             },
+            Resource::StarHistory(key) => match self.find_repo(&key) {
+                Found::Here((repo, _)) => self.star_history(incoming, repo),
+                Found::Moved(id) => Reply::moved(with_query(
+                    format!("{base}/repositories/{id}/stargazers/history"),
+                    incoming,
+                )),
+                Found::Blocked => self.blocked(),
+                Found::Missing => Reply::not_found(),
+            },
             Resource::Unknown => Reply::not_found(),
         }
+    }
+
+    /// The repository's weeks of stars, newest first, 30 a page at most; no stargazer is
+    /// named, so no restriction applies.
+    fn star_history(&self, incoming: &Incoming, repo: &Repo) -> Reply {
+        let starred = self
+            .index
+            .stargazers
+            .items(repo.id)
+            .iter()
+            .map(|(_, at)| at.as_str());
+        let weeks = star_history::weeks(starred, Utc::now().timestamp());
+        let incoming = Incoming {
+            per_page: incoming.per_page.min(star_history::WEEKS_A_PAGE),
+            ..incoming.clone()
+        };
+        if incoming.page > star_history::PAGES {
+            return Reply::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error_body(PAGINATION_LIMITED),
+            );
+        }
+        let link = format!("{}/repositories/{}/stargazers/history", self.base, repo.id);
+        paginate(
+            &incoming,
+            &link,
+            &weeks,
+            Some(star_history::PAGES),
+            star_history::Week::json,
+        )
     }
 
     /// A current login wins over an old one, as when someone takes a login a rename freed.
@@ -1799,6 +1849,23 @@ async fn stargazers_by_name(
         &request,
         Resource::Stargazers(RepoKey::Name(owner, name)),
     )
+}
+
+async fn star_history_by_name(
+    State(fake): State<Shared>,
+    Path((owner, name)): Path<(String, String)>,
+    request: HttpRequest,
+) -> Response {
+    let key = RepoKey::Name(owner, name);
+    handle(&fake, &request, Resource::StarHistory(key))
+}
+
+async fn star_history_by_id(
+    State(fake): State<Shared>,
+    Path(id): Path<String>,
+    request: HttpRequest,
+) -> Response {
+    handle(&fake, &request, Resource::StarHistory(RepoKey::Id(id)))
 }
 
 async fn repo_by_id(

@@ -1,0 +1,81 @@
+//! A repository's histories (ours): `/github/repositories/{id}/sizes/`, the sizes it has had
+//! (a row each time a sync saw its size change), and `/github/repositories/{id}/star_history/`,
+//! GitHub's stars by week. Both are pages of ten, newest first.
+
+use std::future::Future;
+
+use axum::Json;
+use axum::extract::State;
+use uuid::Uuid;
+
+use crate::db::repositories::REPOSITORIES;
+use crate::db::sizes::SizeRecord;
+use crate::db::star_history::StarHistoryWeek;
+use crate::error::ApiError;
+use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
+use crate::http::path_id::PathId;
+use crate::http::request::ApiRequest;
+use crate::state::AppState;
+
+/// The repository's sizes in kilobytes, newest first: the first size a sync saw, then one
+/// row each time it changed.
+#[utoipa::path(get, path = "/github/repositories/{id}/sizes/", tag = "repositories", operation_id = "repositories_sizes",
+    params(
+        ("id" = Uuid, Path, description = "The repository's id"),
+        ("page" = Option<String>, Query, description = "Page number from 1 (ten records a page), or `last`"),
+    ),
+    responses((status = 200, description = "A page of sizes", body = Page<SizeRecord>)))]
+pub async fn sizes(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+    request: ApiRequest,
+) -> Result<Json<Page<SizeRecord>>, ApiError> {
+    let db = &state.db;
+    page_of(&state, &request, id, db.sizes_kept(id), |offset| {
+        db.sizes(id, PAGE_SIZE, offset)
+    })
+    .await
+}
+
+/// GitHub's star history of the repository, newest week first: the stars given each week
+/// that still stand, and the total standing at the week's end. Read with each full sync and
+/// refresh of a repository with at least `star_history_stars` stars; empty for the others.
+#[utoipa::path(get, path = "/github/repositories/{id}/star_history/", tag = "repositories", operation_id = "repositories_star_history",
+    params(
+        ("id" = Uuid, Path, description = "The repository's id"),
+        ("page" = Option<String>, Query, description = "Page number from 1 (ten records a page), or `last`"),
+    ),
+    responses((status = 200, description = "A page of weeks", body = Page<StarHistoryWeek>)))]
+pub async fn star_history(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+    request: ApiRequest,
+) -> Result<Json<Page<StarHistoryWeek>>, ApiError> {
+    let db = &state.db;
+    page_of(&state, &request, id, db.star_weeks_kept(id), |offset| {
+        db.star_weeks(id, PAGE_SIZE, offset)
+    })
+    .await
+}
+
+/// The page `?page=` asks of a history of `count` rows of the repository `id`, read by
+/// `rows` from an offset; 404 when there is no such repository or page.
+async fn page_of<T, Rows>(
+    state: &AppState,
+    request: &ApiRequest,
+    id: Uuid,
+    count: impl Future<Output = sqlx::Result<i64>>,
+    rows: impl FnOnce(i64) -> Rows,
+) -> Result<Json<Page<T>>, ApiError>
+where
+    Rows: Future<Output = sqlx::Result<Vec<T>>>,
+{
+    let number = PageNumber::requested(request.params.get("page"))?;
+    if !state.db.exists(&REPOSITORIES, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let count = count.await?;
+    let page = PageNumber::check(number, count)?;
+    let rows = rows(page.offset()).await?;
+    Ok(Json(page.wrap(request, count, rows)))
+}
