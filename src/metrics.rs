@@ -106,6 +106,7 @@ pub async fn render(
             gauge!("records_by_age", "table" => table, "age" => age).set(count as f64);
         }
     }
+    gauge!("repositories_kilobytes").set(figures.space.kilobytes as f64);
     for (list, coverage) in figures.completeness.lists() {
         gauge!("graph_edges", "list" => list, "side" => "stored").set(coverage.stored as f64);
         gauge!("graph_edges", "list" => list, "side" => "github").set(coverage.github as f64);

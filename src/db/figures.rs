@@ -1,5 +1,5 @@
-//! The figures that take a pass over the big tables: records by the age of their last sync
-//! and how complete the graph is. At a million developers and ten million edges a pass takes
+//! The figures that take a pass over the big tables: records by the age of their last sync,
+//! how complete the graph is, and who takes the space. At a million developers and ten million edges a pass takes
 //! from a fraction of a second to seconds, too dear for every `/metrics` scrape and page load,
 //! so they are counted with the ten-minute record sample (`jobs::history`) and read from the
 //! newest; a store with no sample yet counts them when asked.
@@ -17,7 +17,32 @@ pub struct Figures {
     pub at: Timestamp,
     pub freshness: Freshness,
     pub completeness: Completeness,
+    /// Absent from samples kept before sizes were.
+    #[serde(default)]
+    pub space: Space,
 }
+
+/// Who takes the space: the kilobytes of the stored repositories GitHub still has, in all,
+/// by language and by owner.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Space {
+    pub kilobytes: i64,
+    /// The ten languages whose repositories take the most, most first.
+    pub languages: Vec<Taken>,
+    /// The ten developers whose stored repositories take the most (`repositories_size`),
+    /// most first.
+    pub owners: Vec<Taken>,
+}
+
+/// The kilobytes a language's or an owner's repositories take.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Taken {
+    pub name: String,
+    pub kilobytes: i64,
+}
+
+/// How many languages and owners `Space` names.
+const TOP: i64 = 10;
 
 /// How much of each list GitHub counts is stored: over the complete records (those whose own
 /// profile or repository was read, and that GitHub still has), the edges stored against the
@@ -82,6 +107,39 @@ impl Db {
             at,
             freshness: self.freshness(at).await?,
             completeness: self.completeness().await?,
+            space: self.space().await?,
+        })
+    }
+
+    async fn space(&self) -> sqlx::Result<Space> {
+        let kilobytes = with_pool!(self, |pool| sqlx::query_scalar(concat!(
+            "SELECT ",
+            summed!("size"),
+            " FROM repositories WHERE gone_at IS NULL"
+        ))
+        .fetch_one(pool)
+        .await)?;
+        let languages = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT language AS name, CAST(SUM(size) AS BIGINT) AS kilobytes FROM repositories \
+             WHERE gone_at IS NULL AND size IS NOT NULL AND language IS NOT NULL \
+             GROUP BY language ORDER BY kilobytes DESC, name LIMIT $1"
+        )
+        .bind(TOP)
+        .fetch_all(pool)
+        .await)?;
+        // The `repositories_size` index's order.
+        let owners = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT login AS name, repositories_size AS kilobytes FROM developers \
+             WHERE repositories_size IS NOT NULL \
+             ORDER BY repositories_size DESC NULLS LAST, id LIMIT $1"
+        )
+        .bind(TOP)
+        .fetch_all(pool)
+        .await)?;
+        Ok(Space {
+            kilobytes,
+            languages,
+            owners,
         })
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use gitomatic::db::sizes::sizes_stmts;
 use gitomatic::db::{Db, Timestamp};
+use gitomatic::jobs::history;
 use gitomatic::sync::Steps;
 use gitomatic::with_pool;
 use reqwest::StatusCode;
@@ -22,6 +23,7 @@ backend_tests!(
     sizes_are_githubs_after_a_graphql_sync,
     a_resync_keeps_history_only_for_the_sizes_that_changed,
     sizes_filter_and_order_the_lists,
+    the_space_is_summed_in_the_stats_dashboard_and_metrics,
 );
 
 /// The stored sizes by GitHub id.
@@ -145,9 +147,10 @@ async fn a_resync_keeps_history_only_for_the_sizes_that_changed(db: TestDb) {
     sizes_match(&s, &s.fake.graph()).await;
 }
 
-/// `size` and `repositories_size` filter and order the lists, over HTTP.
-async fn sizes_filter_and_order_the_lists(app: TestApp) {
-    let db = &app.db;
+/// Three owners, two with repositories of known sizes (one in Rust, the others in Go) and
+/// one of unknown size, their totals summed: the repositories' ids by GitHub id, and the
+/// GitHub ids.
+async fn seeded_sizes(db: &Db) -> (HashMap<i64, Uuid>, Vec<i64>) {
     let mut owners = Vec::new();
     for (n, login) in [(1, "small"), (2, "large"), (3, "none")] {
         let dev = seed::Dev {
@@ -176,7 +179,43 @@ async fn sizes_filter_and_order_the_lists(app: TestApp) {
     db.run_in_transaction(&sizes_stmts(&github_ids, Timestamp::now()))
         .await
         .unwrap();
+    (ids, github_ids)
+}
 
+/// The kilobytes in all, by language and by owner, as the ten-minute sample counts them.
+async fn the_space_is_summed_in_the_stats_dashboard_and_metrics(app: TestApp) {
+    seeded_sizes(&app.db).await;
+    let later = Timestamp(chrono::Utc::now() + chrono::Duration::minutes(10));
+    assert!(history::sample_records(&app.db, history::bucket_of(later, 600)).await);
+    let (status, stats) = app.json("/github/stats/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        stats["space"],
+        json!({
+            "kilobytes": 9_610,
+            "languages": [{"name": "Go", "kilobytes": 9_540}, {"name": "Rust", "kilobytes": 70}],
+            "owners": [{"name": "large", "kilobytes": 9_040}, {"name": "small", "kilobytes": 570}],
+        })
+    );
+    let page = app
+        .get_auth("/github/dashboard/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Who takes the space"), "{page}");
+    assert!(
+        page.contains("<tr><td>large</td><td>9,040</td></tr>"),
+        "{page}"
+    );
+    let metrics = app.get_auth("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("repositories_kilobytes 9610"), "{metrics}");
+}
+
+/// `size` and `repositories_size` filter and order the lists, over HTTP.
+async fn sizes_filter_and_order_the_lists(app: TestApp) {
+    let db = &app.db;
+    let (ids, github_ids) = seeded_sizes(db).await;
     let names = |page: &Value| -> Vec<String> {
         page["results"]
             .as_array()

@@ -40,9 +40,8 @@ fn githubs_weeks(fake: &FakeGitHub, id: i64) -> Vec<Week> {
 /// The weeks stored of the repository with GitHub id `id`, newest first: (Unix seconds of
 /// the week's start, stars).
 async fn stored_weeks(db: &Db, id: i64) -> Vec<(i64, i64)> {
-    let rows: Vec<(Timestamp, i64)> =
-        with_pool!(db, |pool| {
-            sqlx::query_as(
+    let rows: Vec<(Timestamp, i64)> = with_pool!(db, |pool| {
+        sqlx::query_as(
         "SELECT w.week, w.stars FROM star_weeks w JOIN repositories r ON r.id = w.repository_id \
          WHERE r.github_id = $1 ORDER BY w.week DESC"
     )
@@ -50,7 +49,7 @@ async fn stored_weeks(db: &Db, id: i64) -> Vec<(i64, i64)> {
     .fetch_all(pool)
     .await
     .unwrap()
-        });
+    });
     rows.into_iter()
         .map(|(week, stars)| (week.0.timestamp(), stars))
         .collect()

@@ -90,6 +90,7 @@ fn render(stats: &Stats) -> String {
     }
     out.push_str(&quotas_section(stats));
     out.push_str(&freshness_section(stats));
+    out.push_str(&space_section(stats));
     out.push_str("</section><section id=\"charts\"><h2>Over time</h2>");
     let history = &stats.history;
     let line = |label, colour, value: fn(&crate::db::stats::RecordSample) -> i64| Series {
@@ -238,6 +239,32 @@ fn quotas_section(stats: &Stats) -> String {
         ));
     }
     out.push_str("</table>");
+    out
+}
+
+/// The stored repositories' kilobytes, and the languages and owners that take the most.
+fn space_section(stats: &Stats) -> String {
+    let space = &stats.space;
+    let mut out = format!(
+        "</section><section id=\"space\"><h2>Who takes the space</h2>\
+         <p>{} kilobytes in the stored repositories.</p>",
+        grouped(space.kilobytes)
+    );
+    for (heading, rows) in [("language", &space.languages), ("owner", &space.owners)] {
+        let _ = write!(
+            out,
+            "<table class=\"totals\"><tr><th>{heading}</th><th>kilobytes</th></tr>"
+        );
+        for taken in rows {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape(&taken.name),
+                grouped(taken.kilobytes)
+            );
+        }
+        out.push_str("</table>");
+    }
     out
 }
 

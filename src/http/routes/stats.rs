@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::jobs::Job;
-use crate::db::figures::Completeness;
+use crate::db::figures::{Completeness, Space};
 use crate::db::freshness::Freshness;
 use crate::db::jobs::{JOBS, JobStatus};
 use crate::db::restrictions::Restriction;
@@ -54,7 +54,9 @@ pub struct Stats {
     pub freshness: Freshness,
     /// How complete the graph is: edges stored against GitHub's counts.
     pub completeness: Completeness,
-    /// When `freshness` and `completeness` were counted: with the newest ten-minute sample,
+    /// The stored repositories' kilobytes: in all, by language, by owner.
+    pub space: Space,
+    /// When `freshness`, `completeness` and `space` were counted: with the newest ten-minute sample,
     /// or now when none is kept yet.
     #[schema(value_type = String)]
     pub figures_at: Timestamp,
@@ -168,6 +170,7 @@ pub async fn gather(state: &AppState, request: &ApiRequest) -> Result<Stats, Api
         records,
         freshness: figures.freshness,
         completeness: figures.completeness,
+        space: figures.space,
         figures_at: figures.at,
         history,
         github_requests: db.github_requests_since(since).await?,
