@@ -35,6 +35,7 @@ pub mod figures;
 pub mod filter;
 pub mod freshness;
 pub mod github_slots;
+pub mod growth;
 pub mod http_cache;
 pub mod import;
 pub mod incomplete;

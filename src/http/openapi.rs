@@ -123,6 +123,14 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
             document_shared_answers(operation, public, !download);
         }
     }
+    if let Some(list) = openapi
+        .paths
+        .paths
+        .get_mut("/github/repositories/")
+        .and_then(|item| item.get.as_mut())
+    {
+        document_since(list);
+    }
     for shape in resource_paths() {
         let operation = openapi
             .paths
@@ -383,6 +391,20 @@ fn document_filters(operation: &mut Operation, fields: &[Field]) {
             query_param(operation, lookup.param(field.name), description, schema);
         }
     }
+}
+
+/// `?since=`: the growth the repositories list adds, and orders by.
+fn document_since(operation: &mut Operation) {
+    query_param(
+        operation,
+        "since".to_owned(),
+        "A day (`YYYY-MM-DD`): each record gets `stars_gained` and `size_growth` since then, \
+         and `ordering` takes both (not with `cursor`); another value is a 400"
+            .to_owned(),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+    );
 }
 
 fn document_links(operation: &mut Operation) {

@@ -6,8 +6,6 @@
 //! record; each direction is the exact reverse of the other, so one index per field
 //! (`field DESC NULLS LAST, id`) serves both.
 
-use serde_json::{Map, json};
-
 use crate::error::ApiError;
 use crate::http::filters::Kind;
 use crate::http::params::Params;
@@ -48,13 +46,14 @@ pub fn parse(fields: &[(&'static str, Kind)], params: &Params) -> Result<Vec<Ter
     Ok(terms)
 }
 
-/// The ORDER BY clause of `terms` (at least one), ties broken by the id.
-pub fn clause(terms: &[Term]) -> String {
+/// The ORDER BY clause of `terms` (at least one), ties broken by the id, each field written
+/// as `sql` says (a column's name, or a computed field's expression).
+pub fn clause<'a>(terms: &[Term], sql: impl Fn(&'static str) -> &'a str) -> String {
     let mut clause: Vec<String> = terms
         .iter()
         .map(|term| match term.descending {
-            true => format!("{} DESC NULLS LAST", term.field),
-            false => format!("{} ASC NULLS FIRST", term.field),
+            true => format!("{} DESC NULLS LAST", sql(term.field)),
+            false => format!("{} ASC NULLS FIRST", sql(term.field)),
         })
         .collect();
     let first_descending = terms.first().is_none_or(|term| term.descending);
@@ -68,9 +67,7 @@ fn unknown(term: &str, fields: &[(&str, Kind)]) -> ApiError {
         "Cannot order by \"{term}\". Choose from: {}; prefix \"-\" for descending.",
         names.join(", ")
     );
-    let mut errors = Map::new();
-    errors.insert("ordering".to_owned(), json!([message]));
-    ApiError::InvalidParams(errors)
+    ApiError::invalid_param("ordering", &message)
 }
 
 #[cfg(test)]
@@ -81,7 +78,7 @@ mod tests {
 
     fn order(query: &str) -> Result<Option<String>, ApiError> {
         let terms = parse(FIELDS, &Params::parse(Some(query)))?;
-        Ok((!terms.is_empty()).then(|| clause(&terms)))
+        Ok((!terms.is_empty()).then(|| clause(&terms, |field| field)))
     }
 
     #[test]

@@ -83,20 +83,56 @@ pub trait Resource: Serialize + ToSchema + Sized + Send {
     ) -> impl Future<Output = Result<Vec<Self>, ApiError>> + Send;
 }
 
+/// A field a request adds to its list's orderings: computed by an SQL expression over a row
+/// of the listed table (`?since=`'s growth).
+pub struct Computed {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub sql: String,
+}
+
 /// A page of `R` matching the request's filters and `scope` (e.g. "followers of X").
 pub async fn list<R: Resource>(
     state: &AppState,
     request: &ApiRequest,
     scope: Option<Condition>,
 ) -> Result<Json<Page<R>>, ApiError> {
+    list_computed(state, request, scope, &[]).await
+}
+
+/// `list`, `computed` orderable beside the collection's fields; a cursor page cannot be
+/// ordered by them (a cursor holds a stored value).
+pub async fn list_computed<R: Resource>(
+    state: &AppState,
+    request: &ApiRequest,
+    scope: Option<Condition>,
+    computed: &[Computed],
+) -> Result<Json<Page<R>>, ApiError> {
     let mut conditions = filters::parse(R::COLLECTION.filters, &request.params)?;
     conditions.extend(search::parse(R::COLLECTION.search, &request.params));
-    let terms = ordering::parse(R::COLLECTION.orderings, &request.params)?;
+    let mut orderings = R::COLLECTION.orderings.to_vec();
+    orderings.extend(computed.iter().map(|field| (field.name, field.kind)));
+    let terms = ordering::parse(&orderings, &request.params)?;
+    let expression = |name: &'static str| {
+        computed
+            .iter()
+            .find(|field| field.name == name)
+            .map_or(name, |field| field.sql.as_str())
+    };
     let budget = AtomicUsize::new(embed::BUDGET);
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
     let filter = state.db.where_clause(&conditions);
     if request.params.get("cursor").is_some() && !R::COLLECTION.orderings.is_empty() {
+        if let Some(term) = terms
+            .first()
+            .filter(|term| expression(term.field) != term.field)
+        {
+            return Err(ApiError::invalid_param(
+                "ordering",
+                &format!("A cursor page cannot be ordered by \"{}\".", term.field),
+            ));
+        }
         let page = cursor::page(state, request, R::LISTING, &filter, &terms).await?;
         let results = R::render(state, request, page.rows, embed).await?;
         return Ok(Json(Page {
@@ -106,7 +142,7 @@ pub async fn list<R: Resource>(
             results,
         }));
     }
-    let clause = (!terms.is_empty()).then(|| ordering::clause(&terms));
+    let clause = (!terms.is_empty()).then(|| ordering::clause(&terms, expression));
     let order = clause.as_deref().unwrap_or(R::LISTING.order_by);
     let requested = PageNumber::requested(request.params.get("page"))?;
     let shallow = requested.filter(|&number| PageNumber::offset_of(number) < DEEP_OFFSET);

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use gitomatic::db::sizes::sizes_stmts;
+use gitomatic::db::star_history::{StarWeek, star_weeks_stmts};
 use gitomatic::db::{Db, Timestamp};
 use gitomatic::jobs::history;
 use gitomatic::sync::Steps;
@@ -24,6 +25,7 @@ backend_tests!(
     a_resync_keeps_history_only_for_the_sizes_that_changed,
     sizes_filter_and_order_the_lists,
     the_space_is_summed_in_the_stats_dashboard_and_metrics,
+    growth_since_a_day_is_added_and_orders_the_list,
 );
 
 /// The stored sizes by GitHub id.
@@ -323,4 +325,130 @@ async fn sizes_filter_and_order_the_lists(app: TestApp) {
         .json(&format!("/github/repositories/{}/sizes/?page=2", ids[&12]))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "an invalid page");
+}
+
+/// Midnight UTC of `day` (`YYYY-MM-DD`).
+fn day(day: &str) -> Timestamp {
+    seed::at(&format!("{day}T00:00:00Z")).unwrap()
+}
+
+/// `?since=`: each record's stars gained (from the week that holds the day) and size growth
+/// (against the size as the day began), ordering the list; a bad day is a 400.
+async fn growth_since_a_day_is_added_and_orders_the_list(app: TestApp) {
+    let db = &app.db;
+    let owner = seed::developer(db, seed::dev(1, "owner")).await;
+    for (github_id, name, size) in [
+        (10, "grew", Some(100)),
+        (11, "still", Some(50)),
+        (12, "unknown", None),
+    ] {
+        let repo = seed::Repo {
+            size,
+            ..seed::repo(github_id, (owner, 1, "owner"), name)
+        };
+        seed::repository(db, repo).await;
+    }
+    db.run_in_transaction(&sizes_stmts(&[10, 11, 12], day("2026-10-01")))
+        .await
+        .unwrap();
+    with_pool!(db, |pool| sqlx::query(
+        "UPDATE repositories SET size = 400 WHERE github_id = 10"
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+    .unwrap());
+    db.run_in_transaction(&sizes_stmts(&[10], day("2026-11-15")))
+        .await
+        .unwrap();
+    for (github_id, weeks) in [
+        (
+            10,
+            vec![("2026-10-04", 5), ("2026-11-01", 2), ("2026-11-08", 1)],
+        ),
+        (11, vec![("2026-10-25", 4), ("2026-11-01", 7)]),
+    ] {
+        let weeks: Vec<StarWeek> = weeks
+            .into_iter()
+            .map(|(week, stars)| StarWeek {
+                week: day(week),
+                stars,
+            })
+            .collect();
+        db.run_in_transaction(&star_weeks_stmts(github_id, &weeks, true, Timestamp::now()))
+            .await
+            .unwrap();
+    }
+    let growth = |page: &Value| -> Vec<(String, Value, Value)> {
+        page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_owned(),
+                    r["stars_gained"].clone(),
+                    r["size_growth"].clone(),
+                )
+            })
+            .collect()
+    };
+    let row = |name: &str, stars: Value, size: Value| (name.to_owned(), stars, size);
+    let (status, page) = app
+        .json("/github/repositories/?since=2026-11-01&ordering=-stars_gained")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        growth(&page),
+        [
+            row("still", json!(7), json!(0)),
+            row("grew", json!(3), json!(300)),
+            row("unknown", Value::Null, Value::Null),
+        ]
+    );
+    let (_, page) = app
+        .json("/github/repositories/?since=2026-11-04&ordering=-size_growth")
+        .await;
+    assert_eq!(
+        growth(&page),
+        [
+            row("grew", json!(3), json!(300)),
+            row("still", json!(7), json!(0)),
+            row("unknown", Value::Null, Value::Null),
+        ],
+        "the week that holds the day"
+    );
+    let (_, page) = app
+        .json("/github/repositories/?since=2026-12-01&ordering=size_growth")
+        .await;
+    let mut later = growth(&page);
+    later.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        later,
+        [
+            row("grew", json!(0), json!(0)),
+            row("still", json!(0), json!(0)),
+            row("unknown", Value::Null, Value::Null),
+        ],
+        "nothing since"
+    );
+
+    let (_, page) = app.json("/github/repositories/").await;
+    assert!(
+        page["results"][0].get("stars_gained").is_none(),
+        "only with since"
+    );
+    for (query, param) in [
+        ("since=2026-13-01", "since"),
+        ("since=yesterday", "since"),
+        ("ordering=-stars_gained", "ordering"),
+        (
+            "since=2026-11-01&ordering=-stars_gained&cursor=",
+            "ordering",
+        ),
+    ] {
+        let (status, body) = app.json(&format!("/github/repositories/?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body.get(param).is_some(), "{query}: {body}");
+    }
 }

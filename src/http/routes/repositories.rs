@@ -13,6 +13,7 @@ use super::Link;
 use super::developers::{self, Developer};
 use crate::db::Timestamp;
 use crate::db::developers::{OWNER, STARGAZERS, STARGAZERS_OF};
+use crate::db::growth::Since;
 use crate::db::listing::Listing;
 use crate::db::repositories::{
     REPOSITORIES, REPOSITORY_SEARCH, RepositoryCounts, RepositoryDetails, RepositoryRow,
@@ -23,7 +24,7 @@ use crate::http::filters::{Kind, REPOSITORY_FILTERS, parse_bool};
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
-use crate::http::resource::{self, Collection, Relation, Resource};
+use crate::http::resource::{self, Collection, Computed, Relation, Resource};
 use crate::state::AppState;
 
 /// The repositories: filters and the stargazers of each one.
@@ -77,6 +78,14 @@ pub struct Repository {
     pub blocked_at: Option<Timestamp>,
     /// GitHub pages stargazers only so far (40,000); the stored stargazers stop there.
     pub stargazers_truncated: bool,
+    /// With `?since=`: the stars of GitHub's star history from the week that holds that day
+    /// (null while no history is stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stars_gained: Option<Option<i64>>,
+    /// With `?since=`: the size now less the size as that day began (or, when the size
+    /// history starts later, its first), in kilobytes; null while a size is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_growth: Option<Option<i64>>,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<RepositoryLinks>,
     /// With `?embed=N`: the owner in full and the first stargazers, as a page.
@@ -139,6 +148,10 @@ impl Resource for Repository {
     ) -> Result<Vec<Self>, ApiError> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
         let mut stargazers = state.db.stargazers(&ids).await?;
+        let growth = match since(request)? {
+            Some(since) => Some(state.db.growth(&ids, since).await?),
+            None => None,
+        };
         let mut embedded = match embed.descend() {
             Some(next) => embedded_pages(state, request, &ids, next).await?,
             None => None,
@@ -173,6 +186,12 @@ impl Resource for Repository {
                     gone_at: row.gone_at,
                     blocked_at: row.blocked_at,
                     stargazers_truncated: row.stargazers_truncated,
+                    stars_gained: growth
+                        .as_ref()
+                        .map(|g| g.get(&row.id).and_then(|g| g.stars_gained)),
+                    size_growth: growth
+                        .as_ref()
+                        .map(|g| g.get(&row.id).and_then(|g| g.size_growth)),
                     links,
                     embedded: embedded.as_mut().map(|pages| RepositoryEmbedded {
                         owner: pages.next("owner").results.pop().map(Box::new),
@@ -185,13 +204,42 @@ impl Resource for Repository {
 }
 
 /// Repositories, newest first; those whose creation date is unknown come last.
+///
+/// With `?since=YYYY-MM-DD`, each record has its growth since that day, `stars_gained` and
+/// `size_growth`, and the list can be ordered by them: `?since=2026-11-01&ordering=-stars_gained`
+/// is what gained the most stars since November.
 #[utoipa::path(get, path = "/github/repositories/", tag = "repositories", operation_id = "repositories_list",
     responses((status = 200, description = "A page of repositories", body = Page<Repository>)))]
 pub async fn list(
     State(state): State<AppState>,
     request: ApiRequest,
 ) -> Result<Json<Page<Repository>>, ApiError> {
-    resource::list(&state, &request, None).await
+    let computed = match since(&request)? {
+        Some(since) => vec![
+            Computed {
+                name: "stars_gained",
+                kind: Kind::Int,
+                sql: since.stars_gained(),
+            },
+            Computed {
+                name: "size_growth",
+                kind: Kind::Int,
+                sql: since.size_growth(),
+            },
+        ],
+        None => Vec::new(),
+    };
+    resource::list_computed(&state, &request, None, &computed).await
+}
+
+/// `?since=`, when given: a day, or a 400.
+fn since(request: &ApiRequest) -> Result<Option<Since>, ApiError> {
+    match request.params.non_empty("since") {
+        None => Ok(None),
+        Some(text) => Since::parse(text)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid_param("since", "Enter a valid date.")),
+    }
 }
 
 /// One repository, if it also matches the filters given.

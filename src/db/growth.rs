@@ -1,0 +1,97 @@
+//! How repositories grew since a day (`?since=YYYY-MM-DD`): `stars_gained`, the stars of
+//! GitHub's star history from the week that holds the day (its weeks start on Sunday), and
+//! `size_growth`, the size now less the size the history held as the day began (or, when it
+//! starts later, the first it holds). Each is an SQL expression over a row of `repositories`, for
+//! the list's order, and read for a page's rows.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use uuid::Uuid;
+
+use super::Db;
+use super::columns::bind_all;
+use super::sql::{Sql, SqlValue, bind_values};
+
+/// The day growth is counted from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Since(pub NaiveDate);
+
+/// A repository's growth since the day; null where what it is counted from is unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Growth {
+    pub stars_gained: Option<i64>,
+    pub size_growth: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct GrowthRow {
+    id: Uuid,
+    #[sqlx(flatten)]
+    growth: Growth,
+}
+
+impl Since {
+    /// `YYYY-MM-DD`, as Django's date fields read it.
+    pub fn parse(text: &str) -> Option<Self> {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .ok()
+            .map(Self)
+    }
+
+    /// A literal of the instant `day` begins, in the text both backends compare times by
+    /// (fixed width, so SQLite's text order is time order). Made from a parsed date, so it
+    /// holds nothing but digits and separators.
+    fn literal(day: NaiveDate) -> String {
+        format!("'{}T00:00:00.000000Z'", day.format("%Y-%m-%d"))
+    }
+
+    /// The stars gained since the day, for the row of `repositories`: null until its whole
+    /// history was read.
+    pub fn stars_gained(&self) -> String {
+        let sunday =
+            self.0 - chrono::Duration::days(i64::from(self.0.weekday().num_days_from_sunday()));
+        format!(
+            "(CASE WHEN repositories.star_history_at IS NULL THEN NULL ELSE COALESCE(\
+             (SELECT CAST(SUM(w.stars) AS BIGINT) FROM star_weeks w \
+              WHERE w.repository_id = repositories.id AND w.week >= {}), 0) END)",
+            Self::literal(sunday)
+        )
+    }
+
+    /// How much the row of `repositories` grew since the day, in kilobytes.
+    pub fn size_growth(&self) -> String {
+        format!(
+            "(repositories.size - COALESCE(\
+             (SELECT h.size FROM repository_sizes h WHERE h.repository_id = repositories.id \
+              AND h.at < {} ORDER BY h.at DESC LIMIT 1), \
+             (SELECT h.size FROM repository_sizes h WHERE h.repository_id = repositories.id \
+              ORDER BY h.at LIMIT 1)))",
+            Self::literal(self.0)
+        )
+    }
+}
+
+impl Db {
+    /// The growth since `since` of the repositories `ids`.
+    pub async fn growth(&self, ids: &[Uuid], since: Since) -> sqlx::Result<HashMap<Uuid, Growth>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut sql = Sql::default();
+        let ids = bind_all(&mut sql, ids.iter().map(|id| SqlValue::Id(*id)).collect());
+        sql.sql = format!(
+            "SELECT id, {} AS stars_gained, {} AS size_growth FROM repositories WHERE id IN ({})",
+            since.stars_gained(),
+            since.size_growth(),
+            ids.join(", ")
+        );
+        let rows: Vec<GrowthRow> = with_pool!(self, |pool| bind_values!(
+            sqlx::query_as(&sql.sql),
+            &sql.values
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows.into_iter().map(|row| (row.id, row.growth)).collect())
+    }
+}
