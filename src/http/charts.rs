@@ -66,6 +66,20 @@ pub fn lines(title: &str, series: &[Series<'_>]) -> String {
     out
 }
 
+/// `lines` as an SVG document of its own (an `<img>`'s source): with the SVG namespace, and
+/// a chart that says so where there is nothing to draw.
+pub fn lines_document(title: &str, series: &[Series<'_>]) -> String {
+    if series.iter().all(|s| s.points.is_empty()) {
+        return format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} 40\" \
+             width=\"{WIDTH}\" height=\"40\"><text x=\"{LEFT}\" y=\"24\" font-size=\"14\">\
+             {}: nothing recorded yet.</text></svg>",
+            escape(title)
+        );
+    }
+    lines(title, series).replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1)
+}
+
 /// Stacked bars, one per slot of `slot_seconds` from `first`, each labelled by its start.
 pub fn bars(title: &str, legend: &[(&str, &str)], slots: &[(i64, Stack<'_>)]) -> String {
     let (Some(first), Some(last)) = (slots.first(), slots.last()) else {

@@ -24,6 +24,13 @@ pub fn controls(route: Option<&str>, path: &str, params: &Params, value: &Value)
     if route == "/github/tasks/" {
         return task_form(path, params);
     }
+    // A repository's page shows its stars over time (the chart is an image of its own, so
+    // the page stays what the JSON is).
+    if route == "/github/repositories/{id}/" && value.get("full_name").is_some() {
+        return "<figure class=\"chart\"><img src=\"star_history.svg\" width=\"640\" \
+                alt=\"The repository's stars over time\"></figure>"
+            .to_owned();
+    }
     let list = resource_paths()
         .into_iter()
         .find(|shape| shape.is_list && shape.path == route);

@@ -65,8 +65,9 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .merge(public_routes().layer(stack::content().layer(negotiate::NegotiateLayer)))
-        // Downloads, not API answers: no JSON or HTML to negotiate.
+        // Downloads and images, not API answers: no JSON or HTML to negotiate.
         .merge(export_routes().layer(stack::content().layer(require_user())))
+        .merge(image_routes().layer(stack::content().layer(require_user())))
         .merge(routes::docs::router(api_document()).layer(stack::content()));
     let metrics = Router::new()
         .route("/metrics", get(routes::metrics::metrics))
@@ -97,6 +98,7 @@ pub fn api_document() -> utoipa::openapi::OpenApi {
         .merge(protected_routes())
         .merge(public_routes())
         .merge(export_routes())
+        .merge(image_routes())
         .split_for_parts();
     openapi::complete(&mut document);
     document
@@ -130,6 +132,11 @@ fn export_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(export::export))
         .routes(routes!(export::export_csv))
+}
+
+/// Charts the HTML pages show as images.
+fn image_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(repository_history::star_history_chart))
 }
 
 /// How many graph downloads may stream at once; one more is told to come back later.

@@ -111,6 +111,7 @@ fn every_resource_path_is_declared_and_routed() {
         // A repository's own histories, not collections of records.
         "/github/repositories/{id}/sizes/",
         "/github/repositories/{id}/star_history/",
+        "/github/repositories/{id}/star_history.svg",
     ];
     for (path, item) in paths {
         if item.get("get").is_some() && !not_resources.contains(&path.as_str()) {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::fake_github::star_history::{WEEKS_A_PAGE, Week, weeks};
 use crate::fake_github::{FakeGitHub, Graph, Restrictions};
-use crate::helpers::{TestApp, TestDb, backend_tests};
+use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests};
 use crate::seed;
 use crate::sync::{SMALL, Setup, rest_only, setup_with};
 
@@ -227,4 +227,40 @@ async fn the_star_history_is_served_newest_first_with_running_totals(app: TestAp
         ))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The repository's HTML page shows the chart, an SVG image of its own.
+    let page = app
+        .client
+        .get(app.url(&format!("/github/repositories/{repo}/")))
+        .header("accept", "text/html")
+        .basic_auth(USER, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<img src=\"star_history.svg\""), "{page}");
+    let chart = |id: Uuid| {
+        app.client
+            .get(app.url(&format!("/github/repositories/{id}/star_history.svg")))
+            .basic_auth(USER, Some(PASSWORD))
+            .send()
+    };
+    let answer = chart(repo).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["content-type"], "image/svg+xml");
+    let svg = answer.text().await.unwrap();
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{svg}"
+    );
+    assert!(svg.contains("<polyline"), "{svg}");
+    let bare = seed::repository(db, seed::repo(11, (owner, 1, "owner"), "bare")).await;
+    let svg = chart(bare).await.unwrap().text().await.unwrap();
+    assert!(svg.contains("nothing recorded yet"), "{svg}");
+    assert_eq!(
+        chart(Uuid::new_v4()).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 }

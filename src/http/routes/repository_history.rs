@@ -6,16 +6,23 @@ use std::future::Future;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, NaiveTime};
 use uuid::Uuid;
 
 use crate::db::repositories::REPOSITORIES;
 use crate::db::sizes::SizeRecord;
 use crate::db::star_history::StarHistoryWeek;
 use crate::error::ApiError;
+use crate::http::charts::{self, Series};
 use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
 use crate::state::AppState;
+
+/// GitHub pages a star history to 100 pages of 30 weeks.
+const HISTORY_WEEKS: i64 = 3_000;
 
 /// The repository's sizes in kilobytes, newest first: the first size a sync saw, then one
 /// row each time it changed.
@@ -56,6 +63,38 @@ pub async fn star_history(
         db.star_weeks(id, PAGE_SIZE, offset)
     })
     .await
+}
+
+/// The star history as a chart of the stars standing at each week's end, for the
+/// repository's HTML page (an SVG image, no script).
+#[utoipa::path(get, path = "/github/repositories/{id}/star_history.svg", tag = "repositories", operation_id = "repositories_star_history_chart",
+    params(("id" = Uuid, Path, description = "The repository's id")),
+    responses((status = 200, description = "The chart", content_type = "image/svg+xml", body = String)))]
+pub async fn star_history_chart(
+    State(state): State<AppState>,
+    PathId(id): PathId<Uuid>,
+) -> Result<Response, ApiError> {
+    if !state.db.exists(&REPOSITORIES, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let weeks = state.db.star_weeks(id, HISTORY_WEEKS, 0).await?;
+    let points = weeks
+        .iter()
+        .filter_map(|week| {
+            let day = NaiveDate::parse_from_str(&week.week, "%Y-%m-%d").ok()?;
+            Some((
+                day.and_time(NaiveTime::MIN).and_utc().timestamp(),
+                week.total as f64,
+            ))
+        })
+        .collect();
+    let series = [Series {
+        label: "stars",
+        colour: "#2f81f7",
+        points,
+    }];
+    let svg = charts::lines_document("Stars over time", &series);
+    Ok(([(CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
 /// The page `?page=` asks of a history of `count` rows of the repository `id`, read by
