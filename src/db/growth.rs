@@ -32,10 +32,11 @@ struct GrowthRow {
 }
 
 impl Since {
-    /// `YYYY-MM-DD`, as Django's date fields read it.
+    /// `YYYY-MM-DD`, as Django's date fields read it (years 1 to 9999, as Python's dates).
     pub fn parse(text: &str) -> Option<Self> {
         NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
             .ok()
+            .filter(|day| (1..=9999).contains(&day.year()))
             .map(Self)
     }
 
@@ -93,5 +94,41 @@ impl Db {
         .fetch_all(pool)
         .await)?;
         Ok(rows.into_iter().map(|row| (row.id, row.growth)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_is_four_digits_of_year_and_a_real_date() {
+        assert!(Since::parse("2026-11-01").is_some());
+        assert!(Since::parse(" 0001-01-01 ").is_some());
+        for text in [
+            "2026-02-30",
+            "-0001-01-01",
+            "10000-01-01",
+            "2026-11-01T00:00",
+            "",
+            "x",
+        ] {
+            assert!(Since::parse(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn stars_count_from_the_sunday_of_the_week_that_holds_the_day() {
+        let wednesday = Since::parse("2026-11-04").unwrap();
+        assert!(
+            wednesday
+                .stars_gained()
+                .contains("'2026-11-01T00:00:00.000000Z'")
+        );
+        assert!(
+            wednesday
+                .size_growth()
+                .contains("'2026-11-04T00:00:00.000000Z'")
+        );
     }
 }

@@ -163,7 +163,8 @@ fn a_python_client_generates_from_the_document_without_warnings() {
     std::fs::write(
         &config,
         "content_type_overrides:\n  application/graphml+xml: application/octet-stream\n  \
-         application/x-ndjson: application/octet-stream\n",
+         application/x-ndjson: application/octet-stream\n  \
+         image/svg+xml: application/octet-stream\n",
     )
     .unwrap();
     let output = std::process::Command::new(generator)

@@ -19,6 +19,7 @@ use crate::http::charts::{self, Series};
 use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
+use crate::http::routes::ErrorDetail;
 use crate::state::AppState;
 
 /// GitHub pages a star history to 100 pages of 30 weeks.
@@ -31,7 +32,10 @@ const HISTORY_WEEKS: i64 = 3_000;
         ("id" = Uuid, Path, description = "The repository's id"),
         ("page" = Option<String>, Query, description = "Page number from 1 (ten records a page), or `last`"),
     ),
-    responses((status = 200, description = "A page of sizes", body = Page<SizeRecord>)))]
+    responses(
+        (status = 200, description = "A page of sizes", body = Page<SizeRecord>),
+        (status = 404, description = "No such repository, or no such page", body = ErrorDetail),
+    ))]
 pub async fn sizes(
     State(state): State<AppState>,
     PathId(id): PathId<Uuid>,
@@ -52,7 +56,10 @@ pub async fn sizes(
         ("id" = Uuid, Path, description = "The repository's id"),
         ("page" = Option<String>, Query, description = "Page number from 1 (ten records a page), or `last`"),
     ),
-    responses((status = 200, description = "A page of weeks", body = Page<StarHistoryWeek>)))]
+    responses(
+        (status = 200, description = "A page of weeks", body = Page<StarHistoryWeek>),
+        (status = 404, description = "No such repository, or no such page", body = ErrorDetail),
+    ))]
 pub async fn star_history(
     State(state): State<AppState>,
     PathId(id): PathId<Uuid>,
@@ -69,7 +76,10 @@ pub async fn star_history(
 /// repository's HTML page (an SVG image, no script).
 #[utoipa::path(get, path = "/github/repositories/{id}/star_history.svg", tag = "repositories", operation_id = "repositories_star_history_chart",
     params(("id" = Uuid, Path, description = "The repository's id")),
-    responses((status = 200, description = "The chart", content_type = "image/svg+xml", body = String)))]
+    responses(
+        (status = 200, description = "The chart", content_type = "image/svg+xml", body = String),
+        (status = 404, description = "No such repository", body = ErrorDetail),
+    ))]
 pub async fn star_history_chart(
     State(state): State<AppState>,
     PathId(id): PathId<Uuid>,
