@@ -310,10 +310,12 @@ async fn dashboard_page(app: &TestApp) -> String {
         .unwrap()
 }
 
-/// Samples the store into the `n`th ten-minute bucket after this one: the app's own keeper
-/// has taken this one, perhaps before the test's records were written.
+/// Samples the store into the `n`th ten-minute bucket of tomorrow: the app's own keeper has
+/// taken this one, perhaps before the test's records were written, and may take the next
+/// while the test runs; tomorrow's it does not reach.
 async fn sample_anew(db: &Db, n: i64) {
-    let later = Timestamp(Utc::now() + chrono::Duration::minutes(10 * n));
+    let later =
+        Timestamp(Utc::now() + chrono::Duration::days(1) + chrono::Duration::minutes(10 * n));
     assert!(history::sample_records(db, history::bucket_of(later, 600)).await);
 }
 
