@@ -3,13 +3,13 @@
 //! summed again from the repositories stored. Both run in the transaction that wrote the
 //! repositories, so the totals and the history never disagree with them.
 
-use super::Key;
-use super::columns::bind_all;
-use super::sql::{Sql, SqlValue};
-use super::{Db, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use super::columns::bind_all;
+use super::sql::{Sql, SqlValue};
+use super::{Db, Key, Timestamp};
 
 /// The history rows and the owners' totals of the repositories with these GitHub ids, as
 /// they stand once written at `now`.
