@@ -122,6 +122,16 @@ impl Db {
         Ok(found > 0)
     }
 
+    /// How many rows of `table` (a history: `repository_sizes`, `star_weeks`) are kept of
+    /// the repository `id`.
+    pub async fn kept_of_repository(&self, table: &'static str, id: Uuid) -> sqlx::Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE repository_id = $1");
+        with_pool!(self, |pool| sqlx::query_scalar(&sql)
+            .bind(id)
+            .fetch_one(pool)
+            .await)
+    }
+
     /// Rows `offset..offset + limit` in `order` (an ORDER BY clause of whitelisted columns:
     /// the listing's own, or what `?ordering=` asked).
     pub async fn page<T: AnyRow>(

@@ -258,10 +258,13 @@ pub struct KnownRepository {
     pub blocked_at: Option<Timestamp>,
     pub gone_at: Option<Timestamp>,
     pub synced: bool,
+    /// Whether its whole star history was read (then only the latest page is asked).
+    pub star_history_read: bool,
 }
 
 const KNOWN: &str = "SELECT github_id, node_id, full_name, stargazers_count, blocked_at, gone_at, \
-     synced_at IS NOT NULL AS synced FROM repositories";
+     synced_at IS NOT NULL AS synced, star_history_at IS NOT NULL AS star_history_read \
+     FROM repositories";
 
 impl Db {
     pub async fn known_repository(&self, full_name: &str) -> sqlx::Result<Option<KnownRepository>> {

@@ -11,6 +11,9 @@ use super::columns::bind_all;
 use super::sql::{Sql, SqlValue};
 use super::{Db, Key, Timestamp};
 
+/// The table of the sizes history.
+pub const SIZES: &str = "repository_sizes";
+
 /// The history rows and the owners' totals of the repositories with these GitHub ids, as
 /// they stand once written at `now`.
 pub fn sizes_stmts(github_ids: &[i64], now: Timestamp) -> Vec<Sql> {
@@ -70,16 +73,6 @@ pub struct SizeRecord {
 }
 
 impl Db {
-    /// How many sizes of the repository `id` are kept.
-    pub async fn sizes_kept(&self, id: Uuid) -> sqlx::Result<i64> {
-        with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM repository_sizes WHERE repository_id = $1"
-        )
-        .bind(id)
-        .fetch_one(pool)
-        .await)
-    }
-
     /// Up to `limit` sizes of the repository `id`, newest first from `offset`.
     pub async fn sizes(&self, id: Uuid, limit: i64, offset: i64) -> sqlx::Result<Vec<SizeRecord>> {
         with_pool!(self, |pool| sqlx::query_as(

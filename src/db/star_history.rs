@@ -9,6 +9,9 @@ use super::columns::insert_rows;
 use super::sql::{Sql, SqlValue};
 use super::{Db, Timestamp};
 
+/// The table of the star history's weeks.
+pub const STAR_WEEKS: &str = "star_weeks";
+
 /// A week of GitHub's star history: from its Sunday, 00:00 UTC, the stars given that week
 /// that still stand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,28 +73,6 @@ struct WeekRow {
 }
 
 impl Db {
-    /// When the whole star history of the repository with GitHub id `github_id` was last
-    /// read; `None` when never.
-    pub async fn star_history_at(&self, github_id: i64) -> sqlx::Result<Option<Timestamp>> {
-        let at: Option<Option<Timestamp>> = with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT star_history_at FROM repositories WHERE github_id = $1"
-        )
-        .bind(github_id)
-        .fetch_optional(pool)
-        .await)?;
-        Ok(at.flatten())
-    }
-
-    /// How many weeks of the repository `id` are stored.
-    pub async fn star_weeks_kept(&self, id: Uuid) -> sqlx::Result<i64> {
-        with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM star_weeks WHERE repository_id = $1"
-        )
-        .bind(id)
-        .fetch_one(pool)
-        .await)
-    }
-
     /// Up to `limit` weeks of the repository `id`, newest first from `offset`, each with the
     /// running total at its end.
     pub async fn star_weeks(

@@ -43,11 +43,7 @@ impl Syncer {
             segment(owner),
             segment(name)
         ));
-        let whole = self
-            .db
-            .star_history_at(repository.github_id)
-            .await?
-            .is_none();
+        let whole = !repository.star_history_read;
         // The latest page is asked conditionally once the older weeks are stored.
         let cached = match whole {
             true => None,

@@ -12,8 +12,8 @@ use chrono::{NaiveDate, NaiveTime};
 use uuid::Uuid;
 
 use crate::db::repositories::REPOSITORIES;
-use crate::db::sizes::SizeRecord;
-use crate::db::star_history::StarHistoryWeek;
+use crate::db::sizes::{SIZES, SizeRecord};
+use crate::db::star_history::{STAR_WEEKS, StarHistoryWeek};
 use crate::error::ApiError;
 use crate::http::charts::{self, Series};
 use crate::http::pagination::{PAGE_SIZE, Page, PageNumber};
@@ -42,7 +42,7 @@ pub async fn sizes(
     request: ApiRequest,
 ) -> Result<Json<Page<SizeRecord>>, ApiError> {
     let db = &state.db;
-    page_of(&state, &request, id, db.sizes_kept(id), |offset| {
+    page_of(&state, &request, id, SIZES, |offset| {
         db.sizes(id, PAGE_SIZE, offset)
     })
     .await
@@ -66,7 +66,7 @@ pub async fn star_history(
     request: ApiRequest,
 ) -> Result<Json<Page<StarHistoryWeek>>, ApiError> {
     let db = &state.db;
-    page_of(&state, &request, id, db.star_weeks_kept(id), |offset| {
+    page_of(&state, &request, id, STAR_WEEKS, |offset| {
         db.star_weeks(id, PAGE_SIZE, offset)
     })
     .await
@@ -107,13 +107,13 @@ pub async fn star_history_chart(
     Ok(([(CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
-/// The page `?page=` asks of a history of `count` rows of the repository `id`, read by
-/// `rows` from an offset; 404 when there is no such repository or page.
+/// The page `?page=` asks of the repository `id`'s history in `table`, read by `rows` from
+/// an offset; 404 when there is no such repository or page.
 async fn page_of<T, Rows>(
     state: &AppState,
     request: &ApiRequest,
     id: Uuid,
-    count: impl Future<Output = sqlx::Result<i64>>,
+    table: &'static str,
     rows: impl FnOnce(i64) -> Rows,
 ) -> Result<Json<Page<T>>, ApiError>
 where
@@ -123,7 +123,7 @@ where
     if !state.db.exists(&REPOSITORIES, id).await? {
         return Err(ApiError::NotFound);
     }
-    let count = count.await?;
+    let count = state.db.kept_of_repository(table, id).await?;
     let page = PageNumber::check(number, count)?;
     let rows = rows(page.offset()).await?;
     Ok(Json(page.wrap(request, count, rows)))

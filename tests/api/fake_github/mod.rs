@@ -1283,25 +1283,33 @@ impl FakeState {
                 Found::Blocked => self.blocked(),
                 Found::Missing => Reply::not_found(),
             },
-            Resource::Stargazers(key) => match self.find_repo(&key) {
-                Found::Here((repo, _)) => self.stargazers(incoming, repo),
-                Found::Moved(id) => Reply::moved(with_query(
-                    format!("{base}/repositories/{id}/stargazers"),
-                    incoming,
-                )),
-                Found::Blocked => self.blocked(),
-                Found::Missing => Reply::not_found(),
-            },
-            Resource::StarHistory(key) => match self.find_repo(&key) {
-                Found::Here((repo, _)) => self.star_history(incoming, repo),
-                Found::Moved(id) => Reply::moved(with_query(
-                    format!("{base}/repositories/{id}/stargazers/history"),
-                    incoming,
-                )),
-                Found::Blocked => self.blocked(),
-                Found::Missing => Reply::not_found(),
-            },
+            Resource::Stargazers(key) => {
+                self.under_repo(incoming, &key, "stargazers", Self::stargazers)
+            }
+            Resource::StarHistory(key) => {
+                self.under_repo(incoming, &key, "stargazers/history", Self::star_history)
+            }
             Resource::Unknown => Reply::not_found(),
+        }
+    }
+
+    /// What `answer` says of the repository `key` names, at its `path`: moved, blocked and
+    /// missing repositories answer as their own page does.
+    fn under_repo(
+        &self,
+        incoming: &Incoming,
+        key: &RepoKey,
+        path: &str,
+        answer: fn(&Self, &Incoming, &Repo) -> Reply,
+    ) -> Reply {
+        match self.find_repo(key) {
+            Found::Here((repo, _)) => answer(self, incoming, repo),
+            Found::Moved(id) => Reply::moved(with_query(
+                format!("{}/repositories/{id}/{path}", self.base),
+                incoming,
+            )),
+            Found::Blocked => self.blocked(),
+            Found::Missing => Reply::not_found(),
         }
     }
 
