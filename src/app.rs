@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::count_cache::CountCache;
 use crate::github::GitHub;
 use crate::http;
 use crate::http::MetricsState;
@@ -66,6 +67,10 @@ impl App {
             exports: Arc::new(tokio::sync::Semaphore::new(http::CONCURRENT_EXPORTS.min(
                 usize::try_from(config.database_max_connections.saturating_sub(1)).unwrap_or(0),
             ))),
+            counts: Arc::new(CountCache::new(
+                Duration::from_secs(config.count_cache_seconds),
+                config.count_cache_rows,
+            )),
         };
         Ok(Self {
             listener,

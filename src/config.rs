@@ -210,6 +210,9 @@ pub struct Config {
     pub login_failures_per_minute: u32,
     pub request_timeout_seconds: u64,
     pub header_read_timeout_seconds: u64,
+    /// A list's count of at least `count_cache_rows` records is served again for this long.
+    pub count_cache_seconds: u64,
+    pub count_cache_rows: i64,
     pub cors_allowed_origins: CorsOrigins,
     pub metrics_bind: Option<SocketAddr>,
     pub github_api_url: String,
@@ -306,6 +309,8 @@ impl Default for Config {
             login_failures_per_minute: 10,
             request_timeout_seconds: 30,
             header_read_timeout_seconds: 10,
+            count_cache_seconds: 60,
+            count_cache_rows: 10_000,
             cors_allowed_origins: CorsOrigins::None,
             metrics_bind: None,
             github_api_url: "https://api.github.com".to_owned(),
@@ -398,6 +403,8 @@ impl Config {
             "HEADER_READ_TIMEOUT_SECONDS",
             &mut self.header_read_timeout_seconds,
         )?;
+        vars.set("COUNT_CACHE_SECONDS", &mut self.count_cache_seconds)?;
+        vars.set("COUNT_CACHE_ROWS", &mut self.count_cache_rows)?;
         vars.set("CORS_ALLOWED_ORIGINS", &mut self.cors_allowed_origins)?;
         if let Some(address) = vars.parsed("METRICS_BIND")? {
             self.metrics_bind = Some(address);
@@ -487,6 +494,9 @@ impl Config {
         if !(self.refresh_share > 0.0 && self.refresh_share <= 1.0) {
             return Err(anyhow!("refresh_share must be above 0 and at most 1"));
         }
+        if self.count_cache_rows < 1 {
+            return Err(anyhow!("count_cache_rows must be at least 1"));
+        }
         if self.refresh_batch == 0 {
             return Err(anyhow!("refresh_batch must be at least 1"));
         }
@@ -558,6 +568,13 @@ request_timeout_seconds = {request_timeout}
 # (or after its previous answer, for an idle keep-alive connection) is closed.
 # Environment: HEADER_READ_TIMEOUT_SECONDS.
 header_read_timeout_seconds = {header_timeout}
+
+# A list's `count` (DRF's exact total of what the filters match) of at least count_cache_rows
+# records is remembered for count_cache_seconds and served again meanwhile, so a common
+# search word or a popular language is not counted again with every page; a smaller count is
+# always exact. 0 seconds: every count exact. Environment: COUNT_CACHE_SECONDS, COUNT_CACHE_ROWS.
+count_cache_seconds = {count_seconds}
+count_cache_rows = {count_rows}
 
 # Origins whose browser pages may call the API (CORS): comma-separated origins such as
 # "https://app.example.com", which may send credentials (Basic or a bearer token); "*" for any
@@ -694,6 +711,8 @@ job_retention_days = {retention}
             login_failures = d.login_failures_per_minute,
             request_timeout = d.request_timeout_seconds,
             header_timeout = d.header_read_timeout_seconds,
+            count_seconds = d.count_cache_seconds,
+            count_rows = d.count_cache_rows,
             cors = d.cors_allowed_origins,
             github_api_url = d.github_api_url,
             threshold = d.rate_limit_stop_threshold,

@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::count_cache::CountCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,4 +18,6 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Downloads of the graph under way may hold this many permits, each a pooled connection.
     pub exports: Arc<Semaphore>,
+    /// The lists' large counts, remembered a while.
+    pub counts: Arc<CountCache>,
 }

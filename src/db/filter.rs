@@ -2,8 +2,21 @@
 
 use uuid::Uuid;
 
+use super::developers::DEVELOPER_SEARCH;
+use super::repositories::REPOSITORY_SEARCH;
 use super::sql::{Sql, SqlValue};
 use super::{Db, Pool};
+
+/// SQLite's full-text indexes (migration 0015), keyed by GitHub's id: the table each
+/// serves, its name, and the columns it holds (`?search=`'s, which `__contains` filters on
+/// some of them also use).
+const SEARCH_INDEXES: &[(&str, &str, &[&str])] = &[
+    ("developers", "developers_search", DEVELOPER_SEARCH),
+    ("repositories", "repositories_search", REPOSITORY_SEARCH),
+];
+
+/// The trigram tokenizer indexes runs of three characters: a shorter term matches nothing.
+const SHORTEST_INDEXED: usize = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmp {
@@ -41,8 +54,8 @@ pub enum Condition {
 }
 
 impl Db {
-    /// A WHERE clause (possibly empty) for `conditions`, with its bound values.
-    pub fn where_clause(&self, conditions: &[Condition]) -> Sql {
+    /// A WHERE clause (possibly empty) for `conditions` on `table`, with its bound values.
+    pub fn where_clause(&self, table: &str, conditions: &[Condition]) -> Sql {
         let mut clause = Sql::default();
         for condition in conditions {
             clause.sql.push_str(if clause.sql.is_empty() {
@@ -63,11 +76,18 @@ impl Db {
                     format!("{column} IS {}NULL", if *is_null { "" } else { "NOT " })
                 }
                 Condition::Contains { column, needle } => {
-                    self.contains(&mut clause, column, needle)
+                    let scan = self.contains(&mut clause, column, needle);
+                    match self.indexed(table, Some(column), needle) {
+                        // The index folds case: it finds the candidates, `instr` keeps the
+                        // case-sensitive ones.
+                        Some(lookup) => format!("{} AND {scan}", lookup.bound(&mut clause)),
+                        None => scan,
+                    }
                 }
-                Condition::Matches { columns, term } => {
-                    self.contains(&mut clause, &search_text(columns), &term.to_lowercase())
-                }
+                Condition::Matches { columns, term } => match self.indexed(table, None, term) {
+                    Some(lookup) => lookup.bound(&mut clause),
+                    None => self.contains(&mut clause, &search_text(columns), &term.to_lowercase()),
+                },
                 Condition::IdIn { subquery, of } => {
                     let placeholder = clause.bind(SqlValue::Id(*of));
                     format!("id IN ({})", subquery.replace("{}", &placeholder))
@@ -78,8 +98,31 @@ impl Db {
         clause
     }
 
+    /// The SQLite index lookup that finds `text` in `column` of `table` (any of its columns
+    /// when none is named), where an index holds it and the text is long enough to be indexed.
+    fn indexed(&self, table: &str, column: Option<&str>, text: &str) -> Option<IndexLookup> {
+        if !matches!(self.pool(), Pool::Sqlite(_)) || text.chars().count() < SHORTEST_INDEXED {
+            return None;
+        }
+        let &(table, index, _) = SEARCH_INDEXES.iter().find(|(indexed, _, columns)| {
+            *indexed == table && column.is_none_or(|column| columns.contains(&column))
+        })?;
+        // One phrase (quotes doubled inside it): the trigram tokenizer makes it a substring.
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+        let query = match column {
+            Some(column) => format!("{{{column}}} : {phrase}"),
+            None => phrase,
+        };
+        Some(IndexLookup {
+            table,
+            index,
+            query,
+        })
+    }
+
     /// `text` holds `needle` as it is. PostgreSQL asks it with `LIKE`, which its trigram
-    /// indexes answer (the needle's wildcards escaped); SQLite scans with `instr`.
+    /// indexes answer (the needle's wildcards escaped); SQLite compares with `instr`, over
+    /// what its index found where one holds the column, else over every row.
     fn contains(&self, clause: &mut Sql, text: &str, needle: &str) -> String {
         match self.pool() {
             Pool::Sqlite(_) => {
@@ -95,6 +138,24 @@ impl Db {
                 format!("{text} LIKE {placeholder}")
             }
         }
+    }
+}
+
+/// A lookup in one of SQLite's full-text indexes: the rows where `query` matches.
+struct IndexLookup {
+    table: &'static str,
+    index: &'static str,
+    query: String,
+}
+
+impl IndexLookup {
+    fn bound(self, clause: &mut Sql) -> String {
+        let placeholder = clause.bind(SqlValue::Text(self.query));
+        format!(
+            "{}.github_id IN (SELECT rowid FROM {index} WHERE {index} MATCH {placeholder})",
+            self.table,
+            index = self.index
+        )
     }
 }
 

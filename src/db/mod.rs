@@ -29,6 +29,7 @@ macro_rules! with_pool {
 
 pub mod collaborations;
 pub mod columns;
+pub mod count_cache;
 pub mod developers;
 pub mod edges;
 pub mod figures;

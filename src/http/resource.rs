@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::{AnyRow, DEEP_OFFSET, Listing};
-use crate::db::sql::SqlValue;
+use crate::db::sql::{Sql, SqlValue};
 use crate::error::ApiError;
 use crate::http::cursor;
 use crate::http::embed::{self, Embed};
@@ -122,7 +122,7 @@ pub async fn list_computed<R: Resource>(
     let budget = AtomicUsize::new(embed::BUDGET);
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
-    let filter = state.db.where_clause(&conditions);
+    let filter = state.db.where_clause(R::LISTING.table, &conditions);
     if request.params.get("cursor").is_some() && !R::COLLECTION.orderings.is_empty() {
         if let Some(term) = terms
             .first()
@@ -145,35 +145,53 @@ pub async fn list_computed<R: Resource>(
     let clause = (!terms.is_empty()).then(|| ordering::clause(&terms, expression));
     let order = clause.as_deref().unwrap_or(R::LISTING.order_by);
     let requested = PageNumber::requested(request.params.get("page"))?;
-    let shallow = requested.filter(|&number| PageNumber::offset_of(number) < DEEP_OFFSET);
-    let (count, page, rows) = match shallow {
-        // The usual case costs one statement: the page's rows carry the total.
-        Some(number) => {
-            let offset = PageNumber::offset_of(number);
-            let counted = state
-                .db
-                .counted_page(R::LISTING, &filter, order, PAGE_SIZE, offset)
-                .await?;
-            // A page past the end has no rows to carry the total: it is invalid whatever
-            // the total is, and page 1 of nothing is the empty page.
-            let count = counted.first().map_or(0, |first| first.extra.total);
-            let page = PageNumber::check(Some(number), count)?;
-            (count, page, counted.into_iter().map(|c| c.row).collect())
-        }
-        // The last page, or a deep one: counted first, so a page past the end is refused
-        // before its rows are skipped.
-        None => {
-            let count = state.db.count(R::LISTING, &filter).await?;
-            let page = PageNumber::check(requested, count)?;
-            let rows = state
-                .db
-                .page(R::LISTING, &filter, order, PAGE_SIZE, page.offset())
-                .await?;
-            (count, page, rows)
-        }
-    };
+    let (count, page, rows) = numbered_page(state, R::LISTING, &filter, order, requested).await?;
     let results = R::render(state, request, rows, embed).await?;
     Ok(Json(page.wrap(request, count, results)))
+}
+
+/// The page `requested` of `listing` under `filter` in `order`, with the count of all it
+/// matches (a large one remembered a while: `CountCache`).
+async fn numbered_page<T: AnyRow>(
+    state: &AppState,
+    listing: &Listing,
+    filter: &Sql,
+    order: &str,
+    requested: Option<u64>,
+) -> Result<(i64, PageNumber, Vec<T>), ApiError> {
+    let key = state.counts.key(listing, filter);
+    let remembered = state.counts.get(&key);
+    let shallow = requested.filter(|&number| PageNumber::offset_of(number) < DEEP_OFFSET);
+    if let (Some(number), None) = (shallow, remembered) {
+        // The usual case costs one statement: the page's rows carry the total.
+        let offset = PageNumber::offset_of(number);
+        let counted = state
+            .db
+            .counted_page(listing, filter, order, PAGE_SIZE, offset)
+            .await?;
+        // A page past the end has no rows to carry the total: it is invalid whatever the
+        // total is, and page 1 of nothing is the empty page.
+        let count = counted.first().map_or(0, |first| first.extra.total);
+        let page = PageNumber::check(Some(number), count)?;
+        state.counts.put(key, count);
+        return Ok((count, page, counted.into_iter().map(|c| c.row).collect()));
+    }
+    // A remembered count, the last page or a deep one: counted first, so a page past the end
+    // is refused before its rows are skipped.
+    let count = match remembered {
+        Some(count) => count,
+        None => {
+            let count = state.db.count(listing, filter).await?;
+            state.counts.put(key, count);
+            count
+        }
+    };
+    let page = PageNumber::check(requested, count)?;
+    let rows = state
+        .db
+        .page(listing, filter, order, PAGE_SIZE, page.offset())
+        .await?;
+    Ok((count, page, rows))
 }
 
 /// The one `R` that `identity` names, if it also matches the request's filters.
@@ -186,7 +204,7 @@ pub async fn detail<R: Resource>(
     let budget = AtomicUsize::new(embed::BUDGET);
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.push(identity);
-    let filter = state.db.where_clause(&conditions);
+    let filter = state.db.where_clause(R::LISTING.table, &conditions);
     let rows = state
         .db
         .page(R::LISTING, &filter, R::LISTING.order_by, 1, 0)

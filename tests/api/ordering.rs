@@ -2,8 +2,10 @@
 //! have them: stable across pages, combined with each other and with every filter, and a
 //! 400 naming an unknown ordering field.
 
+use gitomatic::db::Timestamp;
+use gitomatic::db::developers::{DeveloperProfile, ProfileRecord, upsert_profiles_stmt};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, backend_tests};
 use crate::seed::{self, Dev, Repo};
@@ -13,6 +15,7 @@ backend_tests!(
     several_fields_order_in_turn,
     search_filters_and_ordering_combine,
     repositories_order_and_search_by_their_own_fields,
+    the_search_follows_every_write_of_a_record,
     an_unknown_ordering_field_is_named_in_a_400,
     cursor_pages_neither_repeat_nor_skip_while_records_are_inserted,
     cursor_pages_walk_back_as_they_walked_forth,
@@ -165,6 +168,14 @@ async fn search_filters_and_ordering_combine(app: TestApp) {
             vec!["dee", "ada"],
         ),
         ("location__contains=Berlin&search=rust", vec!["ada"]),
+        // Spaces and punctuation are part of a substring; two letters are too short for
+        // SQLite's trigram index, and are looked for in every row.
+        ("location__contains=n,+G", vec!["bob"]),
+        ("location__contains=Pa", vec!["cyd"]),
+        ("search=is&ordering=login", vec!["cyd"]),
+        // Quotes are text to find, not the index's query syntax.
+        ("search=%22rust%22", vec![]),
+        ("location__contains=%22Berlin", vec![]),
         (
             "search=ber&followers_count__gte=40&ordering=login",
             vec!["bob", "dee"],
@@ -174,6 +185,51 @@ async fn search_filters_and_ordering_combine(app: TestApp) {
         let records = walk(&app, &format!("?{query}")).await;
         assert_eq!(field(&records, "login"), expected, "{query}");
     }
+}
+
+/// A profile written again as a sync writes it (the store's upsert) is found by what it says
+/// now, and no longer by what it said.
+async fn the_search_follows_every_write_of_a_record(app: TestApp) {
+    let profile = |location: &str, bio: &str, followers: i64| ProfileRecord {
+        github_id: 7,
+        login: "ada".to_owned(),
+        node_id: None,
+        profile: DeveloperProfile {
+            location: Some(location.to_owned()),
+            bio: Some(bio.to_owned()),
+            followers_count: Some(followers),
+            ..DeveloperProfile::default()
+        },
+        disk_usage: None,
+        raw: json!({"id": 7, "login": "ada"}),
+    };
+    let write = |record: ProfileRecord| {
+        let statements: Vec<_> = upsert_profiles_stmt(&[record], Timestamp::now())
+            .into_iter()
+            .collect();
+        let db = app.db.clone();
+        async move { db.run_in_transaction(&statements).await.unwrap() }
+    };
+    let found = |query: &'static str| {
+        let app = &app;
+        async move { field(&walk(app, query).await, "login").join(",") }
+    };
+    write(profile("Berlin", "Rust compilers", 1)).await;
+    assert_eq!(found("?search=compil").await, "ada");
+    assert_eq!(found("?location__contains=Berlin").await, "ada");
+    write(profile("Lisbon", "Haskell", 2)).await;
+    for gone in [
+        "?search=compil",
+        "?search=berlin",
+        "?location__contains=Berlin",
+    ] {
+        assert_eq!(found(gone).await, "", "{gone}");
+    }
+    assert_eq!(found("?search=haskell+lisbon").await, "ada");
+    assert_eq!(found("?location__contains=Lisbon").await, "ada");
+    // A write that changes nothing searched leaves her found.
+    write(profile("Lisbon", "Haskell", 3)).await;
+    assert_eq!(found("?search=haskell&followers_count=3").await, "ada");
 }
 
 async fn repositories_order_and_search_by_their_own_fields(app: TestApp) {

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backend_tests};
+use crate::helpers::{TestApp, TestDb, backend_tests};
 use crate::seed::{self, Dev, at};
 
 /// `n` developers created a day apart, the newest last.
@@ -151,4 +151,57 @@ backend_tests!(
     links_keep_other_parameters_sorted,
     invalid_pages_are_404,
     unknown_creation_dates_come_last_and_ties_go_by_id,
+    large_counts_are_remembered_and_small_ones_stay_exact,
 );
+
+/// With `count_cache_rows` 3: a filter that matched 3 keeps its count while a fourth
+/// arrives (the page shows it), a filter that matched 2 is counted again, and so is the
+/// whole table.
+async fn large_counts_are_remembered_and_small_ones_stay_exact(db: TestDb) {
+    let app = TestApp::start(db, |config| {
+        config.count_cache_rows = 3;
+        config.count_cache_seconds = 3_600;
+    })
+    .await;
+    let located = |n: i64, location: &str| {
+        seed::developer(
+            &app.db,
+            Dev {
+                location: Some(location.to_owned()),
+                ..seed::dev(n, &format!("dev{n:02}"))
+            },
+        )
+    };
+    for (n, location) in [
+        (1, "Berlin"),
+        (2, "Berlin"),
+        (3, "Berlin"),
+        (4, "Lisbon"),
+        (5, "Lisbon"),
+    ] {
+        located(n, location).await;
+    }
+    let count = |query: &'static str| {
+        let request = app.json(query);
+        async move {
+            let (status, body) = request.await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            (
+                body["count"].as_i64().unwrap(),
+                body["results"].as_array().unwrap().len(),
+            )
+        }
+    };
+    assert_eq!(count("/github/developers/?location=Berlin").await, (3, 3));
+    assert_eq!(count("/github/developers/?location=Lisbon").await, (2, 2));
+    located(6, "Berlin").await;
+    located(7, "Lisbon").await;
+    assert_eq!(count("/github/developers/?location=Berlin").await, (3, 4));
+    assert_eq!(
+        count("/github/developers/?location=Berlin&page=last").await,
+        (3, 4),
+        "the last page is found by the remembered count"
+    );
+    assert_eq!(count("/github/developers/?location=Lisbon").await, (3, 3));
+    assert_eq!(count("/github/developers/").await, (7, 7));
+}

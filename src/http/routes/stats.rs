@@ -189,7 +189,7 @@ async fn jobs_in(
     let rows = db
         .page(
             &JOBS,
-            &db.where_clause(&conditions),
+            &db.where_clause(JOBS.table, &conditions),
             JOBS.order_by,
             LISTED,
             0,
