@@ -15,6 +15,7 @@
 //! crash campaign (`campaign.rs`) instead, on the databases `--backend` names.
 
 mod api;
+mod bulk;
 mod campaign;
 mod crawl;
 mod export;
@@ -116,6 +117,10 @@ struct Options {
     /// Reuse a complete PostgreSQL graph from an earlier run.
     #[arg(long)]
     keep: bool,
+    /// Write the API's graph by SQL (`bulk.rs`: minutes at the large scale) instead of
+    /// through the store code the sync uses (about an hour).
+    #[arg(long)]
+    bulk: bool,
     /// Where the figures are written as JSON.
     #[arg(long, default_value = "target/bench/results.json")]
     out: String,
@@ -161,7 +166,7 @@ async fn main() -> anyhow::Result<()> {
                 "{backend}: generating the {} graph to export…",
                 options.export_scale
             );
-            let took = export::generate(&url, scale).await?;
+            let took = bulk::generate(&url, scale).await?;
             notes.push(format!(
                 "{backend}: generated the {} graph to export in {:.1} s",
                 options.export_scale,
@@ -319,7 +324,11 @@ async fn api_on(
         notes.push(format!("{backend}: reused the {scale:?} graph"));
     } else {
         eprintln!("{backend}: generating the {} graph…", options.scale);
-        let took = generate::generate(&db, scale).await?;
+        let took = if options.bulk {
+            bulk::generate(&url, scale).await?
+        } else {
+            generate::generate(&db, scale).await?
+        };
         notes.push(format!(
             "{backend}: generated {scale:?} in {:.1} s",
             took.as_secs_f64()
@@ -413,18 +422,41 @@ async fn measure_api(
         "Authorization: Basic {}",
         base64_of(&format!("{USER}:{PASSWORD}"))
     );
-    // The most-followed developer, one from the middle of the list (typical), and the page
-    // half-way through the list.
-    let (busiest, typical, pages): (uuid::Uuid, uuid::Uuid, i64) = with_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT (SELECT followee_id FROM follows GROUP BY followee_id ORDER BY COUNT(*) DESC LIMIT 1), \
-             (SELECT id FROM developers ORDER BY created_at DESC NULLS LAST, id \
-                 LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM developers)), \
-             (SELECT (COUNT(*) + 9) / 10 FROM developers)",
+    // The most-followed developer, one from the middle of the list (typical), the page
+    // half-way through the list, and the developer there by most followers first.
+    let (busiest, typical, pages, middle): (
+        uuid::Uuid,
+        uuid::Uuid,
+        i64,
+        Option<(Option<i64>, uuid::Uuid)>,
+    ) = with_pool!(db, |pool| {
+        let (busiest, typical, pages) = sqlx::query_as(
+                "SELECT (SELECT followee_id FROM follows GROUP BY followee_id ORDER BY COUNT(*) DESC LIMIT 1), \
+                 (SELECT id FROM developers ORDER BY created_at DESC NULLS LAST, id \
+                     LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM developers)), \
+                 (SELECT (COUNT(*) + 9) / 10 FROM developers)",
+            )
+            .fetch_one(pool)
+            .await?;
+        let middle = sqlx::query_as(
+            "SELECT followers_count, id FROM developers \
+                 ORDER BY followers_count DESC NULLS LAST, id LIMIT 1 OFFSET $1",
         )
-        .fetch_one(pool)
-        .await?
+        .bind(pages * 5)
+        .fetch_optional(pool)
+        .await?;
+        Ok::<_, sqlx::Error>((busiest, typical, pages, middle))
+    })?;
+    // A cursor as the list's links carry it (`http/cursor.rs`), at that developer.
+    let cursor = middle.map_or_else(String::new, |(followers, id)| {
+        let position = serde_json::json!({
+            "f": "followers_count",
+            "v": followers.map(|n| n.to_string()),
+            "id": id,
+        });
+        base64_url_of(&position.to_string())
     });
+    let four_weeks_ago = (chrono::Utc::now() - chrono::Duration::days(28)).format("%Y-%m-%d");
     // The first page again, compressed, and asked for with the tag of the answer it has.
     let list = format!("{base}/github/developers/");
     let mut sizes = Vec::new();
@@ -495,8 +527,23 @@ async fn measure_api(
         ),
         ordered("/github/developers/?ordering=-followers_count"),
         ordered("/github/developers/?search=code"),
-        ordered("/github/developers/?location__contains=Osaka&ordering=-followers_count"),
+        ordered("/github/developers/?location__contains=Berlin&ordering=-followers_count"),
+        (
+            "/github/developers/?ordering=-followers_count&cursor={middle}".to_owned(),
+            format!("/github/developers/?ordering=-followers_count&cursor={cursor}"),
+            true,
+            None,
+        ),
         ordered("/github/repositories/?language=Rust&ordering=-stargazers_count"),
+        ordered("/github/repositories/?ordering=-size"),
+        ordered("/github/repositories/?language=Go&ordering=-size"),
+        ordered("/github/developers/?ordering=-repositories_size"),
+        (
+            "/github/repositories/?since={28 days ago}&ordering=-stars_gained".to_owned(),
+            format!("/github/repositories/?since={four_weeks_ago}&ordering=-stars_gained"),
+            true,
+            None,
+        ),
         (
             "/github/developers/{typical}/".to_owned(),
             format!("/github/developers/{typical}/"),
@@ -579,6 +626,12 @@ impl Serving {
 pub fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// URL-safe base64 without padding, as cursors are written.
+fn base64_url_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
 
 fn print_table(results: &[Measured]) {
