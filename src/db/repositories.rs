@@ -11,7 +11,7 @@ use super::columns::{Fields, ToSql, bind_all, insert_rows, take_offered, unique_
 use super::developers::{ListedDeveloper, upsert_listed_stmt};
 use super::listing::{Listing, in_list};
 use super::related::Relation;
-use super::sizes::{owner_stmt, sizes_stmts};
+use super::sizes::{moved_away_stmt, owner_stmt, sizes_stmts};
 use super::sql::{Kind, Sql, SqlValue};
 use super::{Db, Key, Timestamp};
 
@@ -154,6 +154,11 @@ pub fn upsert_repositories_stmts(repositories: &[RepositoryRecord], now: Timesta
     let unique = unique_by(repositories, |r| r.github_id);
     let owners: Vec<ListedDeveloper> = unique.iter().map(|r| r.owner.clone()).collect();
     let mut statements: Vec<Sql> = upsert_listed_stmt(&owners, now).into_iter().collect();
+    let moves: Vec<(i64, i64)> = unique
+        .iter()
+        .map(|r| (r.github_id, r.owner.github_id))
+        .collect();
+    statements.extend(moved_away_stmt(&moves));
     for source in [Source::Page, Source::RestList, Source::GraphqlList] {
         let records: Vec<&RepositoryRecord> = unique
             .iter()

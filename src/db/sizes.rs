@@ -1,6 +1,7 @@
 //! Repository sizes after a write: a row of history when a repository's size is not the one
 //! last kept (a row a change, not a sync), and the owners' totals (`repositories_size`)
-//! summed again from the repositories stored. Both run in the transaction that wrote the
+//! summed again from the repositories stored (and, for a repository GitHub moved to another
+//! owner, the old owner's without it). All run in the transaction that wrote the
 //! repositories, so the totals and the history never disagree with them.
 
 use serde::Serialize;
@@ -42,6 +43,32 @@ pub fn sizes_stmts(github_ids: &[i64], now: Timestamp) -> Vec<Sql> {
     let condition = which(&mut owners);
     owners.sql = owners_total(&condition);
     vec![history, owners]
+}
+
+/// For the repositories of `moves` (GitHub id, owner's GitHub id as GitHub gives it now) that
+/// are stored under another owner, that owner's total without them: run before they are
+/// written, so a repository GitHub moved leaves its old owner's total, and the totals
+/// summed after the write give it to the new one.
+pub fn moved_away_stmt(moves: &[(i64, i64)]) -> Option<Sql> {
+    if moves.is_empty() {
+        return None;
+    }
+    let mut sql = Sql::default();
+    let arms: Vec<String> = moves
+        .iter()
+        .map(|(github_id, owner)| {
+            let github_id = sql.bind(SqlValue::Int(*github_id));
+            let owner = sql.bind(SqlValue::Int(*owner));
+            format!("(r.github_id = {github_id} AND r.owner_github_id <> {owner})")
+        })
+        .collect();
+    let moving = arms.join(" OR ");
+    sql.sql = format!(
+        "UPDATE developers SET repositories_size = (SELECT SUM(r.size) FROM repositories r \
+         WHERE r.owner_id = developers.id AND r.gone_at IS NULL AND NOT ({moving})) \
+         WHERE id IN (SELECT r.owner_id FROM repositories r WHERE {moving})"
+    );
+    Some(sql)
 }
 
 /// The total of the owner of the repository `which` names, once it is marked gone (a gone

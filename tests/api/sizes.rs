@@ -4,6 +4,10 @@
 
 use std::collections::HashMap;
 
+use gitomatic::db::developers::ListedDeveloper;
+use gitomatic::db::repositories::{
+    RepositoryCounts, RepositoryDetails, RepositoryRecord, Source, upsert_repositories_stmts,
+};
 use gitomatic::db::sizes::sizes_stmts;
 use gitomatic::db::star_history::{StarWeek, star_weeks_stmts};
 use gitomatic::db::{Db, Timestamp};
@@ -26,6 +30,7 @@ backend_tests!(
     sizes_filter_and_order_the_lists,
     the_space_is_summed_in_the_stats_dashboard_and_metrics,
     growth_since_a_day_is_added_and_orders_the_list,
+    a_moved_repository_takes_its_size_to_its_new_owner,
 );
 
 /// The stored sizes by GitHub id.
@@ -216,6 +221,65 @@ async fn the_space_is_summed_in_the_stats_dashboard_and_metrics(app: TestApp) {
 }
 
 /// `size` and `repositories_size` filter and order the lists, over HTTP.
+/// Written as a sync writes a listed repository: `github_id` of `size` kilobytes, owned on
+/// GitHub by `owner`.
+fn listed_repository(github_id: i64, owner: i64, size: i64) -> RepositoryRecord {
+    let login = format!("owner{owner}");
+    RepositoryRecord {
+        github_id,
+        node_id: None,
+        owner: ListedDeveloper {
+            github_id: owner,
+            login: login.clone(),
+            node_id: None,
+            raw: json!({"id": owner, "login": login}),
+        },
+        details: RepositoryDetails {
+            name: format!("repo{github_id}"),
+            full_name: format!("{login}/repo{github_id}"),
+            ..RepositoryDetails::default()
+        },
+        counts: RepositoryCounts {
+            size: Some(size),
+            ..RepositoryCounts::default()
+        },
+        source: Source::RestList,
+        collaborates: None,
+        raw: json!({"id": github_id}),
+    }
+}
+
+/// A repository GitHub moved to another owner leaves its old owner's total for the new
+/// owner's, in the write that saw it move.
+async fn a_moved_repository_takes_its_size_to_its_new_owner(app: TestApp) {
+    let write = |records: Vec<RepositoryRecord>| {
+        let statements = upsert_repositories_stmts(&records, Timestamp::now());
+        let db = app.db.clone();
+        async move { db.run_in_transaction(&statements).await.unwrap() }
+    };
+    let totals = || async {
+        let rows: Vec<(i64, Option<i64>)> = with_pool!(&app.db, |pool| sqlx::query_as(
+            "SELECT github_id, repositories_size FROM developers ORDER BY github_id"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+        rows
+    };
+    write(vec![
+        listed_repository(100, 1, 30),
+        listed_repository(101, 1, 12),
+    ])
+    .await;
+    write(vec![listed_repository(200, 2, 5)]).await;
+    assert_eq!(totals().await, [(1, Some(42)), (2, Some(5))]);
+    write(vec![listed_repository(100, 2, 30)]).await;
+    assert_eq!(totals().await, [(1, Some(12)), (2, Some(35))]);
+    // Its last repository gone to another, an owner has none left to sum.
+    write(vec![listed_repository(101, 3, 12)]).await;
+    assert_eq!(totals().await, [(1, None), (2, Some(35)), (3, Some(12))]);
+}
+
 async fn sizes_filter_and_order_the_lists(app: TestApp) {
     let db = &app.db;
     let (ids, github_ids) = seeded_sizes(db).await;
