@@ -84,12 +84,11 @@ impl Dialect {
     }
 }
 
-/// A number below `n` from 1, picked by `a` and `b`: most often a small one.
+/// A number from 1 to `n`, picked by `a` and `b`: most often a small one (a uniform number
+/// cubed). Integer arithmetic, which truncates on both databases.
 fn skewed(a: &str, b: &str, n: &str) -> String {
-    let unit = format!(
-        "(CAST((({a}) * 2654435761 + ({b}) * 40503) % 1000003 AS DOUBLE PRECISION) / 1000003)"
-    );
-    format!("(CAST({unit} * {unit} * {unit} * {n} AS BIGINT) + 1)")
+    let h = format!("((({a}) * 2654435761 + ({b}) * 40503) % 1000003)");
+    format!("(({h} * {h} / 1000003 * {h} / 1000003) * {n} / 1000003 + 1)")
 }
 
 /// One of `names`, picked by `expr`.
