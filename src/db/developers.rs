@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::columns::{Fields, ToSql, bind_all, insert_rows, take_offered, unique_by};
 use super::listing::{Listing, in_list};
-use super::related::Relation;
+use super::related::{Relation, through};
 use super::sql::{Sql, SqlValue, bind_values};
 use super::{Db, Key, Timestamp};
 
@@ -76,27 +76,14 @@ pub const FOLLOWED_BY: &str = "SELECT followee_id FROM follows WHERE follower_id
 pub const STARGAZERS_OF: &str = "SELECT developer_id FROM stars WHERE repository_id = {}";
 
 /// The developers who follow a subject developer, and those a subject follows.
-pub const FOLLOWERS: Relation = Relation {
-    from: "follows JOIN developers ON developers.id = follows.follower_id",
-    subject: "follows.followee_id",
-    target: &DEVELOPERS,
-};
-pub const FOLLOWING: Relation = Relation {
-    from: "follows JOIN developers ON developers.id = follows.followee_id",
-    subject: "follows.follower_id",
-    target: &DEVELOPERS,
-};
+pub const FOLLOWERS: Relation =
+    through!("follows"."follower_id" => "developers", "followee_id", &DEVELOPERS);
+pub const FOLLOWING: Relation =
+    through!("follows"."followee_id" => "developers", "follower_id", &DEVELOPERS);
 /// The developers who starred a subject repository, and a subject repository's owner.
-pub const STARGAZERS: Relation = Relation {
-    from: "stars JOIN developers ON developers.id = stars.developer_id",
-    subject: "stars.repository_id",
-    target: &DEVELOPERS,
-};
-pub const OWNER: Relation = Relation {
-    from: "repositories JOIN developers ON developers.id = repositories.owner_id",
-    subject: "repositories.id",
-    target: &DEVELOPERS,
-};
+pub const STARGAZERS: Relation =
+    through!("stars"."developer_id" => "developers", "repository_id", &DEVELOPERS);
+pub const OWNER: Relation = through!("repositories"."owner_id" => "developers", "id", &DEVELOPERS);
 
 /// A developer as a list shows them: identity only.
 #[derive(Clone, Debug)]

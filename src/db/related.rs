@@ -9,6 +9,21 @@ use uuid::Uuid;
 use super::Db;
 use super::listing::{AnyRow, Listing, in_list};
 
+/// The `Relation` through the edge table `edge`: its column `to` names a row of `table`
+/// (the listing `target`'s), its column `subject` the subject.
+macro_rules! through {
+    ($edge:literal . $to:literal => $table:literal, $subject:literal, $target:expr) => {
+        $crate::db::related::Relation {
+            from: concat!(
+                $edge, " JOIN ", $table, " ON ", $table, ".id = ", $edge, ".", $to
+            ),
+            subject: concat!($edge, ".", $subject),
+            target: $target,
+        }
+    };
+}
+pub(crate) use through;
+
 /// How records of `target` hang off a subject: `from` joins the edge to the target table,
 /// `subject` is the expression holding the subject's id.
 pub struct Relation {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::columns::{Fields, ToSql, bind_all, insert_rows, take_offered, unique_by};
 use super::developers::{ListedDeveloper, upsert_listed_stmt};
 use super::listing::{Listing, in_list};
-use super::related::Relation;
+use super::related::{Relation, through};
 use super::sizes::{moved_away_stmt, owner_stmt, sizes_stmts};
 use super::sql::{Kind, Sql, SqlValue};
 use super::{Db, Key, Timestamp};
@@ -88,11 +88,8 @@ pub const REPOSITORIES: Listing = Listing {
 pub const STARRED_BY: &str = "SELECT repository_id FROM stars WHERE developer_id = {}";
 
 /// The repositories a subject developer starred, and those a subject developer owns.
-pub const STARRED: Relation = Relation {
-    from: "stars JOIN repositories ON repositories.id = stars.repository_id",
-    subject: "stars.developer_id",
-    target: &REPOSITORIES,
-};
+pub const STARRED: Relation =
+    through!("stars"."repository_id" => "repositories", "developer_id", &REPOSITORIES);
 pub const OWNED: Relation = Relation {
     from: "repositories",
     subject: "repositories.owner_id",
