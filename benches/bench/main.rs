@@ -114,7 +114,8 @@ struct Options {
     /// config's), which reads the default network in a few queries: give it a larger one.
     #[arg(long, default_value = "rest", value_parser = ["rest", "graphql"])]
     crash_api: String,
-    /// Reuse a complete PostgreSQL graph from an earlier run.
+    /// Keep the API's graph for the next run (SQLite: under target/bench/), and reuse a
+    /// complete one an earlier run kept.
     #[arg(long)]
     keep: bool,
     /// Write the API's graph by SQL (`bulk.rs`: minutes at the large scale) instead of
@@ -312,11 +313,15 @@ async fn api_on(
     scale: Scale,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<Vec<Measured>> {
-    let keep = options.keep && backend == "postgres";
-    let (url, _guard) = if keep {
-        (bench_database_url(&options.scale)?, None)
-    } else {
-        database(backend, &options.scale).await?
+    let keep = options.keep;
+    let (url, _guard) = match (keep, backend) {
+        (true, "postgres") => (kept_postgres(&options.scale).await?, None),
+        (true, _) => {
+            std::fs::create_dir_all("target/bench")?;
+            let file = format!("target/bench/gitomatic_bench_{}.db", options.scale);
+            (format!("sqlite://{file}"), None)
+        }
+        (false, _) => database(backend, &options.scale).await?,
     };
     let db = Db::connect(&DatabaseUrl::new(url.clone()), 10).await?;
     db.migrate().await?;
@@ -365,6 +370,23 @@ async fn database(
         }
         other => anyhow::bail!("unknown backend {other}"),
     }
+}
+
+/// The URL of the PostgreSQL database a run at `scale` keeps, created if it is missing.
+async fn kept_postgres(scale: &str) -> anyhow::Result<String> {
+    let (admin, name) = bench_server_and_name(scale);
+    let mut connection = sqlx::PgConnection::connect(&admin).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut connection)
+            .await?;
+    if !exists {
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut connection)
+            .await?;
+    }
+    bench_database_url(scale)
 }
 
 /// The PostgreSQL server `BENCH_DATABASE_URL` names (default: the local one), and the

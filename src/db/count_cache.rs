@@ -4,11 +4,15 @@
 //! PostgreSQL a trigram match rechecks every row it counts). A count of at least
 //! `count_cache_rows` is kept for `count_cache_seconds` and served again meanwhile: a
 //! total that large moves by a few records a minute, while a small count, cheap to take, is
-//! always exact. Each process keeps its own.
+//! always exact. Requests that find no fresh count at once wait for one of them to count,
+//! rather than each counting the same rows. Each process keeps its own.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
 
 use super::listing::Listing;
 use super::sql::Sql;
@@ -19,13 +23,31 @@ const REMEMBERED: usize = 1_024;
 
 pub struct CountCache {
     lifetime: Duration,
-    /// The smallest count that is remembered.
+    /// The smallest count that is served again.
     rows: i64,
-    counts: Mutex<HashMap<String, (i64, Instant)>>,
+    counts: Mutex<HashMap<String, Slot>>,
+}
+
+/// A filter's count, once one request has taken it, and when that began.
+#[derive(Clone)]
+struct Slot {
+    count: Arc<OnceCell<i64>>,
+    at: Instant,
 }
 
 /// What a count is remembered by: the table, the WHERE clause and its bound values.
 pub struct CountKey(Option<String>);
+
+/// What is known of a filter's count.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Known {
+    /// Large, and fresh: serve it.
+    Large(i64),
+    /// Small when last counted: count it exactly again, as cheaply as possible.
+    Small,
+    /// Not counted lately: count it once for every request asking (`count_once`).
+    Unknown,
+}
 
 impl CountCache {
     /// `lifetime` zero remembers nothing: every count is exact.
@@ -49,40 +71,83 @@ impl CountCache {
         }))
     }
 
-    /// The count remembered under `key`, while it is fresh.
-    pub fn get(&self, key: &CountKey) -> Option<i64> {
-        let key = key.0.as_ref()?;
-        let counts = self
-            .counts
+    fn locked(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
+        self.counts
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        counts
-            .get(key)
-            .filter(|(_, at)| at.elapsed() < self.lifetime)
-            .map(|(count, _)| *count)
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Remembers `count` under `key` when it is large enough to be worth it.
-    pub fn put(&self, key: CountKey, count: i64) {
-        let Some(key) = key.0.filter(|_| count >= self.rows) else {
-            return;
+    fn fresh(&self, key: &str) -> Option<Slot> {
+        self.locked()
+            .get(key)
+            .filter(|slot| slot.at.elapsed() < self.lifetime)
+            .cloned()
+    }
+
+    /// What is known of the count under `key`. A key that is never remembered is `Small`:
+    /// always counted exactly.
+    pub fn known(&self, key: &CountKey) -> Known {
+        let Some(key) = key.0.as_ref() else {
+            return Known::Small;
         };
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        match self.fresh(key).map(|slot| slot.count.get().copied()) {
+            Some(Some(count)) if count >= self.rows => Known::Large(count),
+            Some(Some(_)) => Known::Small,
+            // Being counted, or not at all: `count_once` waits for it or takes it.
+            _ => Known::Unknown,
+        }
+    }
+
+    /// The count under `key`, taken by `count` unless a fresh one is remembered or another
+    /// request is taking it (then its count, once taken).
+    pub async fn count_once<F>(&self, key: &CountKey, count: F) -> sqlx::Result<i64>
+    where
+        F: Future<Output = sqlx::Result<i64>>,
+    {
+        let Some(key) = key.0.as_ref() else {
+            return count.await;
+        };
+        let slot = match self.fresh(key) {
+            Some(slot) => slot,
+            None => {
+                let slot = Slot {
+                    count: Arc::new(OnceCell::new()),
+                    at: Instant::now(),
+                };
+                self.insert(key.clone(), slot.clone());
+                slot
+            }
+        };
+        slot.count.get_or_try_init(|| count).await.copied()
+    }
+
+    /// Remembers a count taken exactly elsewhere (the total a counted page carried).
+    pub fn put(&self, key: CountKey, count: i64) {
+        if let Some(key) = key.0 {
+            let slot = Slot {
+                count: Arc::new(OnceCell::new_with(Some(count))),
+                at: Instant::now(),
+            };
+            self.insert(key, slot);
+        }
+    }
+
+    fn insert(&self, key: String, slot: Slot) {
+        let mut counts = self.locked();
         if counts.len() >= REMEMBERED && !counts.contains_key(&key) {
-            counts.retain(|_, (_, at)| at.elapsed() < self.lifetime);
+            counts.retain(|_, slot| slot.at.elapsed() < self.lifetime);
             if counts.len() >= REMEMBERED {
                 counts.clear();
             }
         }
-        counts.insert(key, (count, Instant::now()));
+        counts.insert(key, slot);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
     use crate::db::developers::DEVELOPERS;
     use crate::db::sql::SqlValue;
@@ -95,34 +160,57 @@ mod tests {
     }
 
     #[test]
-    fn only_large_counts_of_a_filter_are_remembered() {
+    fn only_large_counts_of_a_filter_are_served_again() {
         let cache = CountCache::new(Duration::from_secs(60), 1_000);
-        let berlin = filtered("Berlin");
-        cache.put(cache.key(&DEVELOPERS, &berlin), 999);
-        assert_eq!(cache.get(&cache.key(&DEVELOPERS, &berlin)), None);
-        cache.put(cache.key(&DEVELOPERS, &berlin), 1_000);
-        assert_eq!(cache.get(&cache.key(&DEVELOPERS, &berlin)), Some(1_000));
+        let key = || cache.key(&DEVELOPERS, &filtered("Berlin"));
+        assert_eq!(cache.known(&key()), Known::Unknown);
+        cache.put(key(), 999);
+        assert_eq!(cache.known(&key()), Known::Small);
+        cache.put(key(), 1_000);
+        assert_eq!(cache.known(&key()), Known::Large(1_000));
         // Another bound value is another filter.
-        assert_eq!(
-            cache.get(&cache.key(&DEVELOPERS, &filtered("Lisbon"))),
-            None
-        );
-        // The whole table's kept total is cheap: never remembered.
+        let lisbon = cache.key(&DEVELOPERS, &filtered("Lisbon"));
+        assert_eq!(cache.known(&lisbon), Known::Unknown);
+        // The whole table's kept total is cheap: always counted.
         let all = Sql::default();
         cache.put(cache.key(&DEVELOPERS, &all), 5_000);
-        assert_eq!(cache.get(&cache.key(&DEVELOPERS, &all)), None);
+        assert_eq!(cache.known(&cache.key(&DEVELOPERS, &all)), Known::Small);
     }
 
     #[test]
     fn a_zero_lifetime_remembers_nothing_and_a_full_cache_starts_again() {
         let never = CountCache::new(Duration::ZERO, 1);
         never.put(never.key(&DEVELOPERS, &filtered("x")), 10);
-        assert_eq!(never.get(&never.key(&DEVELOPERS, &filtered("x"))), None);
+        assert_eq!(
+            never.known(&never.key(&DEVELOPERS, &filtered("x"))),
+            Known::Small
+        );
         let cache = CountCache::new(Duration::from_secs(60), 1);
         for n in 0..=REMEMBERED {
             cache.put(cache.key(&DEVELOPERS, &filtered(&n.to_string())), 5);
         }
         // The last one found the cache full of fresh counts and started it again.
-        assert_eq!(cache.counts.lock().unwrap().len(), 1);
+        assert_eq!(cache.locked().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn requests_at_once_count_once() {
+        let cache = CountCache::new(Duration::from_secs(60), 1_000);
+        let taken = AtomicUsize::new(0);
+        let count = || async {
+            taken.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok(5_000)
+        };
+        let key = || cache.key(&DEVELOPERS, &filtered("Berlin"));
+        let keys = [key(), key(), key()];
+        let (a, b, c) = tokio::join!(
+            cache.count_once(&keys[0], count()),
+            cache.count_once(&keys[1], count()),
+            cache.count_once(&keys[2], count()),
+        );
+        assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (5_000, 5_000, 5_000));
+        assert_eq!(taken.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.known(&key()), Known::Large(5_000));
     }
 }

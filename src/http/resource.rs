@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
+use crate::db::count_cache::Known;
 use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::{AnyRow, DEEP_OFFSET, Listing};
 use crate::db::sql::{Sql, SqlValue};
@@ -160,9 +161,9 @@ async fn numbered_page<T: AnyRow>(
     requested: Option<u64>,
 ) -> Result<(i64, PageNumber, Vec<T>), ApiError> {
     let key = state.counts.key(listing, filter);
-    let remembered = state.counts.get(&key);
+    let known = state.counts.known(&key);
     let shallow = requested.filter(|&number| PageNumber::offset_of(number) < DEEP_OFFSET);
-    if let (Some(number), None) = (shallow, remembered) {
+    if let (Some(number), Known::Small) = (shallow, &known) {
         // The usual case costs one statement: the page's rows carry the total.
         let offset = PageNumber::offset_of(number);
         let counted = state
@@ -176,14 +177,18 @@ async fn numbered_page<T: AnyRow>(
         state.counts.put(key, count);
         return Ok((count, page, counted.into_iter().map(|c| c.row).collect()));
     }
-    // A remembered count, the last page or a deep one: counted first, so a page past the end
-    // is refused before its rows are skipped.
-    let count = match remembered {
-        Some(count) => count,
-        None => {
+    // A large count, one not taken lately, the last page or a deep one: counted first, so a
+    // page past the end is refused before its rows are skipped.
+    let count = match known {
+        Known::Large(count) => count,
+        Known::Small => {
             let count = state.db.count(listing, filter).await?;
             state.counts.put(key, count);
             count
+        }
+        Known::Unknown => {
+            let count = state.db.count(listing, filter);
+            state.counts.count_once(&key, count).await?
         }
     };
     let page = PageNumber::check(requested, count)?;
