@@ -172,7 +172,7 @@ pub fn search_text(columns: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::search_text;
+    use super::{SEARCH_INDEXES, search_text};
     use crate::db::developers::DEVELOPER_SEARCH;
     use crate::db::repositories::REPOSITORY_SEARCH;
 
@@ -184,6 +184,31 @@ mod tests {
         for columns in [DEVELOPER_SEARCH, REPOSITORY_SEARCH] {
             let text = search_text(columns);
             assert!(flat.contains(&format!("(({text}) gin_trgm_ops)")), "{text}");
+        }
+    }
+
+    /// SQLite's lookups name the index and columns migration 0015 declared, and its
+    /// triggers write each of them.
+    #[test]
+    fn the_sqlite_search_indexes_hold_the_searched_columns() {
+        let migration = include_str!("../../migrations/sqlite/0015_search_index.sql");
+        let flat = migration.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (table, index, columns) in SEARCH_INDEXES {
+            let declared = format!(
+                "CREATE VIRTUAL TABLE {index} USING fts5 ( {}, content = '{table}', \
+                 content_rowid = 'github_id'",
+                columns.join(", ")
+            );
+            assert!(flat.contains(&declared), "{declared}");
+            let written = columns
+                .iter()
+                .map(|column| format!("new.{column}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            assert!(
+                flat.contains(&format!("VALUES (new.github_id, {written});")),
+                "{index}"
+            );
         }
     }
 }
