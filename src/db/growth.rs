@@ -47,16 +47,37 @@ impl Since {
         format!("'{}T00:00:00.000000Z'", day.format("%Y-%m-%d"))
     }
 
-    /// The stars gained since the day, for the row of `repositories`: null until its whole
-    /// history was read.
-    pub fn stars_gained(&self) -> String {
+    /// The Sunday that begins the week holding the day, as a literal.
+    fn week(&self) -> String {
         let sunday =
             self.0 - chrono::Duration::days(i64::from(self.0.weekday().num_days_from_sunday()));
+        Self::literal(sunday)
+    }
+
+    /// The stars gained since the day, for the row of `repositories`: the running total of
+    /// its first week from the day's on (its history has every week from the first star to
+    /// the latest read; none that late gained nothing). Null until its whole history was
+    /// read.
+    pub fn stars_gained(&self) -> String {
         format!(
             "(CASE WHEN repositories.star_history_at IS NULL THEN NULL ELSE COALESCE(\
-             (SELECT CAST(SUM(w.stars) AS BIGINT) FROM star_weeks w \
-              WHERE w.repository_id = repositories.id AND w.week >= {}), 0) END)",
-            Self::literal(sunday)
+             (SELECT w.since_total FROM star_weeks w \
+              WHERE w.repository_id = repositories.id AND w.week >= {} \
+              ORDER BY w.week LIMIT 1), 0) END)",
+            self.week()
+        )
+    }
+
+    /// The repositories that gained stars since the day, with how many (`Lead::rows`): those
+    /// whose history holds the day's week, by that week's running total, and those whose
+    /// history begins after it, by their first week's. Two index ranges.
+    pub fn stars_gained_lead(&self) -> String {
+        let week = self.week();
+        format!(
+            "SELECT w.repository_id AS id, w.since_total AS lead FROM star_weeks w \
+             WHERE w.week = {week} AND w.since_total > 0 \
+             UNION ALL SELECT w.repository_id, w.since_total FROM star_weeks w \
+             WHERE w.week > {week} AND w.first_week AND w.since_total > 0"
         )
     }
 

@@ -179,6 +179,69 @@ impl Db {
     }
 }
 
+/// The rows of a listed table that a computed field leads with, as SQL for a derived table of
+/// `(id, lead)`: those whose value is positive, each with it, read from an index (the stars
+/// gained since a week, from the star weeks' running totals). Every other row's value is
+/// zero or unknown.
+pub struct Lead<'a> {
+    pub rows: &'a str,
+    /// The list's order with the field read from `lead_rows.lead`, for the rows that have one.
+    pub led: &'a str,
+}
+
+impl Db {
+    /// Rows `offset..offset + limit` of `listing` under `filter`, ordered by a field that
+    /// `lead` leads with, descending: first the rows `lead` holds, in its order, read from
+    /// its index; then the others in `order`, which only a page past them reads.
+    pub async fn led_page<T: AnyRow>(
+        &self,
+        listing: &Listing,
+        filter: &Sql,
+        lead: &Lead<'_>,
+        order: &str,
+        limit: i64,
+        offset: i64,
+    ) -> sqlx::Result<Vec<T>> {
+        let (columns, table) = (listing.column_list(""), listing.table);
+        let joined = format!("({}) AS lead_rows JOIN {table} USING (id)", lead.rows);
+        let (limit_at, skip_at) = (filter.next_placeholder(0), filter.next_placeholder(1));
+        let sql = format!(
+            "SELECT {columns} FROM {joined}{} ORDER BY {} LIMIT {limit_at} OFFSET {skip_at}",
+            filter.sql, lead.led
+        );
+        let mut rows: Vec<T> = self.fetch_page(&sql, filter, limit, offset).await?;
+        let short = limit - rows.len() as i64;
+        if short == 0 {
+            return Ok(rows);
+        }
+        // How many rows the lead holds: those skipped and those read, or counted when the
+        // page skipped them all.
+        let held = match rows.len() {
+            0 => {
+                let count = format!("SELECT COUNT(*) FROM {joined}{}", filter.sql);
+                with_pool!(self, |pool| bind_values!(
+                    sqlx::query_scalar(&count),
+                    &filter.values
+                )
+                .fetch_one(pool)
+                .await)?
+            }
+            read => offset + read as i64,
+        };
+        let others = format!("id NOT IN (SELECT id FROM ({}) AS lead_rows)", lead.rows);
+        let rest = Sql {
+            sql: match filter.sql.is_empty() {
+                true => format!(" WHERE {others}"),
+                false => format!("{} AND {others}", filter.sql),
+            },
+            values: filter.values.clone(),
+        };
+        let skip = (offset - held).max(0);
+        rows.extend(self.page(listing, &rest, order, short, skip).await?);
+        Ok(rows)
+    }
+}
+
 /// `IN ($1, …, $n)` for `n` values (at least one).
 pub fn in_list(n: usize) -> String {
     let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();

@@ -41,6 +41,7 @@ pub fn star_weeks_stmts(
         });
         sql.push(" ON CONFLICT (repository_id, week) DO UPDATE SET stars = excluded.stars");
         statements.push(sql);
+        statements.push(running_totals_stmt(github_id));
     }
     if whole {
         let mut sql = Sql::default();
@@ -52,6 +53,25 @@ pub fn star_weeks_stmts(
         statements.push(sql);
     }
     statements
+}
+
+/// Sets each week's `since_total` (its stars and every later week's) and `first_week` for
+/// the repository with GitHub id `github_id`, writing only the weeks whose values moved: a
+/// star of this week moves every week's total, one of an old week's unstarred only those up
+/// to it.
+fn running_totals_stmt(github_id: i64) -> Sql {
+    let mut sql = Sql::default();
+    let id = sql.bind(SqlValue::Int(github_id));
+    let repository = format!("(SELECT id FROM repositories WHERE github_id = {id})");
+    sql.sql = format!(
+        "UPDATE star_weeks SET since_total = t.since_total, first_week = t.first_week FROM ( \
+         SELECT week, CAST(SUM(stars) OVER (ORDER BY week DESC) AS BIGINT) AS since_total, \
+         ROW_NUMBER() OVER (ORDER BY week) = 1 AS first_week \
+         FROM star_weeks WHERE repository_id = {repository}) AS t \
+         WHERE star_weeks.repository_id = {repository} AND star_weeks.week = t.week \
+         AND (star_weeks.since_total <> t.since_total OR star_weeks.first_week <> t.first_week)"
+    );
+    sql
 }
 
 /// A week of a repository's star history, as the API serves it.
@@ -73,6 +93,17 @@ struct WeekRow {
 }
 
 impl Db {
+    /// The latest week stored of the repository with GitHub id `github_id`.
+    pub async fn latest_star_week(&self, github_id: i64) -> sqlx::Result<Option<Timestamp>> {
+        with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT MAX(w.week) FROM star_weeks w JOIN repositories r ON r.id = w.repository_id \
+             WHERE r.github_id = $1"
+        )
+        .bind(github_id)
+        .fetch_one(pool)
+        .await)
+    }
+
     /// Up to `limit` weeks of the repository `id`, newest first from `offset`, each with the
     /// running total at its end.
     pub async fn star_weeks(

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::count_cache::Known;
 use crate::db::filter::{Cmp, Condition};
-use crate::db::listing::{AnyRow, DEEP_OFFSET, Listing};
+use crate::db::listing::{AnyRow, DEEP_OFFSET, Lead, Listing};
 use crate::db::sql::{Sql, SqlValue};
 use crate::error::ApiError;
 use crate::http::cursor;
@@ -90,6 +90,9 @@ pub struct Computed {
     pub name: &'static str,
     pub kind: Kind,
     pub sql: String,
+    /// The rows whose value is positive, from an index, for a list it orders descending
+    /// first (`Lead::rows`).
+    pub lead: Option<String>,
 }
 
 /// A page of `R` matching the request's filters and `scope` (e.g. "followers of X").
@@ -145,25 +148,41 @@ pub async fn list_computed<R: Resource>(
     }
     let clause = (!terms.is_empty()).then(|| ordering::clause(&terms, expression));
     let order = clause.as_deref().unwrap_or(R::LISTING.order_by);
+    // A field with a lead that orders first, descending, has its rows read from the lead.
+    let leading = terms
+        .first()
+        .filter(|term| term.descending)
+        .and_then(|term| {
+            let field = computed.iter().find(|field| field.name == term.field)?;
+            let rows = field.lead.as_deref()?;
+            let led = ordering::clause(&terms, |name| match name == field.name {
+                true => "lead_rows.lead",
+                false => expression(name),
+            });
+            Some((rows, led))
+        });
+    let lead = leading.as_ref().map(|(rows, led)| Lead { rows, led });
     let requested = PageNumber::requested(request.params.get("page"))?;
-    let (count, page, rows) = numbered_page(state, R::LISTING, &filter, order, requested).await?;
+    let (count, page, rows) =
+        numbered_page(state, R::LISTING, &filter, (order, lead), requested).await?;
     let results = R::render(state, request, rows, embed).await?;
     Ok(Json(page.wrap(request, count, results)))
 }
 
-/// The page `requested` of `listing` under `filter` in `order`, with the count of all it
-/// matches (a large one remembered a while: `CountCache`).
+/// The page `requested` of `listing` under `filter` in `order` (read from its lead, when
+/// it has one), with the count of all it matches (a large one remembered a while:
+/// `CountCache`).
 async fn numbered_page<T: AnyRow>(
     state: &AppState,
     listing: &Listing,
     filter: &Sql,
-    order: &str,
+    (order, lead): (&str, Option<Lead<'_>>),
     requested: Option<u64>,
 ) -> Result<(i64, PageNumber, Vec<T>), ApiError> {
     let key = state.counts.key(listing, filter);
     let known = state.counts.known(&key);
     let shallow = requested.filter(|&number| PageNumber::offset_of(number) < DEEP_OFFSET);
-    if let (Some(number), Known::Small) = (shallow, &known) {
+    if let (Some(number), Known::Small, None) = (shallow, &known, &lead) {
         // The usual case costs one statement: the page's rows carry the total.
         let offset = PageNumber::offset_of(number);
         let counted = state
@@ -192,10 +211,14 @@ async fn numbered_page<T: AnyRow>(
         }
     };
     let page = PageNumber::check(requested, count)?;
-    let rows = state
-        .db
-        .page(listing, filter, order, PAGE_SIZE, page.offset())
-        .await?;
+    let (db, offset) = (&state.db, page.offset());
+    let rows = match lead {
+        Some(lead) => {
+            db.led_page(listing, filter, &lead, order, PAGE_SIZE, offset)
+                .await?
+        }
+        None => db.page(listing, filter, order, PAGE_SIZE, offset).await?,
+    };
     Ok((count, page, rows))
 }
 

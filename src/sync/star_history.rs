@@ -59,7 +59,17 @@ impl Syncer {
             Err(GitHubError::Gone { .. } | GitHubError::Blocked) => return Ok(()),
             Err(err) => return Err(err.into()),
         };
-        while let Some(page) = next.take().filter(|_| whole) {
+        // A latest page that does not reach back to the weeks stored (the history was last
+        // read more than a page of weeks ago) is followed until it does: the weeks are kept
+        // without a gap.
+        let stored = match whole {
+            true => None,
+            false => self.db.latest_star_week(repository.github_id).await?,
+        };
+        let reaches_back = |weeks: &[StarWeek]| {
+            stored.is_none_or(|latest| weeks.iter().any(|week| week.week <= latest))
+        };
+        while let Some(page) = next.take().filter(|_| whole || !reaches_back(&weeks)) {
             match self.github.get(&page, None, None).await? {
                 Fetched::Fresh {
                     body, next: after, ..

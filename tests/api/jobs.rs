@@ -335,6 +335,12 @@ async fn a_stopped_worker_lets_go_of_its_job_keeping_what_is_done(db: TestDb) {
         "its steps are kept"
     );
     assert_eq!(worker(&s, "next").run_until_idle().await.unwrap(), 1);
+    let (status, _, _, error) = job_state(&s, "full_profile_sync").await;
+    assert_eq!(
+        (status.as_str(), error),
+        ("succeeded", None),
+        "taken up and done"
+    );
     assert_eq!(stored(&s.db).await, expected(&s.fake.graph(), "center"));
 }
 

@@ -30,6 +30,7 @@ backend_tests!(
     sizes_filter_and_order_the_lists,
     the_space_is_summed_in_the_stats_dashboard_and_metrics,
     growth_since_a_day_is_added_and_orders_the_list,
+    the_most_stars_gained_are_read_in_order_across_pages,
     a_moved_repository_takes_its_size_to_its_new_owner,
 );
 
@@ -516,4 +517,136 @@ async fn growth_since_a_day_is_added_and_orders_the_list(app: TestApp) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert!(body.get(param).is_some(), "{query}: {body}");
     }
+}
+
+/// `-stars_gained` is read from the star weeks' running totals: every page, with a filter
+/// or without, matches the order of the stars gained as the weeks sum them, across the turn
+/// from the repositories that gained stars to those that gained none and those whose history
+/// is unknown; a week stored again moves the order.
+async fn the_most_stars_gained_are_read_in_order_across_pages(app: TestApp) {
+    let db = &app.db;
+    let owner = seed::developer(db, seed::dev(1, "owner")).await;
+    let weeks_from = |first: &str, count: usize| -> Vec<Timestamp> {
+        (0..count)
+            .map(|n| Timestamp(day(first).0 + chrono::Duration::weeks(n as i64)))
+            .collect()
+    };
+    let mut expected: Vec<(Uuid, String, Option<i64>, &str)> = Vec::new();
+    for i in 0..27_i64 {
+        let language = if i % 2 == 0 { "Go" } else { "Rust" };
+        let name = format!("repo-{i:02}");
+        let repo = seed::Repo {
+            language: Some(language.to_owned()),
+            ..seed::repo(100 + i, (owner, 1, "owner"), &name)
+        };
+        let id = seed::repository(db, repo).await;
+        // Histories that span the day, that end before it, that begin after it, that gained
+        // nothing since; and none.
+        let weeks = match i % 5 {
+            0 => None,
+            1 => Some(weeks_from("2026-09-06", 6)),
+            2 => Some(weeks_from("2026-09-06", 13)),
+            3 => Some(weeks_from("2026-11-15", 3)),
+            _ => Some(weeks_from("2026-09-06", 13)),
+        };
+        let gained = weeks.map(|weeks| {
+            let weeks: Vec<StarWeek> = weeks
+                .into_iter()
+                .enumerate()
+                .map(|(n, week)| StarWeek {
+                    week,
+                    stars: match i % 5 {
+                        4 if week >= day("2026-11-01") => 0,
+                        _ => (i * 7 + n as i64 * 3) % 5,
+                    },
+                })
+                .collect();
+            let statements = star_weeks_stmts(100 + i, &weeks, true, Timestamp::now());
+            let gained = weeks
+                .iter()
+                .filter(|w| w.week >= day("2026-11-01"))
+                .map(|w| w.stars)
+                .sum();
+            (statements, gained)
+        });
+        if let Some((statements, _)) = &gained {
+            db.run_in_transaction(statements).await.unwrap();
+        }
+        expected.push((id, name, gained.map(|g| g.1), language));
+    }
+    // Most gained first, then none, then unknown; ties by id.
+    expected.sort_by(|a, b| {
+        b.2.is_some()
+            .cmp(&a.2.is_some())
+            .then(b.2.cmp(&a.2))
+            .then(a.0.cmp(&b.0))
+    });
+    let gained = expected.iter().filter(|e| e.2 > Some(0)).count();
+    assert!((10..20).contains(&gained), "{gained} gained stars");
+    let walk = |query: String| {
+        let app = &app;
+        async move {
+            let mut seen = Vec::new();
+            for page in 1..=3 {
+                let (status, body) = app.json(&format!("{query}&page={page}")).await;
+                if status == StatusCode::NOT_FOUND {
+                    break;
+                }
+                assert_eq!(status, StatusCode::OK, "{body}");
+                for r in body["results"].as_array().unwrap() {
+                    seen.push((
+                        r["name"].as_str().unwrap().to_owned(),
+                        r["stars_gained"].as_i64(),
+                    ));
+                }
+            }
+            seen
+        }
+    };
+    let names = |language: Option<&str>| -> Vec<(String, Option<i64>)> {
+        expected
+            .iter()
+            .filter(|e| language.is_none_or(|l| l == e.3))
+            .map(|e| (e.1.clone(), e.2))
+            .collect()
+    };
+    let base = "/github/repositories/?since=2026-11-04&ordering=-stars_gained";
+    assert_eq!(
+        walk(base.to_owned()).await,
+        names(None),
+        "every page in order"
+    );
+    assert_eq!(
+        walk(format!("{base}&language=Go")).await,
+        names(Some("Go")),
+        "with a filter"
+    );
+    let (_, page) = app.json(&format!("{base},-name&page=1")).await;
+    assert_eq!(page["count"], 27);
+
+    // A star in the latest week of the one that gained least moves it to the top.
+    let least = expected.iter().rfind(|e| e.2 > Some(0)).unwrap().clone();
+    let github_id = 100 + least.1[5..].parse::<i64>().unwrap();
+    let latest: Timestamp = with_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT MAX(week) FROM star_weeks WHERE repository_id = $1"
+    )
+    .bind(least.0)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    let week = StarWeek {
+        week: latest,
+        stars: 1_000,
+    };
+    db.run_in_transaction(&star_weeks_stmts(
+        github_id,
+        &[week],
+        false,
+        Timestamp::now(),
+    ))
+    .await
+    .unwrap();
+    let (_, page) = app.json(base).await;
+    assert_eq!(page["results"][0]["name"], least.1);
+    assert!(page["results"][0]["stars_gained"].as_i64().unwrap() >= 1_000);
 }

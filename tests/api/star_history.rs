@@ -22,6 +22,7 @@ backend_tests!(
     the_star_history_is_githubs_weeks,
     the_star_history_is_read_while_stargazer_lists_are_refused,
     a_refresh_asks_only_the_latest_page_conditionally,
+    a_refresh_long_after_the_last_reads_back_to_the_weeks_stored,
     a_repository_with_few_stars_has_no_history_read,
     the_star_history_is_served_newest_first_with_running_totals,
 );
@@ -53,6 +54,32 @@ async fn stored_weeks(db: &Db, id: i64) -> Vec<(i64, i64)> {
     rows.into_iter()
         .map(|(week, stars)| (week.0.timestamp(), stars))
         .collect()
+}
+
+/// Each stored week of the repository with GitHub id `id` keeps the stars from it to the
+/// latest week, and only the earliest is marked first.
+async fn assert_running_totals(db: &Db, id: i64) {
+    let rows: Vec<(i64, i64, bool)> = with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT w.stars, w.since_total, w.first_week FROM star_weeks w \
+             JOIN repositories r ON r.id = w.repository_id WHERE r.github_id = $1 \
+             ORDER BY w.week DESC",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    });
+    let mut since = 0;
+    for (index, (stars, since_total, first)) in rows.iter().enumerate() {
+        since += stars;
+        assert_eq!(*since_total, since, "week {index} from the latest");
+        assert_eq!(
+            *first,
+            index + 1 == rows.len(),
+            "week {index} from the latest"
+        );
+    }
 }
 
 /// The center's repository with the most stars: its GitHub id, owner and name.
@@ -176,6 +203,42 @@ async fn a_refresh_asks_only_the_latest_page_conditionally(db: TestDb) {
     assert_eq!(stored[0], (github[0].start, github[0].stars()));
     assert!(github[0].stars() >= 1, "this week's star");
     assert_eq!(stored.len(), github.len());
+    assert_running_totals(&s.db, id).await;
+}
+
+/// A history last read more than a page of weeks ago: its latest page does not reach the
+/// weeks stored, so the pages after it are read until they do, and no week is missing.
+async fn a_refresh_long_after_the_last_reads_back_to_the_weeks_stored(db: TestDb) {
+    let (s, (id, owner, name)) = synced(db, rest_only).await;
+    let github = githubs_weeks(&s.fake, id);
+    assert!(github.len() > WEEKS_A_PAGE + 1, "{} weeks", github.len());
+    // As it was stored WEEKS_A_PAGE + 1 weeks ago; GitHub's page has changed since.
+    let latest_kept =
+        Timestamp(chrono::DateTime::from_timestamp(github[WEEKS_A_PAGE + 1].start, 0).unwrap());
+    with_pool!(&s.db, |pool| {
+        sqlx::query("DELETE FROM star_weeks WHERE week > $1")
+            .bind(latest_kept)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM http_cache WHERE url LIKE '%/stargazers/history%'")
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    s.fake.clear_requests();
+    s.syncer
+        .refresh_repository(&owner, &name, &Steps::new())
+        .await
+        .unwrap();
+    let expected: Vec<(i64, i64)> = github.iter().map(|w| (w.start, w.stars())).collect();
+    assert_eq!(stored_weeks(&s.db, id).await, expected, "no week missing");
+    assert_eq!(
+        history_requests(&s).len(),
+        2,
+        "the latest page and the one after"
+    );
+    assert_running_totals(&s.db, id).await;
 }
 
 async fn a_repository_with_few_stars_has_no_history_read(db: TestDb) {

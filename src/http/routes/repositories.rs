@@ -220,11 +220,13 @@ pub async fn list(
                 name: "stars_gained",
                 kind: Kind::Int,
                 sql: since.stars_gained(),
+                lead: Some(since.stars_gained_lead()),
             },
             Computed {
                 name: "size_growth",
                 kind: Kind::Int,
                 sql: since.size_growth(),
+                lead: None,
             },
         ],
         None => Vec::new(),
