@@ -520,12 +520,20 @@ struct Held {
 
 impl Held {
     async fn give_back(mut self, quotas: &[Quota]) {
-        if let Some(place) = self.place.take()
-            && let Err(err) = self.ledger.release(place, quotas).await
-        {
-            // The place's lease runs out by itself; only the others' view of the quota lags.
-            tracing::warn!(error = %err, "cannot give back a place in the shared GitHub budget");
-        }
+        let Some(place) = self.place.take() else {
+            return;
+        };
+        let (ledger, quotas) = (Arc::clone(&self.ledger), quotas.to_vec());
+        // A task of its own, so that a request dropped while giving its place back (its job
+        // stopped) still gives it back, not leaving it held until its lease runs out.
+        let released = tokio::spawn(async move { ledger.release(place, &quotas).await }).await;
+        let err = match released {
+            Ok(Ok(())) => return,
+            Ok(Err(err)) => err.to_string(),
+            Err(err) => err.to_string(),
+        };
+        // The place's lease runs out by itself; only the others' view of the quota lags.
+        tracing::warn!(error = %err, "cannot give back a place in the shared GitHub budget");
     }
 }
 

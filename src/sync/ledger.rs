@@ -54,18 +54,16 @@ impl DbLedger {
                 .insert(credential.to_owned());
         }
         loop {
-            let holder = uuid::Uuid::new_v4().to_string();
             let until = Timestamp(chrono::Utc::now() + self.lease);
-            let claimed = self
-                .db
-                .claim_github_slot(credential, self.places, &holder, until)
-                .await?;
-            if let Some(slot) = claimed {
-                return Ok(Place {
-                    credential: credential.to_owned(),
-                    slot,
-                    holder,
-                });
+            // The claim runs as a task of its own: an acquire dropped while its claim is on
+            // the way (its job stopped) cannot tell whether the database took it, so the
+            // claim sees itself through and gives back what nobody is left to take.
+            let claim = claim(self.db.clone(), credential.to_owned(), self.places, until);
+            let claimed = tokio::spawn(claim)
+                .await
+                .map_err(|err| sqlx::Error::Protocol(format!("claiming a place failed: {err}")))?;
+            if let Some(place) = claimed?.and_then(Claimed::into_place) {
+                return Ok(place);
             }
             // Paused, or every place held: wait for what stops it, looking with reads.
             if let Some(until) = self.db.github_paused_until(credential).await? {
@@ -91,6 +89,54 @@ impl DbLedger {
             })
             .cloned()
             .collect()
+    }
+}
+
+async fn claim(
+    db: Db,
+    credential: String,
+    places: i64,
+    until: Timestamp,
+) -> sqlx::Result<Option<Claimed>> {
+    let holder = uuid::Uuid::new_v4().to_string();
+    let slot = db
+        .claim_github_slot(&credential, places, &holder, until)
+        .await?;
+    Ok(slot.map(|slot| Claimed {
+        db,
+        place: Some(Place {
+            credential,
+            slot,
+            holder,
+        }),
+    }))
+}
+
+/// A place claimed for an acquire, given back if it is dropped before the acquire takes it.
+struct Claimed {
+    db: Db,
+    place: Option<Place>,
+}
+
+impl Claimed {
+    fn into_place(mut self) -> Option<Place> {
+        self.place.take()
+    }
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        let (Some(place), Ok(runtime)) = (self.place.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let db = self.db.clone();
+        runtime.spawn(async move {
+            let released = release_stmt(&place.credential, place.slot, &place.holder);
+            if let Err(err) = db.run_in_transaction(&[released]).await {
+                tracing::warn!(error = %err, "cannot give back a place nobody took");
+            }
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 //! A credential's budget: a GitHub App's installation tokens renewed before they expire (and
-//! once more after a 401), the requests in flight shared by two worker processes, and a
-//! crawler that spends each window's quota and stops at the threshold.
+//! once more after a 401), the requests in flight shared by two worker processes, a request
+//! dropped half-way that gives its place back, and a crawler that spends each window's quota
+//! and stops at the threshold.
 
 use std::process::{Child, Stdio};
 use std::sync::OnceLock;
@@ -285,9 +286,48 @@ async fn an_idle_service_spends_each_window_down_to_the_threshold(test_db: TestD
     assert!(!refused, "nothing was sent that the quota could not afford");
 }
 
+/// A request dropped at any moment (its job stopped: the worker drops its future) gives its
+/// place in the shared budget back, so the next request with the credential does not wait
+/// out the place's lease (65 s here). Dropped while its claim of the place is on the way to
+/// the database, it cannot know whether the database took it.
+async fn a_request_dropped_at_any_moment_gives_its_place_back(test_db: TestDb) {
+    // The sync engine as the app builds it: one place per credential, kept in the database.
+    let s = setup_with(test_db, Graph::generate(SMALL), |config| {
+        assert_eq!(
+            config.github_max_in_flight, 1,
+            "one place: a held one is missed"
+        );
+    })
+    .await;
+    let github = s.syncer.github();
+    let graph = s.fake.graph();
+    let url = format!("{}/users/{}", s.fake.url, graph.users[0].login);
+    let (mut dropped, mut answered) = (0, 0);
+    for step in 0..300u64 {
+        let within = Duration::from_micros(40 * step);
+        match tokio::time::timeout(within, github.get(&url, None, None)).await {
+            Ok(answer) => {
+                answer.unwrap();
+                answered += 1;
+            }
+            Err(_) => dropped += 1,
+        }
+        let next = tokio::time::timeout(Duration::from_secs(5), github.get(&url, None, None));
+        assert!(
+            next.await.is_ok_and(|answer| answer.is_ok()),
+            "a request dropped after {within:?} kept its place"
+        );
+    }
+    assert!(
+        dropped > 0 && answered > 0,
+        "{dropped} dropped, {answered} answered"
+    );
+}
+
 backend_tests!(
     an_installation_token_that_expires_mid_sync_is_renewed_ahead,
     a_token_refused_early_is_renewed_once_and_the_sync_goes_on,
     two_worker_processes_keep_one_request_in_flight_per_credential,
+    a_request_dropped_at_any_moment_gives_its_place_back,
     an_idle_service_spends_each_window_down_to_the_threshold,
 );
