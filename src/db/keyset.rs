@@ -48,14 +48,16 @@ impl Keyset {
     }
 
     /// The parts of the order after `after`, in turn, each `filter` narrowed to it: the rest
-    /// of the part `after` is in (its value, then ids past its id), then the parts that
-    /// follow it.
+    /// of the run of ties `after` is in (its value, ids past its id), then the values that
+    /// follow it, then the nulls or values the order puts last. Each is one range of the
+    /// index: a run of ties filtered instead (the value's rows, keeping the ids past) is read
+    /// from its start, which the middle of a run of half a million equal counts made 600 ms.
     fn parts(&self, filter: &Sql, cast: &str) -> Vec<Sql> {
         let field = self.field;
-        let (later, past, bound) = if self.descending {
-            ("<", ">", "<=")
+        let (later, past) = if self.descending {
+            ("<", ">")
         } else {
-            (">", "<", ">=")
+            (">", "<")
         };
         let narrowed = |condition: &dyn Fn(&mut Sql) -> String| {
             let mut sql = filter.clone();
@@ -71,25 +73,26 @@ impl Keyset {
         let Some((value, id)) = &self.after else {
             return vec![filter.clone()];
         };
-        let rest = narrowed(&|sql: &mut Sql| {
-            let id = sql.bind(SqlValue::Id(*id));
-            match value {
-                // The bound alone is a range of the index; the rest filters its first rows.
-                Some(value) => {
-                    let value = sql.bind(SqlValue::Text(value.clone()));
-                    let value = format!("CAST({value} AS {cast})");
-                    format!(
-                        "{field} {bound} {value} AND ({field} {later} {value} OR id {past} {id})"
-                    )
-                }
-                None => format!("{field} IS NULL AND id {past} {id}"),
-            }
-        });
-        match (value.is_some(), self.descending) {
-            (true, true) => vec![rest, narrowed(&|_| format!("{field} IS NULL"))],
-            (false, false) => vec![rest, narrowed(&|_| format!("{field} IS NOT NULL"))],
-            _ => vec![rest],
+        let id_past = |sql: &mut Sql| format!("id {past} {}", sql.bind(SqlValue::Id(*id)));
+        let Some(value) = value else {
+            let rest = narrowed(&|sql: &mut Sql| format!("{field} IS NULL AND {}", id_past(sql)));
+            return match self.descending {
+                true => vec![rest],
+                false => vec![rest, narrowed(&|_| format!("{field} IS NOT NULL"))],
+            };
+        };
+        let value_of = |sql: &mut Sql| {
+            let value = sql.bind(SqlValue::Text(value.clone()));
+            format!("CAST({value} AS {cast})")
+        };
+        let mut parts = vec![
+            narrowed(&|sql: &mut Sql| format!("{field} = {} AND {}", value_of(sql), id_past(sql))),
+            narrowed(&|sql: &mut Sql| format!("{field} {later} {}", value_of(sql))),
+        ];
+        if self.descending {
+            parts.push(narrowed(&|_| format!("{field} IS NULL")));
         }
+        parts
     }
 }
 
