@@ -409,6 +409,9 @@ fn bench_database_url(scale: &str) -> anyhow::Result<String> {
     Ok(url.to_string())
 }
 
+/// `?omit=` of every URL list a developer carries: the ranking without its lists.
+const NO_LISTS: &str = "followers,following,starred_repositories,repositories";
+
 async fn measure_api(
     backend: &str,
     url: &str,
@@ -548,8 +551,14 @@ async fn measure_api(
             None,
         ),
         ordered("/github/developers/?ordering=-followers_count"),
+        ordered(&format!(
+            "/github/developers/?ordering=-followers_count&omit={NO_LISTS}"
+        )),
         ordered("/github/developers/?search=code"),
         ordered("/github/developers/?location__contains=Berlin&ordering=-followers_count"),
+        ordered(&format!(
+            "/github/developers/?location__contains=Berlin&ordering=-followers_count&omit={NO_LISTS}"
+        )),
         (
             "/github/developers/?ordering=-followers_count&cursor={middle}".to_owned(),
             format!("/github/developers/?ordering=-followers_count&cursor={cursor}"),
@@ -560,6 +569,9 @@ async fn measure_api(
         ordered("/github/repositories/?ordering=-size"),
         ordered("/github/repositories/?language=Go&ordering=-size"),
         ordered("/github/developers/?ordering=-repositories_size"),
+        ordered(&format!(
+            "/github/developers/?ordering=-repositories_size&omit={NO_LISTS}"
+        )),
         (
             "/github/repositories/?since={28 days ago}&ordering=-stars_gained".to_owned(),
             format!("/github/repositories/?since={four_weeks_ago}&ordering=-stars_gained"),

@@ -368,10 +368,13 @@ impl Db {
             .await)
     }
 
-    /// All four relations of every developer in `ids`, in one query whatever their number.
+    /// The relations of every developer in `ids` that `wanted` names (of `followers`,
+    /// `following`, `starred_repositories` and `repositories`), in one query whatever their
+    /// number; the others are left empty.
     pub async fn developer_relations(
         &self,
         ids: &[Uuid],
+        wanted: impl Fn(&str) -> bool,
     ) -> sqlx::Result<HashMap<Uuid, DeveloperRelations>> {
         let mut relations: HashMap<Uuid, DeveloperRelations> = ids
             .iter()
@@ -381,16 +384,33 @@ impl Db {
             return Ok(relations);
         }
         let within = in_list(ids.len());
+        let parts: Vec<String> = [
+            ("followers", "followee_id", "follower_id", "follows"),
+            ("following", "follower_id", "followee_id", "follows"),
+            (
+                "starred_repositories",
+                "developer_id",
+                "repository_id",
+                "stars",
+            ),
+            ("repositories", "owner_id", "id", "repositories"),
+        ]
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (list, ..))| wanted(list))
+        .map(|(kind, (_, subject, other, table))| {
+            format!(
+                "SELECT CAST({kind} AS BIGINT) AS kind, {subject} AS subject, {other} AS other \
+                 FROM {table} WHERE {subject} {within}"
+            )
+        })
+        .collect();
+        if parts.is_empty() {
+            return Ok(relations);
+        }
         let sql = format!(
-            "SELECT CAST(0 AS BIGINT) AS kind, followee_id AS subject, follower_id AS other \
-                 FROM follows WHERE followee_id {within} \
-             UNION ALL SELECT CAST(1 AS BIGINT), follower_id, followee_id \
-                 FROM follows WHERE follower_id {within} \
-             UNION ALL SELECT CAST(2 AS BIGINT), developer_id, repository_id \
-                 FROM stars WHERE developer_id {within} \
-             UNION ALL SELECT CAST(3 AS BIGINT), owner_id, id \
-                 FROM repositories WHERE owner_id {within} \
-             ORDER BY kind, subject, other"
+            "{} ORDER BY kind, subject, other",
+            parts.join(" UNION ALL ")
         );
         let rows: Vec<(i64, Uuid, Uuid)> = with_pool!(self, |pool| {
             let mut query = sqlx::query_as(&sql);

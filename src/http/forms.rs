@@ -14,7 +14,7 @@ use crate::http::resource::Collection;
 use crate::http::routes::tasks::TASKS;
 
 /// Query parameters that are no filter but shape the answer: a filter form keeps them.
-const KEPT: [&str; 3] = ["format", "links", "embed"];
+const KEPT: [&str; 4] = ["format", "links", "embed", "omit"];
 
 /// The controls of the page answering `route` (the matched route's template) at `path`.
 pub fn controls(route: Option<&str>, path: &str, params: &Params, value: &Value) -> String {

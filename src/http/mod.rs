@@ -13,6 +13,7 @@ mod limits;
 mod method;
 mod moved;
 mod negotiate;
+mod omit;
 pub mod openapi;
 mod ordering;
 mod pagination;

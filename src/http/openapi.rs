@@ -228,6 +228,9 @@ fn document_resource_path(operation: &mut Operation, shape: &ResourcePath) {
     if listed.embeds {
         document_embed(operation);
     }
+    if !listed.relations.is_empty() {
+        document_omit(operation);
+    }
     let not_found = if shape.is_list {
         document_page(operation);
         document_ordering_and_search(operation, listed);
@@ -239,7 +242,8 @@ fn document_resource_path(operation: &mut Operation, shape: &ResourcePath) {
     respond(
         operation,
         "400",
-        "A malformed number or date/time in a filter, or an unknown `ordering` field",
+        "A malformed number or date/time in a filter, or an unknown `ordering` field or \
+         `omit` list",
         Ref::from_schema_name(FIELD_ERRORS).into(),
     );
 }
@@ -415,6 +419,19 @@ fn document_links(operation: &mut Operation) {
          other values are ignored"
             .to_owned(),
         any_boolean(),
+    );
+}
+
+fn document_omit(operation: &mut Operation) {
+    query_param(
+        operation,
+        "omit".to_owned(),
+        "Comma-separated URL lists the records leave out, which are then not read: a \
+         developer's `followers`, `following`, `starred_repositories`, `repositories`, a \
+         repository's `stargazers` (a page of the most-followed developers carries hundreds \
+         of thousands of URLs without it); another name is a 400"
+            .to_owned(),
+        ObjectBuilder::new().schema_type(Type::String),
     );
 }
 

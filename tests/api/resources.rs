@@ -397,6 +397,81 @@ async fn deep_embedding_stays_within_its_budget(app: TestApp) {
     assert!(spent <= 30, "{spent} statements");
 }
 
+/// `value` without the keys `names`.
+fn without(value: &Value, names: &[&str]) -> Value {
+    let mut value = value.clone();
+    let object = value.as_object_mut().unwrap();
+    names.iter().for_each(|name| {
+        object.remove(*name);
+    });
+    value
+}
+
+async fn omit_leaves_lists_out_unread_and_nothing_else_changes(app: TestApp) {
+    let g = graph(&app).await;
+    let list = "/github/developers/?ordering=-followers_count";
+    let (_, plain) = app.json(list).await;
+    let (status, omitted) = app.json(&format!("{list}&omit=followers,following")).await;
+    assert_eq!(status, StatusCode::OK);
+    let results = plain["results"].as_array().unwrap();
+    let expected: Vec<Value> = results
+        .iter()
+        .map(|record| without(record, &["followers", "following"]))
+        .collect();
+    assert_eq!(omitted["results"], json!(expected));
+    assert_eq!(omitted["count"], plain["count"]);
+    let (_, empty) = app.json(&format!("{list}&omit=")).await;
+    assert_eq!(empty, plain, "an empty omit leaves out nothing");
+
+    // A list left out is not read: the detail costs one statement fewer.
+    let detail = format!("/github/developers/{}/", g.ada);
+    app.json(&detail).await;
+    let app = &app;
+    let spent = |path: String| async move {
+        let before = app.db.statements_run();
+        let (status, body) = app.json(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        (app.db.statements_run() - before, body)
+    };
+    let (all, full) = spent(detail.clone()).await;
+    let four = "followers,following,starred_repositories,repositories";
+    let (fewer, bare) = spent(format!("{detail}?omit={four}")).await;
+    assert_eq!(fewer, all - 1, "the relations' query is not run");
+    let lists = [
+        "followers",
+        "following",
+        "starred_repositories",
+        "repositories",
+    ];
+    assert_eq!(bare, without(&full, &lists));
+
+    // Each record of an answer leaves out its own lists, the embedded ones too.
+    let (_, embedded) = app.json(&format!("{detail}?embed=1&omit=stargazers")).await;
+    assert_eq!(embedded["followers"], full["followers"]);
+    let owned = embedded["_embedded"]["repositories"]["results"]
+        .as_array()
+        .unwrap();
+    assert_eq!(owned.len(), 2);
+    assert!(
+        owned
+            .iter()
+            .all(|repo| repo.get("stargazers").is_none() && repo["url"].is_string())
+    );
+    let repository = format!("/github/repositories/{}/", g.engine);
+    let (_, engine) = app.json(&repository).await;
+    assert_eq!(engine["stargazers"].as_array().unwrap().len(), 2);
+    let (_, starless) = app.json(&format!("{repository}?omit=stargazers")).await;
+    assert_eq!(starless, without(&engine, &["stargazers"]));
+
+    let (status, body) = app.json("/github/developers/?omit=followers,bio").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"omit": ["Cannot omit \"bio\". Choose from: followers, following, \
+            starred_repositories, repositories, stargazers."]})
+    );
+}
+
 async fn a_page_costs_a_constant_number_of_statements(app: TestApp) {
     let hub = seed::developer(&app.db, seed::dev(1, "hub")).await;
     let mut repos = Vec::new();
@@ -438,6 +513,7 @@ backend_tests!(
     a_repository_reads_exactly_as_the_original,
     the_lists_hanging_off_a_record_are_paginated_collections,
     links_true_adds_links_and_nothing_else_changes,
+    omit_leaves_lists_out_unread_and_nothing_else_changes,
     embed_renders_related_records_as_first_pages,
     embedded_lists_link_to_the_rest,
     deep_embedding_stays_within_its_budget,

@@ -23,6 +23,7 @@ use crate::db::sql::SqlValue;
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
 use crate::http::filters::{DEVELOPER_FILTERS, Kind, parse_bool};
+use crate::http::omit::Omit;
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
@@ -77,13 +78,23 @@ pub struct Developer {
     #[serde(flatten)]
     #[schema(ignore)]
     pub profile: DeveloperProfile,
-    /// URLs of the developers who follow this one.
-    pub followers: Vec<String>,
-    /// URLs of the developers this one follows.
-    pub following: Vec<String>,
-    pub starred_repositories: Vec<String>,
-    /// URLs of the repositories this developer owns.
-    pub repositories: Vec<String>,
+    /// URLs of the developers who follow this one (left out with `?omit=followers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>, required = false)]
+    pub followers: Option<Vec<String>>,
+    /// URLs of the developers this one follows (left out with `?omit=following`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>, required = false)]
+    pub following: Option<Vec<String>>,
+    /// URLs of the repositories this developer starred (left out with
+    /// `?omit=starred_repositories`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>, required = false)]
+    pub starred_repositories: Option<Vec<String>>,
+    /// URLs of the repositories this developer owns (left out with `?omit=repositories`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>, required = false)]
+    pub repositories: Option<Vec<String>>,
     /// Kilobytes of the repositories this developer owns that are stored (their `size`
     /// summed); null while none of them has a known size.
     pub repositories_size: Option<i64>,
@@ -199,7 +210,11 @@ impl Resource for Developer {
         embed: Embed<'_>,
     ) -> Result<Vec<Self>, ApiError> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-        let mut relations = state.db.developer_relations(&ids).await?;
+        let omit = Omit::from_params(&request.params, &[&COLLECTION, &repositories::COLLECTION])?;
+        let mut relations = state
+            .db
+            .developer_relations(&ids, |list| omit.keeps(list))
+            .await?;
         let mut embedded = match embed.descend() {
             Some(next) => EmbeddedPages::load(state, request, &ids, next).await?,
             None => None,
@@ -208,6 +223,7 @@ impl Resource for Developer {
         let developers = |ids: Vec<Uuid>| ids.into_iter().map(|id| request.developer(id)).collect();
         let repositories =
             |ids: Vec<Uuid>| ids.into_iter().map(|id| request.repository(id)).collect();
+        let kept = |list: &str, urls: Vec<String>| omit.keeps(list).then_some(urls);
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -227,10 +243,13 @@ impl Resource for Developer {
                     github_id: row.github_id.to_string(),
                     login: row.login,
                     profile: row.profile,
-                    followers: developers(related.followers),
-                    following: developers(related.following),
-                    starred_repositories: repositories(related.starred_repositories),
-                    repositories: repositories(related.repositories),
+                    followers: kept("followers", developers(related.followers)),
+                    following: kept("following", developers(related.following)),
+                    starred_repositories: kept(
+                        "starred_repositories",
+                        repositories(related.starred_repositories),
+                    ),
+                    repositories: kept("repositories", repositories(related.repositories)),
                     repositories_size: row.repositories_size,
                     github_repositories_size: row.github_repositories_size,
                     synced_at: row.synced_at,

@@ -21,6 +21,7 @@ use crate::db::repositories::{
 use crate::error::ApiError;
 use crate::http::embed::{self, Embed, Loading, Pages};
 use crate::http::filters::{Kind, REPOSITORY_FILTERS, parse_bool};
+use crate::http::omit::Omit;
 use crate::http::pagination::Page;
 use crate::http::path_id::PathId;
 use crate::http::request::ApiRequest;
@@ -63,8 +64,11 @@ pub struct Repository {
     #[serde(flatten)]
     #[schema(ignore)]
     pub details: RepositoryDetails,
-    /// URLs of the developers who starred this repository.
-    pub stargazers: Vec<String>,
+    /// URLs of the developers who starred this repository (left out with
+    /// `?omit=stargazers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>, required = false)]
+    pub stargazers: Option<Vec<String>>,
     #[serde(flatten)]
     #[schema(ignore)]
     pub counts: RepositoryCounts,
@@ -147,7 +151,11 @@ impl Resource for Repository {
         embed: Embed<'_>,
     ) -> Result<Vec<Self>, ApiError> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-        let mut stargazers = state.db.stargazers(&ids).await?;
+        let omit = Omit::from_params(&request.params, &[&developers::COLLECTION, &COLLECTION])?;
+        let mut stargazers = match omit.keeps("stargazers") {
+            true => Some(state.db.stargazers(&ids).await?),
+            false => None,
+        };
         let growth = match since(request)? {
             Some(since) => Some(state.db.growth(&ids, since).await?),
             None => None,
@@ -175,12 +183,10 @@ impl Resource for Repository {
                     github_id: row.github_id.to_string(),
                     owner_github_id: row.owner_github_id.to_string(),
                     details: row.details,
-                    stargazers: stargazers
-                        .remove(&row.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|id| request.developer(id))
-                        .collect(),
+                    stargazers: stargazers.as_mut().map(|stargazers| {
+                        let ids = stargazers.remove(&row.id).unwrap_or_default();
+                        ids.into_iter().map(|id| request.developer(id)).collect()
+                    }),
                     counts: row.counts,
                     synced_at: row.synced_at,
                     gone_at: row.gone_at,
