@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Utc};
 use gitomatic::config::DatabaseUrl;
+use gitomatic::db::star_history::running_totals_stmt;
 use gitomatic::db::{Db, Pool};
 use gitomatic::with_pool;
 
@@ -210,7 +211,8 @@ fn statements(d: Dialect, scale: Scale) -> Vec<String> {
             &week,
             &[("k", &(scale.repositories / 20).to_string()), ("w", "26")],
         ),
-        RUNNING_TOTALS.to_owned(),
+        // The store's own statement, over every repository.
+        running_totals_stmt(None).sql,
         format!(
             "UPDATE repositories SET star_history_at = {synced} \
              WHERE (github_id - {REPOSITORY_IDS}) % 20 = 0"
@@ -219,15 +221,6 @@ fn statements(d: Dialect, scale: Scale) -> Vec<String> {
     all.extend(COUNTS.iter().map(|count| (*count).to_owned()));
     all
 }
-
-/// Each star week's running total from it to the latest, and the first of each history, as
-/// the store keeps them (the same text on both).
-const RUNNING_TOTALS: &str = "UPDATE star_weeks SET since_total = t.since_total, \
-     first_week = t.first_week FROM (SELECT repository_id, week, CAST(SUM(stars) OVER \
-     (PARTITION BY repository_id ORDER BY week DESC) AS BIGINT) AS since_total, \
-     ROW_NUMBER() OVER (PARTITION BY repository_id ORDER BY week) = 1 AS first_week \
-     FROM star_weeks) AS t \
-     WHERE star_weeks.repository_id = t.repository_id AND star_weeks.week = t.week";
 
 /// GitHub's counts and the owners' totals, from what was stored (the same text on both).
 const COUNTS: &[&str] = &[

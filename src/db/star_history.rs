@@ -41,7 +41,7 @@ pub fn star_weeks_stmts(
         });
         sql.push(" ON CONFLICT (repository_id, week) DO UPDATE SET stars = excluded.stars");
         statements.push(sql);
-        statements.push(running_totals_stmt(github_id));
+        statements.push(running_totals_stmt(Some(github_id)));
     }
     if whole {
         let mut sql = Sql::default();
@@ -55,20 +55,30 @@ pub fn star_weeks_stmts(
     statements
 }
 
-/// Sets each week's `since_total` (its stars and every later week's) and `first_week` for
-/// the repository with GitHub id `github_id`, writing only the weeks whose values moved: a
-/// star of this week moves every week's total, one of an old week's unstarred only those up
-/// to it.
-fn running_totals_stmt(github_id: i64) -> Sql {
+/// Each star week's running total (its stars and every later week's) and whether it is the
+/// first of its history, for the repository with GitHub id `github_id` (every repository:
+/// `None`, as a bulk load wants), writing only the weeks whose values moved: a star of this
+/// week moves every week's total, one of an old week's unstarred only those up to it.
+pub fn running_totals_stmt(github_id: Option<i64>) -> Sql {
     let mut sql = Sql::default();
-    let id = sql.bind(SqlValue::Int(github_id));
-    let repository = format!("(SELECT id FROM repositories WHERE github_id = {id})");
+    let (within, matched) = match github_id {
+        Some(github_id) => {
+            let id = sql.bind(SqlValue::Int(github_id));
+            let repository = format!("(SELECT id FROM repositories WHERE github_id = {id})");
+            (
+                format!(" WHERE repository_id = {repository}"),
+                format!(" AND star_weeks.repository_id = {repository}"),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
     sql.sql = format!(
         "UPDATE star_weeks SET since_total = t.since_total, first_week = t.first_week FROM ( \
-         SELECT week, CAST(SUM(stars) OVER (ORDER BY week DESC) AS BIGINT) AS since_total, \
-         ROW_NUMBER() OVER (ORDER BY week) = 1 AS first_week \
-         FROM star_weeks WHERE repository_id = {repository}) AS t \
-         WHERE star_weeks.repository_id = {repository} AND star_weeks.week = t.week \
+         SELECT repository_id, week, CAST(SUM(stars) OVER (PARTITION BY repository_id \
+         ORDER BY week DESC) AS BIGINT) AS since_total, \
+         ROW_NUMBER() OVER (PARTITION BY repository_id ORDER BY week) = 1 AS first_week \
+         FROM star_weeks{within}) AS t \
+         WHERE star_weeks.repository_id = t.repository_id AND star_weeks.week = t.week{matched} \
          AND (star_weeks.since_total <> t.since_total OR star_weeks.first_week <> t.first_week)"
     );
     sql
