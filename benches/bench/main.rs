@@ -602,6 +602,9 @@ async fn measure_api(
                     .chain(own.cloned())
                     .collect();
                 let target = format!("{base}{path}");
+                if connections == 10 && auth == "basic" {
+                    single(&client, &target, &headers, &format!("{backend} {endpoint}")).await?;
+                }
                 let report = tokio::task::spawn_blocking(move || {
                     api::wrk(&target, &headers, connections, seconds)
                 })
@@ -663,6 +666,28 @@ pub fn base64_of(text: &str) -> String {
 }
 
 /// URL-safe base64 without padding, as cursors are written.
+/// One request alone, before wrk measures `target` under load: it warms what a first
+/// request fills (the count cache: a large count is taken once a minute, not per request),
+/// and tells what a request costs free of the others, with the answer's size.
+async fn single(
+    client: &reqwest::Client,
+    target: &str,
+    headers: &[String],
+    name: &str,
+) -> anyhow::Result<()> {
+    let mut request = client.get(target);
+    for header in headers {
+        if let Some((key, value)) = header.split_once(": ") {
+            request = request.header(key, value);
+        }
+    }
+    let started = std::time::Instant::now();
+    let size = request.send().await?.bytes().await?.len();
+    let took = started.elapsed().as_secs_f64() * 1e3;
+    eprintln!("{name}: alone {took:.1} ms, {size} bytes");
+    Ok(())
+}
+
 fn base64_url_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)

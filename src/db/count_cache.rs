@@ -4,8 +4,11 @@
 //! PostgreSQL a trigram match rechecks every row it counts). A count of at least
 //! `count_cache_rows` is kept for `count_cache_seconds` and served again meanwhile: a
 //! total that large moves by a few records a minute, while a small count, cheap to take, is
-//! always exact. Requests that find no fresh count at once wait for one of them to count,
-//! rather than each counting the same rows. Each process keeps its own.
+//! always exact. Requests that find no count at once wait for one of them to count, rather
+//! than each counting the same rows. A large count past its lifetime is still served while
+//! one count, in the background, takes its place: no request waits for a count again once
+//! one was taken, where waiting was a spike of a second or two once a minute. Each process
+//! keeps its own.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -28,11 +31,28 @@ pub struct CountCache {
     counts: Mutex<HashMap<String, Slot>>,
 }
 
-/// A filter's count, once one request has taken it, and when that began.
+/// A filter's count, once one request has taken it, and when that began; and the count it
+/// replaces, served while it is being taken again.
 #[derive(Clone)]
 struct Slot {
     count: Arc<OnceCell<i64>>,
     at: Instant,
+    before: Option<i64>,
+}
+
+impl Slot {
+    fn new(count: Option<i64>, before: Option<i64>) -> Self {
+        Self {
+            count: Arc::new(OnceCell::new_with(count)),
+            at: Instant::now(),
+            before,
+        }
+    }
+
+    /// The count taken, or else the one it replaces.
+    fn last(&self) -> Option<i64> {
+        self.count.get().copied().or(self.before)
+    }
 }
 
 /// What a count is remembered by: the table, the WHERE clause and its bound values.
@@ -41,8 +61,11 @@ pub struct CountKey(Option<String>);
 /// What is known of a filter's count.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Known {
-    /// Large, and fresh: serve it.
+    /// Large, and fresh (or being counted again): serve it.
     Large(i64),
+    /// Large, and past its lifetime: serve it, and count again in the background
+    /// (`recount`).
+    Stale(i64),
     /// Small when last counted: count it exactly again, as cheaply as possible.
     Small,
     /// Not counted lately: count it once for every request asking (`count_once`).
@@ -90,12 +113,51 @@ impl CountCache {
         let Some(key) = key.0.as_ref() else {
             return Known::Small;
         };
-        match self.fresh(key).map(|slot| slot.count.get().copied()) {
-            Some(Some(count)) if count >= self.rows => Known::Large(count),
-            Some(Some(_)) => Known::Small,
-            // Being counted, or not at all: `count_once` waits for it or takes it.
+        let Some(slot) = self.locked().get(key).cloned() else {
+            return Known::Unknown;
+        };
+        let fresh = slot.at.elapsed() < self.lifetime;
+        match (fresh, slot.count.get().copied(), slot.last()) {
+            (true, Some(count), _) if count < self.rows => Known::Small,
+            (true, _, Some(count)) if count >= self.rows => Known::Large(count),
+            (false, _, Some(count)) if count >= self.rows => Known::Stale(count),
+            // Being counted for the first time, or small and old: `count_once` waits for it
+            // or takes it.
             _ => Known::Unknown,
         }
+    }
+
+    /// Counts again with `count`, in the background, what `known` found stale, unless
+    /// another request already began to; the stale count is served until it is done (a
+    /// failed count leaves it to be tried again once this one is stale in turn).
+    pub fn recount<F>(&self, key: &CountKey, count: F)
+    where
+        F: Future<Output = sqlx::Result<i64>> + Send + 'static,
+    {
+        let Some(key) = key.0.as_ref() else {
+            return;
+        };
+        let cell = {
+            let mut counts = self.locked();
+            let Some(stale) = counts
+                .get(key)
+                .filter(|slot| slot.at.elapsed() >= self.lifetime)
+            else {
+                return;
+            };
+            let slot = Slot::new(None, stale.last());
+            let cell = Arc::clone(&slot.count);
+            counts.insert(key.clone(), slot);
+            cell
+        };
+        tokio::spawn(async move {
+            match count.await {
+                Ok(count) => {
+                    let _ = cell.set(count);
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot count a page's rows again"),
+            }
+        });
     }
 
     /// The count under `key`, taken by `count` unless a fresh one is remembered or another
@@ -110,10 +172,7 @@ impl CountCache {
         let slot = match self.fresh(key) {
             Some(slot) => slot,
             None => {
-                let slot = Slot {
-                    count: Arc::new(OnceCell::new()),
-                    at: Instant::now(),
-                };
+                let slot = Slot::new(None, None);
                 self.insert(key.clone(), slot.clone());
                 slot
             }
@@ -124,11 +183,7 @@ impl CountCache {
     /// Remembers a count taken exactly elsewhere (the total a counted page carried).
     pub fn put(&self, key: CountKey, count: i64) {
         if let Some(key) = key.0 {
-            let slot = Slot {
-                count: Arc::new(OnceCell::new_with(Some(count))),
-                at: Instant::now(),
-            };
-            self.insert(key, slot);
+            self.insert(key, Slot::new(Some(count), None));
         }
     }
 
@@ -212,5 +267,51 @@ mod tests {
         assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (5_000, 5_000, 5_000));
         assert_eq!(taken.load(Ordering::SeqCst), 1);
         assert_eq!(cache.known(&key()), Known::Large(5_000));
+    }
+
+    #[tokio::test]
+    async fn a_stale_large_count_is_served_while_one_count_replaces_it() {
+        let lifetime = Duration::from_millis(40);
+        let cache = CountCache::new(lifetime, 1_000);
+        let key = || cache.key(&DEVELOPERS, &filtered("Berlin"));
+        cache.put(key(), 5_000);
+        tokio::time::sleep(lifetime).await;
+        assert_eq!(cache.known(&key()), Known::Stale(5_000));
+        let taken = Arc::new(AtomicUsize::new(0));
+        let (done, counted) = tokio::sync::oneshot::channel::<()>();
+        let count = |result: sqlx::Result<i64>| {
+            let taken = Arc::clone(&taken);
+            async move {
+                taken.fetch_add(1, Ordering::SeqCst);
+                result
+            }
+        };
+        cache.recount(&key(), async move {
+            let _ = counted.await;
+            Ok(6_000)
+        });
+        // Being counted: the stale count serves, and no second count begins.
+        assert_eq!(cache.known(&key()), Known::Large(5_000));
+        cache.recount(&key(), count(Ok(7_000)));
+        done.send(()).unwrap();
+        let landed = async {
+            while cache.known(&key()) != Known::Large(6_000) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), landed)
+            .await
+            .expect("the count replaces the stale one");
+        tokio::task::yield_now().await;
+        assert_eq!(taken.load(Ordering::SeqCst), 0, "counted once");
+
+        // A count that fails leaves the last one served, and tried again once stale.
+        tokio::time::sleep(lifetime).await;
+        cache.recount(&key(), count(Err(sqlx::Error::RowNotFound)));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(taken.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.known(&key()), Known::Large(6_000));
+        tokio::time::sleep(lifetime).await;
+        assert_eq!(cache.known(&key()), Known::Stale(6_000));
     }
 }

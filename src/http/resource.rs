@@ -174,7 +174,7 @@ pub async fn list_computed<R: Resource>(
 /// `CountCache`).
 async fn numbered_page<T: AnyRow>(
     state: &AppState,
-    listing: &Listing,
+    listing: &'static Listing,
     filter: &Sql,
     (order, lead): (&str, Option<Lead<'_>>),
     requested: Option<u64>,
@@ -200,6 +200,13 @@ async fn numbered_page<T: AnyRow>(
     // page past the end is refused before its rows are skipped.
     let count = match known {
         Known::Large(count) => count,
+        Known::Stale(count) => {
+            let (db, filter) = (state.db.clone(), filter.clone());
+            state
+                .counts
+                .recount(&key, async move { db.count(listing, &filter).await });
+            count
+        }
         Known::Small => {
             let count = state.db.count(listing, filter).await?;
             state.counts.put(key, count);
