@@ -68,17 +68,22 @@ impl Since {
         )
     }
 
-    /// The repositories that gained stars since the day, with how many (`Lead::rows`): those
+    /// The repositories that gained stars since the day, with how many (`Lead::parts`): those
     /// whose history holds the day's week, by that week's running total, and those whose
-    /// history begins after it, by their first week's. Two index ranges.
-    pub fn stars_gained_lead(&self) -> String {
+    /// history begins after it, by their first week's. Two index ranges, the first in the
+    /// order of the list.
+    pub fn stars_gained_lead(&self) -> Vec<String> {
         let week = self.week();
-        format!(
-            "SELECT w.repository_id AS id, w.since_total AS lead FROM star_weeks w \
-             WHERE w.week = {week} AND w.since_total > 0 \
-             UNION ALL SELECT w.repository_id, w.since_total FROM star_weeks w \
-             WHERE w.week > {week} AND w.first_week AND w.since_total > 0"
-        )
+        vec![
+            format!(
+                "SELECT w.repository_id AS id, w.since_total AS lead FROM star_weeks w \
+                 WHERE w.week = {week} AND w.since_total > 0"
+            ),
+            format!(
+                "SELECT w.repository_id AS id, w.since_total AS lead FROM star_weeks w \
+                 WHERE w.week > {week} AND w.first_week AND w.since_total > 0"
+            ),
+        ]
     }
 
     /// How much the row of `repositories` grew since the day, in kilobytes.

@@ -179,14 +179,22 @@ impl Db {
     }
 }
 
-/// The rows of a listed table that a computed field leads with, as SQL for a derived table of
+/// The rows of a listed table that a computed field leads with, as SQL for derived tables of
 /// `(id, lead)`: those whose value is positive, each with it, read from an index (the stars
 /// gained since a week, from the star weeks' running totals). Every other row's value is
-/// zero or unknown.
+/// zero or unknown. Each part is one range of an index, best read in its own order, so a page
+/// reads the first rows of each part rather than all of them.
 pub struct Lead<'a> {
-    pub rows: &'a str,
+    pub parts: &'a [String],
     /// The list's order with the field read from `lead_rows.lead`, for the rows that have one.
     pub led: &'a str,
+}
+
+impl Lead<'_> {
+    /// Every row the lead holds.
+    fn rows(&self) -> String {
+        self.parts.join(" UNION ALL ")
+    }
 }
 
 impl Db {
@@ -203,11 +211,29 @@ impl Db {
         offset: i64,
     ) -> sqlx::Result<Vec<T>> {
         let (columns, table) = (listing.column_list(""), listing.table);
-        let joined = format!("({}) AS lead_rows JOIN {table} USING (id)", lead.rows);
+        let joined = |rows: &str| format!("({rows}) AS lead_rows JOIN {table} USING (id)");
+        // The page is among the first `offset + limit` rows of some part: each part reads
+        // that many, filtered, in its index's order.
+        let firsts: Vec<String> = lead
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(n, part)| {
+                format!(
+                    "SELECT * FROM (SELECT lead_rows.id AS id, lead_rows.lead AS lead FROM {}{} \
+                     ORDER BY {} LIMIT {}) AS part_{n}",
+                    joined(part),
+                    filter.sql,
+                    lead.led,
+                    offset + limit
+                )
+            })
+            .collect();
         let (limit_at, skip_at) = (filter.next_placeholder(0), filter.next_placeholder(1));
         let sql = format!(
-            "SELECT {columns} FROM {joined}{} ORDER BY {} LIMIT {limit_at} OFFSET {skip_at}",
-            filter.sql, lead.led
+            "SELECT {columns} FROM {} ORDER BY {} LIMIT {limit_at} OFFSET {skip_at}",
+            joined(&firsts.join(" UNION ALL ")),
+            lead.led
         );
         let mut rows: Vec<T> = self.fetch_page(&sql, filter, limit, offset).await?;
         let short = limit - rows.len() as i64;
@@ -218,7 +244,11 @@ impl Db {
         // page skipped them all.
         let held = match rows.len() {
             0 => {
-                let count = format!("SELECT COUNT(*) FROM {joined}{}", filter.sql);
+                let count = format!(
+                    "SELECT COUNT(*) FROM {}{}",
+                    joined(&lead.rows()),
+                    filter.sql
+                );
                 with_pool!(self, |pool| bind_values!(
                     sqlx::query_scalar(&count),
                     &filter.values
@@ -228,7 +258,7 @@ impl Db {
             }
             read => offset + read as i64,
         };
-        let others = format!("id NOT IN (SELECT id FROM ({}) AS lead_rows)", lead.rows);
+        let others = format!("id NOT IN (SELECT id FROM ({}) AS lead_rows)", lead.rows());
         let rest = Sql {
             sql: match filter.sql.is_empty() {
                 true => format!(" WHERE {others}"),

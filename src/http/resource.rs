@@ -90,9 +90,9 @@ pub struct Computed {
     pub name: &'static str,
     pub kind: Kind,
     pub sql: String,
-    /// The rows whose value is positive, from an index, for a list it orders descending
-    /// first (`Lead::rows`).
-    pub lead: Option<String>,
+    /// The rows whose value is positive, from indexes, for a list it orders descending
+    /// first (`Lead::parts`).
+    pub lead: Option<Vec<String>>,
 }
 
 /// A page of `R` matching the request's filters and `scope` (e.g. "followers of X").
@@ -154,14 +154,14 @@ pub async fn list_computed<R: Resource>(
         .filter(|term| term.descending)
         .and_then(|term| {
             let field = computed.iter().find(|field| field.name == term.field)?;
-            let rows = field.lead.as_deref()?;
+            let parts = field.lead.as_deref()?;
             let led = ordering::clause(&terms, |name| match name == field.name {
                 true => "lead_rows.lead",
                 false => expression(name),
             });
-            Some((rows, led))
+            Some((parts, led))
         });
-    let lead = leading.as_ref().map(|(rows, led)| Lead { rows, led });
+    let lead = leading.as_ref().map(|(parts, led)| Lead { parts, led });
     let requested = PageNumber::requested(request.params.get("page"))?;
     let (count, page, rows) =
         numbered_page(state, R::LISTING, &filter, (order, lead), requested).await?;
