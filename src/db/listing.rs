@@ -6,8 +6,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
-use super::Db;
 use super::sql::{Sql, bind_values};
+use super::{Db, Pool};
 
 /// A row type both backends can decode, as every listed table's rows are.
 pub trait AnyRow:
@@ -177,6 +177,34 @@ impl Db {
         .fetch_all(pool)
         .await)
     }
+
+    /// `fetch_page` of a led page, on PostgreSQL with no parallel workers: the page reads a
+    /// few rows of a few index ranges, and starting a worker for a range the planner takes
+    /// for large cost more than the query under concurrency (ten clients at once on two
+    /// cores: p99 60 ms with them, 11 ms without).
+    async fn fetch_led<T: AnyRow>(
+        &self,
+        sql: &str,
+        filter: &Sql,
+        limit: i64,
+        offset: i64,
+    ) -> sqlx::Result<Vec<T>> {
+        let Pool::Postgres(pool) = self.pool() else {
+            return self.fetch_page(sql, filter, limit, offset).await;
+        };
+        self.count_statement();
+        let mut transaction = pool.begin().await?;
+        sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+            .execute(&mut *transaction)
+            .await?;
+        let rows = bind_values!(sqlx::query_as(sql), &filter.values)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(rows)
+    }
 }
 
 /// The rows of a listed table that a computed field leads with, as SQL for derived tables of
@@ -235,7 +263,7 @@ impl Db {
             joined(&firsts.join(" UNION ALL ")),
             lead.led
         );
-        let mut rows: Vec<T> = self.fetch_page(&sql, filter, limit, offset).await?;
+        let mut rows: Vec<T> = self.fetch_led(&sql, filter, limit, offset).await?;
         let short = limit - rows.len() as i64;
         if short == 0 {
             return Ok(rows);
