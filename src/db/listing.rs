@@ -143,7 +143,7 @@ impl Db {
         offset: i64,
     ) -> sqlx::Result<Vec<T>> {
         let sql = listing.page_sql(filter, order, "", offset);
-        self.fetch_page(&sql, filter, limit, offset).await
+        self.fetch_page(&sql, filter, (limit, offset), false).await
     }
 
     /// `page` and `count` in one statement: the rows, and the total when there are any.
@@ -158,52 +158,42 @@ impl Db {
         // The total's subquery reuses the filter's placeholders, so the values bind once.
         let total = format!("{} AS total, ", listing.total(filter));
         let sql = listing.page_sql(filter, order, &total, offset);
-        self.fetch_page(&sql, filter, limit, offset).await
+        self.fetch_page(&sql, filter, (limit, offset), false).await
     }
 
+    /// The rows of `sql` (`filter`'s values, then `limit` and `offset`, bound). `serial`: on
+    /// PostgreSQL with no parallel workers, for a led page, which reads a few rows of a few
+    /// index ranges: starting a worker for a range the planner takes for large cost more than
+    /// the query under concurrency (ten clients at once on two cores: p99 60 ms with them,
+    /// 11 ms without).
     async fn fetch_page<T: AnyRow>(
         &self,
         sql: &str,
         filter: &Sql,
-        limit: i64,
-        offset: i64,
+        (limit, offset): (i64, i64),
+        serial: bool,
     ) -> sqlx::Result<Vec<T>> {
-        with_pool!(self, |pool| bind_values!(
-            sqlx::query_as(sql),
-            &filter.values
-        )
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await)
-    }
-
-    /// `fetch_page` of a led page, on PostgreSQL with no parallel workers: the page reads a
-    /// few rows of a few index ranges, and starting a worker for a range the planner takes
-    /// for large cost more than the query under concurrency (ten clients at once on two
-    /// cores: p99 60 ms with them, 11 ms without).
-    async fn fetch_led<T: AnyRow>(
-        &self,
-        sql: &str,
-        filter: &Sql,
-        limit: i64,
-        offset: i64,
-    ) -> sqlx::Result<Vec<T>> {
-        let Pool::Postgres(pool) = self.pool() else {
-            return self.fetch_page(sql, filter, limit, offset).await;
-        };
-        self.count_statement();
-        let mut transaction = pool.begin().await?;
-        sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
-            .execute(&mut *transaction)
-            .await?;
-        let rows = bind_values!(sqlx::query_as(sql), &filter.values)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(rows)
+        // A macro, not a closure: each backend's query is of its own type.
+        macro_rules! bound {
+            () => {
+                bind_values!(sqlx::query_as(sql), &filter.values)
+                    .bind(limit)
+                    .bind(offset)
+            };
+        }
+        match (self.pool(), serial) {
+            (Pool::Postgres(pool), true) => {
+                self.count_statement();
+                let mut transaction = pool.begin().await?;
+                sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+                    .execute(&mut *transaction)
+                    .await?;
+                let rows = bound!().fetch_all(&mut *transaction).await?;
+                transaction.commit().await?;
+                Ok(rows)
+            }
+            _ => with_pool!(self, |pool| bound!().fetch_all(pool).await),
+        }
     }
 }
 
@@ -263,7 +253,7 @@ impl Db {
             joined(&firsts.join(" UNION ALL ")),
             lead.led
         );
-        let mut rows: Vec<T> = self.fetch_led(&sql, filter, limit, offset).await?;
+        let mut rows: Vec<T> = self.fetch_page(&sql, filter, (limit, offset), true).await?;
         let short = limit - rows.len() as i64;
         if short == 0 {
             return Ok(rows);
