@@ -422,7 +422,14 @@ fn document_links(operation: &mut Operation) {
     );
 }
 
+/// `?omit=`, whose names are any collection's relations (an answer embeds both kinds); its
+/// pattern says which, so that a generated value is one the API accepts.
 fn document_omit(operation: &mut Operation) {
+    let names: Vec<&str> = [&developers::COLLECTION, &repositories::COLLECTION]
+        .iter()
+        .flat_map(|collection| collection.relations.iter().map(|relation| relation.name))
+        .collect();
+    let name = format!("({})", names.join("|"));
     query_param(
         operation,
         "omit".to_owned(),
@@ -431,7 +438,9 @@ fn document_omit(operation: &mut Operation) {
          repository's `stargazers` (a page of the most-followed developers carries hundreds \
          of thousands of URLs without it); another name is a 400"
             .to_owned(),
-        ObjectBuilder::new().schema_type(Type::String),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^({name}(,{name})*)?$"))),
     );
 }
 
