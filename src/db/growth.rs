@@ -74,15 +74,10 @@ impl Since {
     /// order of the list.
     pub fn stars_gained_lead(&self) -> Vec<String> {
         let week = self.week();
+        let rows = "SELECT w.repository_id AS id, w.since_total AS lead FROM star_weeks w WHERE";
         vec![
-            format!(
-                "SELECT w.repository_id AS id, w.since_total AS lead FROM star_weeks w \
-                 WHERE w.week = {week} AND w.since_total > 0"
-            ),
-            format!(
-                "SELECT w.repository_id AS id, w.since_total AS lead FROM star_weeks w \
-                 WHERE w.week > {week} AND w.first_week AND w.since_total > 0"
-            ),
+            format!("{rows} w.week = {week} AND w.since_total > 0"),
+            format!("{rows} w.week > {week} AND w.first_week AND w.since_total > 0"),
         ]
     }
 

@@ -14,10 +14,7 @@ impl Omit {
     /// an answer's records may embed others of the other kind, and each leaves out its own.
     /// Another name is a 400 that lists the names.
     pub fn from_params(params: &Params, collections: &[&Collection]) -> Result<Self, ApiError> {
-        let known: Vec<&str> = collections
-            .iter()
-            .flat_map(|collection| collection.relations.iter().map(|relation| relation.name))
-            .collect();
+        let known = Self::names(collections);
         let names: Vec<String> = params
             .non_empty("omit")
             .into_iter()
@@ -34,6 +31,14 @@ impl Omit {
             return Err(ApiError::invalid_param("omit", &message));
         }
         Ok(Self(names))
+    }
+
+    /// The lists `collections`' records carry, which `?omit=` may name.
+    pub fn names(collections: &[&Collection]) -> Vec<&'static str> {
+        collections
+            .iter()
+            .flat_map(|collection| collection.relations.iter().map(|relation| relation.name))
+            .collect()
     }
 
     /// Whether the records carry `list`.

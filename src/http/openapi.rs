@@ -16,8 +16,11 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema};
 
 use crate::http::filters::{Field, Kind, Lookup};
+use crate::http::omit::Omit;
 use crate::http::resource::{Collection, Documented};
-use crate::http::routes::{ErrorDetail, developers, jobs, rate_limits, repositories, tasks};
+use crate::http::routes::{
+    ErrorDetail, WITH_LISTS, developers, jobs, rate_limits, repositories, tasks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -425,11 +428,7 @@ fn document_links(operation: &mut Operation) {
 /// `?omit=`, whose names are any collection's relations (an answer embeds both kinds); its
 /// pattern says which, so that a generated value is one the API accepts.
 fn document_omit(operation: &mut Operation) {
-    let names: Vec<&str> = [&developers::COLLECTION, &repositories::COLLECTION]
-        .iter()
-        .flat_map(|collection| collection.relations.iter().map(|relation| relation.name))
-        .collect();
-    let name = format!("({})", names.join("|"));
+    let name = format!("({})", Omit::names(&WITH_LISTS).join("|"));
     query_param(
         operation,
         "omit".to_owned(),

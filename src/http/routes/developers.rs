@@ -210,7 +210,7 @@ impl Resource for Developer {
         embed: Embed<'_>,
     ) -> Result<Vec<Self>, ApiError> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-        let omit = Omit::from_params(&request.params, &[&COLLECTION, &repositories::COLLECTION])?;
+        let omit = Omit::from_params(&request.params, &super::WITH_LISTS)?;
         let mut relations = state
             .db
             .developer_relations(&ids, |list| omit.keeps(list))

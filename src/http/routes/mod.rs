@@ -18,6 +18,12 @@ pub mod tasks;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::resource::Collection;
+
+/// The collections whose records carry URL lists: what `?omit=` may name, in any answer,
+/// since each embeds records of the other.
+pub static WITH_LISTS: [&Collection; 2] = [&developers::COLLECTION, &repositories::COLLECTION];
+
 /// A hyperlink in `_links` (opt-in with `?links=true`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Link {

@@ -151,7 +151,7 @@ impl Resource for Repository {
         embed: Embed<'_>,
     ) -> Result<Vec<Self>, ApiError> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-        let omit = Omit::from_params(&request.params, &[&developers::COLLECTION, &COLLECTION])?;
+        let omit = Omit::from_params(&request.params, &super::WITH_LISTS)?;
         let mut stargazers = match omit.keeps("stargazers") {
             true => Some(state.db.stargazers(&ids).await?),
             false => None,
