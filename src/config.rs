@@ -62,47 +62,45 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// The origins whose browser pages may call the API (CORS): none (the default), any (`*`,
-/// without credentials), or a list, which may send credentials.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub enum CorsOrigins {
-    #[default]
-    None,
-    Any,
-    Only(Vec<String>),
+/// A setting that is `*`, for everyone, or a comma-separated list of `T` (nobody when empty).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String", bound = "T: ListEntry")]
+pub enum Allowed<T> {
+    All,
+    Only(Vec<T>),
 }
 
-impl std::str::FromStr for CorsOrigins {
+/// An entry of an `Allowed` list, read as the setting writes it.
+pub trait ListEntry: Sized + fmt::Display {
+    fn parse_entry(text: &str) -> anyhow::Result<Self>;
+}
+
+impl<T: PartialEq> Allowed<T> {
+    pub fn allows(&self, entry: &T) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(entries) => entries.contains(entry),
+        }
+    }
+}
+
+impl<T: ListEntry> std::str::FromStr for Allowed<T> {
     type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "" => return Ok(Self::None),
-            "*" => return Ok(Self::Any),
-            _ => {}
+        if s.trim() == "*" {
+            return Ok(Self::All);
         }
         s.split(',')
             .map(str::trim)
             .filter(|part| !part.is_empty())
-            .map(|part| {
-                // An origin is a scheme, a host and maybe a port, exactly as a browser
-                // sends it in `Origin`: no path, no trailing slash.
-                let parsed = url::Url::parse(part).ok();
-                let origin = parsed.map(|url| url.origin().ascii_serialization());
-                match origin {
-                    Some(origin) if origin == part => Ok(origin),
-                    _ => Err(anyhow!(
-                        "{part:?} is not an origin like \"https://example.com\" (or use \"*\")"
-                    )),
-                }
-            })
+            .map(T::parse_entry)
             .collect::<anyhow::Result<_>>()
             .map(Self::Only)
     }
 }
 
-impl TryFrom<String> for CorsOrigins {
+impl<T: ListEntry> TryFrom<String> for Allowed<T> {
     type Error = anyhow::Error;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -110,13 +108,53 @@ impl TryFrom<String> for CorsOrigins {
     }
 }
 
-impl fmt::Display for CorsOrigins {
+impl<T: fmt::Display> fmt::Display for Allowed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::None => Ok(()),
-            Self::Any => f.write_str("*"),
-            Self::Only(origins) => f.write_str(&origins.join(",")),
+            Self::All => f.write_str("*"),
+            Self::Only(entries) => {
+                let list: Vec<String> = entries.iter().map(ToString::to_string).collect();
+                f.write_str(&list.join(","))
+            }
         }
+    }
+}
+
+/// The origins whose browser pages may call the API (CORS): none (the default), any (`*`,
+/// without credentials), or a list, which may send credentials.
+pub type CorsOrigins = Allowed<Origin>;
+
+/// A scheme, a host and maybe a port, exactly as a browser sends it in `Origin`: no path, no
+/// trailing slash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin(pub String);
+
+impl ListEntry for Origin {
+    fn parse_entry(text: &str) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(text).ok();
+        match parsed.map(|url| url.origin().ascii_serialization()) {
+            Some(origin) if origin == text => Ok(Self(origin)),
+            _ => Err(anyhow!(
+                "{text:?} is not an origin like \"https://example.com\" (or use \"*\")"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The peers whose `X-Forwarded-Proto`/`X-Forwarded-Host` headers are believed: a list of
+/// addresses, or `*` for all (right behind a platform router such as Heroku's).
+pub type TrustedProxies = Allowed<IpAddr>;
+
+impl ListEntry for IpAddr {
+    fn parse_entry(text: &str) -> anyhow::Result<Self> {
+        text.parse()
+            .map_err(|_| anyhow!("{text:?} is not an IP address (or use \"*\")"))
     }
 }
 
@@ -135,63 +173,6 @@ impl std::str::FromStr for LogFormat {
             "text" => Ok(Self::Text),
             "json" => Ok(Self::Json),
             other => Err(anyhow!("expected \"text\" or \"json\", got {other:?}")),
-        }
-    }
-}
-
-/// The peers whose `X-Forwarded-Proto`/`X-Forwarded-Host` headers are believed: a list of
-/// addresses, or `*` for all (right behind a platform router such as Heroku's).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub enum TrustedProxies {
-    All,
-    Only(Vec<IpAddr>),
-}
-
-impl TrustedProxies {
-    pub fn trusts(&self, peer: IpAddr) -> bool {
-        match self {
-            Self::All => true,
-            Self::Only(addresses) => addresses.contains(&peer),
-        }
-    }
-}
-
-impl std::str::FromStr for TrustedProxies {
-    type Err = anyhow::Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.trim() == "*" {
-            return Ok(Self::All);
-        }
-        s.split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .map(|part| {
-                part.parse()
-                    .map_err(|_| anyhow!("{part:?} is not an IP address (or use \"*\")"))
-            })
-            .collect::<anyhow::Result<_>>()
-            .map(Self::Only)
-    }
-}
-
-impl TryFrom<String> for TrustedProxies {
-    type Error = anyhow::Error;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        value.parse()
-    }
-}
-
-impl fmt::Display for TrustedProxies {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::All => f.write_str("*"),
-            Self::Only(addresses) => {
-                let list: Vec<String> = addresses.iter().map(ToString::to_string).collect();
-                f.write_str(&list.join(","))
-            }
         }
     }
 }
@@ -311,7 +292,7 @@ impl Default for Config {
             header_read_timeout_seconds: 10,
             count_cache_seconds: 60,
             count_cache_rows: 10_000,
-            cors_allowed_origins: CorsOrigins::None,
+            cors_allowed_origins: CorsOrigins::Only(Vec::new()),
             metrics_bind: None,
             github_api_url: "https://api.github.com".to_owned(),
             github_token: None,
@@ -861,13 +842,13 @@ mod tests {
     fn trusted_proxies_are_a_list_of_addresses_or_everyone() {
         let env = env_of(&[("FORWARDED_ALLOW_IPS", "10.0.0.1, ::1")]);
         let proxies = Config::load(None, env).unwrap().forwarded_allow_ips;
-        assert!(proxies.trusts("10.0.0.1".parse().unwrap()));
-        assert!(proxies.trusts("::1".parse().unwrap()));
-        assert!(!proxies.trusts("127.0.0.1".parse().unwrap()));
+        assert!(proxies.allows(&"10.0.0.1".parse().unwrap()));
+        assert!(proxies.allows(&"::1".parse().unwrap()));
+        assert!(!proxies.allows(&"127.0.0.1".parse().unwrap()));
         let all = Config::load(None, env_of(&[("FORWARDED_ALLOW_IPS", "*")])).unwrap();
         assert!(
             all.forwarded_allow_ips
-                .trusts("203.0.113.9".parse().unwrap())
+                .allows(&"203.0.113.9".parse().unwrap())
         );
         let err =
             Config::load(None, env_of(&[("FORWARDED_ALLOW_IPS", "proxy.local")])).unwrap_err();

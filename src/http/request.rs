@@ -94,7 +94,7 @@ impl FromRequestParts<AppState> for ApiRequest {
         let trusted = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .is_some_and(|ConnectInfo(peer)| state.config.forwarded_allow_ips.trusts(peer.ip()));
+            .is_some_and(|ConnectInfo(peer)| state.config.forwarded_allow_ips.allows(&peer.ip()));
         let header = |name: &str| {
             parts
                 .headers
@@ -143,7 +143,7 @@ pub fn client_address(state: &AppState, extensions: &Extensions, headers: &Heade
             peer.ip()
         });
     let proxies = &state.config.forwarded_allow_ips;
-    if !proxies.trusts(peer) {
+    if !proxies.allows(&peer) {
         return peer;
     }
     let forwarded: Vec<&str> = headers
@@ -160,7 +160,7 @@ pub fn client_address(state: &AppState, extensions: &Extensions, headers: &Heade
             return peer;
         };
         // Behind a platform's router that trusts all, the router's own entry is the client.
-        if matches!(proxies, TrustedProxies::All) || !proxies.trusts(hop) {
+        if matches!(proxies, TrustedProxies::All) || !proxies.allows(&hop) {
             return hop;
         }
     }

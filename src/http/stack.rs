@@ -269,16 +269,16 @@ fn cors(origins: &CorsOrigins) -> Option<CorsLayer> {
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
         .max_age(Duration::from_secs(600));
     match origins {
-        CorsOrigins::None => None,
-        CorsOrigins::Any => Some(
+        CorsOrigins::All => Some(
             layer
                 .allow_origin(AllowOrigin::any())
                 .allow_headers([CONTENT_TYPE]),
         ),
+        CorsOrigins::Only(list) if list.is_empty() => None,
         CorsOrigins::Only(list) => {
             let list = list
                 .iter()
-                .filter_map(|origin| HeaderValue::from_str(origin).ok());
+                .filter_map(|origin| HeaderValue::from_str(&origin.0).ok());
             Some(
                 layer
                     .allow_origin(AllowOrigin::list(list))
