@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 
 use crate::config::DatabaseUrl;
@@ -157,6 +158,15 @@ where
     }
 }
 
+/// Either database's pool: its size, how long a caller waits for a connection, how long
+/// an idle one is kept.
+fn pool_options<DB: sqlx::Database>(max_connections: u32) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .idle_timeout(IDLE_TIMEOUT)
+}
+
 impl Db {
     /// Opens a pool for `sqlite://…` (the file is created if missing) or `postgres://…`
     /// (`postgresql://…` too, as Heroku writes it), and checks that it answers.
@@ -175,21 +185,13 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
             check_reachable(url, &options).await?;
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .idle_timeout(IDLE_TIMEOUT)
-                .connect_lazy_with(options);
+            let pool = pool_options(max_connections).connect_lazy_with(options);
             Ok(Self::new(Pool::Sqlite(pool)))
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             let options =
                 PgConnectOptions::from_str(raw).map_err(|err| invalid(err.to_string()))?;
             check_reachable(url, &options).await?;
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .idle_timeout(IDLE_TIMEOUT)
-                .connect_lazy_with(options);
+            let pool = pool_options(max_connections).connect_lazy_with(options);
             Ok(Self::new(Pool::Postgres(pool)))
         } else {
             Err(invalid(
