@@ -117,10 +117,13 @@ pub fn bind_all(sql: &mut Sql, values: Vec<SqlValue>) -> Vec<String> {
 }
 
 /// `($1, $2), ($3, $4), …`: rows of two values for a `(VALUES …)` list, bound into `sql`.
-pub fn value_pairs(sql: &mut Sql, pairs: impl IntoIterator<Item = (SqlValue, SqlValue)>) -> String {
+pub fn value_pairs<A: Into<SqlValue>, B: Into<SqlValue>>(
+    sql: &mut Sql,
+    pairs: impl IntoIterator<Item = (A, B)>,
+) -> String {
     pairs
         .into_iter()
-        .map(|(a, b)| format!("({}, {})", sql.bind(a), sql.bind(b)))
+        .map(|(a, b)| format!("({}, {})", sql.bind(a.into()), sql.bind(b.into())))
         .collect::<Vec<_>>()
         .join(", ")
 }

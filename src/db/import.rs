@@ -16,28 +16,47 @@ use super::{Db, Timestamp};
 /// A developer as the other service stored them, under its id.
 #[derive(Clone, Debug)]
 pub struct ImportedDeveloper {
-    pub id: Uuid,
-    pub github_id: i64,
+    pub record: ImportedRecord,
     pub login: String,
-    pub node_id: Option<String>,
     pub profile: DeveloperProfile,
-    pub raw: Value,
-    /// Whether the other service had fetched the developer's own profile.
-    pub complete: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct ImportedRepository {
-    pub id: Uuid,
-    pub github_id: i64,
+    pub record: ImportedRecord,
     /// The owner's id in the other service.
     pub owner_id: Uuid,
     pub owner_github_id: i64,
-    pub node_id: Option<String>,
     pub details: RepositoryDetails,
     pub counts: RepositoryCounts,
+}
+
+/// What an imported developer or repository carries besides its fields.
+#[derive(Clone, Debug)]
+pub struct ImportedRecord {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub node_id: Option<String>,
     pub raw: Value,
+    /// Whether the other service had fetched the record's own page.
     pub complete: bool,
+}
+
+impl ImportedRecord {
+    /// The values of `raw`, `synced_at` and `inserted_at`.
+    fn payload(&self, now: Timestamp) -> [SqlValue; 3] {
+        [
+            SqlValue::Json(self.raw.clone()),
+            SqlValue::time(self.complete.then_some(now)),
+            SqlValue::Time(now),
+        ]
+    }
+
+    /// The record's ids in both services: the alias its id becomes if the github id is
+    /// stored under another.
+    fn alias(&self) -> (Uuid, i64) {
+        (self.id, self.github_id)
+    }
 }
 
 /// `a = COALESCE(table.a, excluded.a), …`: what is stored stays, what is missing is taken.
@@ -70,12 +89,7 @@ fn resolved(placeholder: &str) -> String {
 /// Records the imported ids that were merged into a record stored under another id.
 fn aliases_stmt(table: &str, pairs: &[(Uuid, i64)]) -> Sql {
     let mut sql = Sql::default();
-    let rows = value_pairs(
-        &mut sql,
-        pairs
-            .iter()
-            .map(|(id, github_id)| (SqlValue::Id(*id), SqlValue::Int(*github_id))),
-    );
+    let rows = value_pairs(&mut sql, pairs.iter().copied());
     sql.sql = format!(
         "INSERT INTO record_aliases (alias_id, id, kind) \
          SELECT v.column1, t.id, '{table}' FROM (VALUES {rows}) v \
@@ -87,7 +101,7 @@ fn aliases_stmt(table: &str, pairs: &[(Uuid, i64)]) -> Sql {
 
 /// Developers under their own ids, merged by GitHub id into those already stored.
 pub fn developers_stmts(developers: &[ImportedDeveloper], now: Timestamp) -> Vec<Sql> {
-    let unique = unique_by(developers, |d| d.github_id);
+    let unique = unique_by(developers, |d| d.record.github_id);
     if unique.is_empty() {
         return Vec::new();
     }
@@ -99,17 +113,13 @@ pub fn developers_stmts(developers: &[ImportedDeveloper], now: Timestamp) -> Vec
     .concat();
     let mut upsert = insert_rows("developers", &columns, &unique, |sql, d| {
         let mut values = vec![
-            SqlValue::Id(d.id),
-            SqlValue::Int(d.github_id),
+            SqlValue::Id(d.record.id),
+            SqlValue::Int(d.record.github_id),
             SqlValue::Text(d.login.clone()),
-            d.node_id.to_sql(),
+            d.record.node_id.to_sql(),
         ];
         values.extend(d.profile.values());
-        values.extend([
-            SqlValue::Json(d.raw.clone()),
-            SqlValue::time(d.complete.then_some(now)),
-            SqlValue::Time(now),
-        ]);
+        values.extend(d.record.payload(now));
         bind_all(sql, values)
     });
     upsert.push(&format!(
@@ -120,13 +130,13 @@ pub fn developers_stmts(developers: &[ImportedDeveloper], now: Timestamp) -> Vec
         ),
         merge_payload("developers")
     ));
-    let pairs: Vec<(Uuid, i64)> = developers.iter().map(|d| (d.id, d.github_id)).collect();
+    let pairs: Vec<(Uuid, i64)> = developers.iter().map(|d| d.record.alias()).collect();
     vec![upsert, aliases_stmt("developers", &pairs)]
 }
 
 /// Repositories, their owners found among the stored developers (or none).
 pub fn repositories_stmts(repositories: &[ImportedRepository], now: Timestamp) -> Vec<Sql> {
-    let unique = unique_by(repositories, |r| r.github_id);
+    let unique = unique_by(repositories, |r| r.record.github_id);
     if unique.is_empty() {
         return Vec::new();
     }
@@ -139,22 +149,18 @@ pub fn repositories_stmts(repositories: &[ImportedRepository], now: Timestamp) -
     .concat();
     let mut upsert = insert_rows("repositories", &columns, &unique, |sql, r| {
         let mut cells = vec![
-            sql.bind(SqlValue::Id(r.id)),
-            sql.bind(SqlValue::Int(r.github_id)),
+            sql.bind(SqlValue::Id(r.record.id)),
+            sql.bind(SqlValue::Int(r.record.github_id)),
         ];
         let owner = sql.bind(SqlValue::Id(r.owner_id));
         cells.push(format!(
             "(SELECT d.id FROM developers d WHERE d.id = {})",
             resolved(&owner)
         ));
-        let mut values = vec![SqlValue::Int(r.owner_github_id), r.node_id.to_sql()];
+        let mut values = vec![SqlValue::Int(r.owner_github_id), r.record.node_id.to_sql()];
         values.extend(r.details.values());
         values.extend(r.counts.values());
-        values.extend([
-            SqlValue::Json(r.raw.clone()),
-            SqlValue::time(r.complete.then_some(now)),
-            SqlValue::Time(now),
-        ]);
+        values.extend(r.record.payload(now));
         cells.extend(bind_all(sql, values));
         cells
     });
@@ -169,7 +175,7 @@ pub fn repositories_stmts(repositories: &[ImportedRepository], now: Timestamp) -
         fill_missing("repositories", &filled),
         merge_payload("repositories")
     ));
-    let pairs: Vec<(Uuid, i64)> = repositories.iter().map(|r| (r.id, r.github_id)).collect();
+    let pairs: Vec<(Uuid, i64)> = repositories.iter().map(|r| r.record.alias()).collect();
     vec![upsert, aliases_stmt("repositories", &pairs)]
 }
 
@@ -185,12 +191,7 @@ pub fn edges_stmt(stars: bool, pairs: &[(Uuid, Uuid)]) -> Option<Sql> {
         ("follows", "follower_id, followee_id", "developers")
     };
     let mut sql = Sql::default();
-    let rows = value_pairs(
-        &mut sql,
-        pairs
-            .iter()
-            .map(|(a, b)| (SqlValue::Id(*a), SqlValue::Id(*b))),
-    );
+    let rows = value_pairs(&mut sql, pairs.iter().copied());
     sql.sql = format!(
         "INSERT INTO {table} ({columns}) SELECT a.id, b.id FROM (VALUES {rows}) v \
          JOIN developers a ON a.id = {} JOIN {target_table} b ON b.id = {} \

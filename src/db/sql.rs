@@ -27,6 +27,18 @@ pub enum Kind {
     Json,
 }
 
+impl From<i64> for SqlValue {
+    fn from(value: i64) -> Self {
+        Self::Int(value)
+    }
+}
+
+impl From<Uuid> for SqlValue {
+    fn from(value: Uuid) -> Self {
+        Self::Id(value)
+    }
+}
+
 impl SqlValue {
     pub fn text(value: Option<&str>) -> Self {
         value.map_or(Self::Null(Kind::Text), |v| Self::Text(v.to_owned()))

@@ -18,7 +18,8 @@ use uuid::Uuid;
 use crate::config::DatabaseUrl;
 use crate::db::developers::DeveloperProfile;
 use crate::db::import::{
-    self, ImportedDeveloper, ImportedRepository, ImportedUser, core_rate_limit_stmt, progress_stmt,
+    self, ImportedDeveloper, ImportedRecord, ImportedRepository, ImportedUser,
+    core_rate_limit_stmt, progress_stmt,
 };
 use crate::db::repositories::{RepositoryCounts, RepositoryDetails};
 use crate::db::sql::Sql;
@@ -433,10 +434,20 @@ fn github_id(text: &str) -> Option<i64> {
     text.parse().ok().filter(|id: &i64| id.to_string() == text)
 }
 
-fn node_id(raw: &Value) -> Option<String> {
-    raw.get("node_id")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+/// The parts of `row` every record has; `github_id` is its parsed id. Complete when its raw
+/// record has `own_page_key`, which only the record's own page carries.
+fn record(row: &PgRow, github_id: i64, own_page_key: &str) -> anyhow::Result<ImportedRecord> {
+    let raw: Value = row.try_get("data_source")?;
+    Ok(ImportedRecord {
+        id: row.try_get("id")?,
+        github_id,
+        node_id: raw
+            .get("node_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        complete: raw.get(own_page_key).is_some(),
+        raw,
+    })
 }
 
 /// The statements that write one batch of `step`'s rows.
@@ -451,16 +462,11 @@ fn convert(step: Step, rows: &[PgRow], report: &mut Report) -> anyhow::Result<Ve
                     skip("developers whose github_id is not a number");
                     continue;
                 };
-                let raw: Value = row.try_get("data_source")?;
                 developers.push(ImportedDeveloper {
-                    id: row.try_get("id")?,
-                    github_id: id,
-                    login: row.try_get("login")?,
-                    node_id: node_id(&raw),
-                    profile: DeveloperProfile::from_row(row)?,
                     // A profile page has what a list item lacks.
-                    complete: raw.get("created_at").is_some(),
-                    raw,
+                    record: record(row, id, "created_at")?,
+                    login: row.try_get("login")?,
+                    profile: DeveloperProfile::from_row(row)?,
                 });
             }
             import::developers_stmts(&developers, now)
@@ -475,18 +481,13 @@ fn convert(step: Step, rows: &[PgRow], report: &mut Report) -> anyhow::Result<Ve
                     skip("repositories whose github_id or owner_github_id is not a number");
                     continue;
                 };
-                let raw: Value = row.try_get("data_source")?;
                 repositories.push(ImportedRepository {
-                    id: row.try_get("id")?,
-                    github_id: id,
+                    // A list item lacks `subscribers_count`; a repository's own page has it.
+                    record: record(row, id, "subscribers_count")?,
                     owner_id: row.try_get("owner_id")?,
                     owner_github_id,
-                    node_id: node_id(&raw),
                     details: RepositoryDetails::from_row(row)?,
                     counts: RepositoryCounts::from_row(row)?,
-                    // A list item lacks `subscribers_count`; a repository's own page has it.
-                    complete: raw.get("subscribers_count").is_some(),
-                    raw,
                 });
             }
             import::repositories_stmts(&repositories, now)
