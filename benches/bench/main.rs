@@ -1,10 +1,12 @@
 //! `cargo bench --bench bench -- [--scale small|large] [--backend sqlite|postgres|both]
 //! [--seconds N] [--export-scale none|small|large] [--ingest-followers N] [--rest-followers N]
-//! [--load-seconds N] [--crawl-windows N] [--keep] [--out FILE] [--demo FILE]` (and the other
+//! [--load-seconds N] [--crawl-windows N] [--refresh-users N] [--keep] [--out FILE] [--demo FILE]` (and the other
 //! `--crawl-*` options below): generates a graph at the chosen scale on each database, serves
 //! it, and measures the API with wrk; then exports a graph of the export scale in each format
 //! (`gitomatic export`: rate and peak RSS); then measures a full profile sync of a user with N followers
-//! (default 50,000; 0 skips it) against the in-tree fake GitHub; then the memory `serve`
+//! (default 50,000; 0 skips it) against the in-tree fake GitHub; then a refresh pass over a
+//! synced network where a tenth of the records changed (`--refresh-users N`, 0 skips it),
+//! over REST and with GraphQL: quota spent per record refreshed; then the memory `serve`
 //! holds at rest after one sync (of a user with 5,000 followers) and a few page loads; with
 //! --load-seconds, N seconds of wrk at 100 connections while the app's
 //! worker runs that sync; last, the crawl rate from one seed over scaled-down quota windows,
@@ -14,6 +16,9 @@
 //! `--crash-campaign [--crash-kills N] [--crash-runs N] [--crash-api graphql|rest]` runs the
 //! crash campaign (`campaign.rs`) instead, on the databases `--backend` names.
 
+// The refresh tests' way of making records due, shared rather than copied.
+#[path = "../../tests/api/aging.rs"]
+mod aging;
 mod api;
 mod bulk;
 mod campaign;
@@ -26,6 +31,7 @@ mod fake_github;
 mod generate;
 mod ingest;
 mod load;
+mod refresh;
 mod served;
 
 use std::time::Duration;
@@ -91,6 +97,12 @@ struct Options {
     /// The user the crawl starts from (the network's lowest numbers are its most followed).
     #[arg(long, default_value = "user-5000")]
     crawl_seed: String,
+    /// Users in the network the refresh pass is measured on (0 skips it), and how many of
+    /// the most followed are synced in full first.
+    #[arg(long, default_value_t = 3_000)]
+    refresh_users: usize,
+    #[arg(long, default_value_t = 40)]
+    refresh_subjects: usize,
     /// Run the crash campaign instead of the measurements: syncs killed with SIGKILL and
     /// restarted, then the stored edges compared with GitHub's.
     #[arg(long)]
@@ -157,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
     let mut loaded = Vec::new();
     let mut at_rest = Vec::new();
     let mut exported = Vec::new();
+    let mut refreshed = Vec::new();
     for backend in &options.backends() {
         if options.seconds > 0 {
             results.extend(api_on(backend, &options, scale, &mut notes).await?);
@@ -182,6 +195,17 @@ async fn main() -> anyhow::Result<()> {
                 options.ingest_followers
             );
             ingested.push(ingest::measure(backend, &url, options.ingest_followers).await?);
+        }
+        if options.refresh_users > 0 {
+            for graphql in [false, true] {
+                let (url, _guard) = database(backend, "refresh").await?;
+                eprintln!(
+                    "{backend}: a refresh pass over {} users' network (GraphQL: {graphql})…",
+                    options.refresh_users
+                );
+                let network = (options.refresh_users, options.refresh_subjects);
+                refreshed.push(refresh::measure(backend, &url, network, graphql).await?);
+            }
         }
         if options.rest_followers > 0 {
             let (url, _guard) = database(backend, "rest").await?;
@@ -229,6 +253,7 @@ async fn main() -> anyhow::Result<()> {
     print_table(&results);
     export::print(&exported);
     print_ingest(&ingested);
+    refresh::print(&refreshed);
     for rest in &at_rest {
         println!(
             "{}: serve's RSS {:.1} MB at start; at rest after a sync of {} followers and {} \
@@ -269,6 +294,7 @@ async fn main() -> anyhow::Result<()> {
         "api": results,
         "export": exported,
         "ingest": ingested,
+        "refresh": refreshed,
         "load_during_sync": loaded,
         "at_rest": at_rest,
         "crawl": crawls,

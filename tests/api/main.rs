@@ -1,6 +1,7 @@
 //! One integration binary: every test runs on SQLite, and on PostgreSQL when
 //! `TEST_DATABASE_URL` names a server where it may create databases.
 
+mod aging;
 mod fake_github;
 mod helpers;
 mod seed;

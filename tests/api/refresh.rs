@@ -10,6 +10,7 @@ use gitomatic::with_pool;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::aging::age_everything;
 use crate::fake_github::Graph;
 use crate::helpers::{PASSWORD, TestApp, TestDb, USER, backend_tests};
 use crate::sync::{SMALL, Setup, a_follower_leaves, expected, setup, setup_with, stored};
@@ -35,19 +36,6 @@ async fn synced_at(db: &Db, table: &str, key: &str, value: &str) -> Option<Times
         .unwrap())
 }
 
-async fn age_everything(db: &Db) {
-    let old = Timestamp(Utc::now() - chrono::Duration::days(10));
-    for table in ["developers", "repositories"] {
-        let sql = format!("UPDATE {table} SET synced_at = $1 WHERE synced_at IS NOT NULL");
-        with_pool!(db, |pool| sqlx::query(&sql)
-            .bind(old)
-            .execute(pool)
-            .await
-            .map(|_| ())
-            .unwrap());
-    }
-}
-
 async fn synced_center(db: TestDb) -> Setup {
     aged_center(setup(db, SMALL).await).await
 }
@@ -59,7 +47,7 @@ async fn aged_center(s: Setup) -> Setup {
         .full_profile_sync("center", &Steps::new())
         .await
         .unwrap();
-    age_everything(&s.db).await;
+    age_everything(&s.db).await.unwrap();
     s.fake.clear_requests();
     s
 }
@@ -113,7 +101,7 @@ async fn a_refresh_of_an_unchanged_repository_costs_no_quota(db: TestDb) {
         .refresh_repository("center", &repo, &Steps::new())
         .await
         .unwrap();
-    age_everything(&s.db).await;
+    age_everything(&s.db).await.unwrap();
     s.fake.clear_requests();
     s.syncer
         .refresh_repository("center", &repo, &Steps::new())
@@ -357,7 +345,7 @@ async fn with_graphql_the_refresh_reads_a_hundred_profiles_a_point(db: TestDb) {
     assert_eq!(spent, 0, "the repositories are unchanged");
     all_checked_and_renamed(&s.db, &due, &changed).await;
 
-    age_everything(&s.db).await;
+    age_everything(&s.db).await.unwrap();
     let (center, leaver) = a_follower_leaves(&s.fake);
     s.syncer.refresh_due(&EVERY_DUE).await.unwrap();
     let after = stored(&s.db).await.follows_of(center);
