@@ -53,10 +53,36 @@ pub enum Condition {
     },
 }
 
+/// How a clause asks SQLite's full-text indexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lookup {
+    /// Every match first, then the rows among them: what a count, and a term matching few
+    /// rows, want.
+    Collect,
+    /// Row by row, in the order the page reads them: what a term matching many rows wants,
+    /// for a page, which stops after its first rows.
+    Probe,
+}
+
 impl Db {
     /// A WHERE clause (possibly empty) for `conditions` on `table`, with its bound values.
     pub fn where_clause(&self, table: &str, conditions: &[Condition]) -> Sql {
-        let mut clause = Sql::default();
+        self.clause(table, conditions, Lookup::Collect).0
+    }
+
+    /// `where_clause` with its full-text lookups asked row by row (same text elsewhere, same
+    /// values): none where the clause has no lookup (PostgreSQL's have none).
+    pub fn probing_clause(&self, table: &str, conditions: &[Condition]) -> Option<Sql> {
+        if !matches!(self.pool(), Pool::Sqlite(_)) {
+            return None;
+        }
+        let (clause, looked_up) = self.clause(table, conditions, Lookup::Probe);
+        looked_up.then_some(clause)
+    }
+
+    /// The clause, and whether it looks anything up in a full-text index.
+    fn clause(&self, table: &str, conditions: &[Condition], lookup: Lookup) -> (Sql, bool) {
+        let (mut clause, mut looked_up) = (Sql::default(), false);
         for condition in conditions {
             clause.sql.push_str(if clause.sql.is_empty() {
                 " WHERE "
@@ -76,16 +102,23 @@ impl Db {
                     format!("{column} IS {}NULL", if *is_null { "" } else { "NOT " })
                 }
                 Condition::Contains { column, needle } => {
-                    let scan = self.contains(&mut clause, column, needle);
                     match self.indexed(table, Some(column), needle) {
                         // The index folds case: it finds the candidates, `instr` keeps the
                         // case-sensitive ones.
-                        Some(lookup) => format!("{} AND {scan}", lookup.bound(&mut clause)),
-                        None => scan,
+                        Some(index) => {
+                            looked_up = true;
+                            let found = index.bound(&mut clause, lookup);
+                            let scan = self.contains(&mut clause, column, needle);
+                            format!("{found} AND {scan}")
+                        }
+                        None => self.contains(&mut clause, column, needle),
                     }
                 }
                 Condition::Matches { columns, term } => match self.indexed(table, None, term) {
-                    Some(lookup) => lookup.bound(&mut clause),
+                    Some(index) => {
+                        looked_up = true;
+                        index.bound(&mut clause, lookup)
+                    }
                     None => self.contains(&mut clause, &search_text(columns), &term.to_lowercase()),
                 },
                 Condition::IdIn { subquery, of } => {
@@ -95,7 +128,7 @@ impl Db {
             };
             clause.sql.push_str(&sql);
         }
-        clause
+        (clause, looked_up)
     }
 
     /// The SQLite index lookup that finds `text` in `column` of `table` (any of its columns
@@ -149,13 +182,19 @@ struct IndexLookup {
 }
 
 impl IndexLookup {
-    fn bound(self, clause: &mut Sql) -> String {
+    fn bound(self, clause: &mut Sql, lookup: Lookup) -> String {
         let placeholder = clause.bind(SqlValue::Text(self.query));
-        format!(
-            "{}.github_id IN (SELECT rowid FROM {index} WHERE {index} MATCH {placeholder})",
-            self.table,
-            index = self.index
-        )
+        let (table, index) = (self.table, self.index);
+        match lookup {
+            Lookup::Collect => format!(
+                "{table}.github_id IN (SELECT rowid FROM {index} WHERE {index} MATCH {placeholder})"
+            ),
+            // FTS5 seeks each term's list to the one rowid rather than reading it whole.
+            Lookup::Probe => format!(
+                "EXISTS (SELECT 1 FROM {index} WHERE {index} MATCH {placeholder} \
+                 AND rowid = {table}.github_id)"
+            ),
+        }
     }
 }
 

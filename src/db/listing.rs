@@ -78,7 +78,7 @@ impl Listing {
     /// `extra` columns. A deep page finds the rows it skips by id alone (the listing index covers the
     /// order and the id, so PostgreSQL skips them in the index without reading the table) and
     /// reads only its own rows in full; a shallow page is cheaper read directly.
-    fn page_sql(&self, filter: &Sql, order: &str, extra: &str, offset: i64) -> String {
+    pub(super) fn page_sql(&self, filter: &Sql, order: &str, extra: &str, offset: i64) -> String {
         let (limit, skip) = (filter.next_placeholder(0), filter.next_placeholder(1));
         let (columns, table) = (self.column_list(""), self.table);
         let filter = &filter.sql;

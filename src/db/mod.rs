@@ -45,6 +45,7 @@ pub mod jobs;
 pub mod keyset;
 pub mod list_progress;
 pub mod listing;
+pub mod probe;
 pub mod rate_limits;
 pub mod related;
 pub mod repositories;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::db::count_cache::Known;
 use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::{AnyRow, DEEP_OFFSET, Lead, Listing};
+use crate::db::probe::Probing;
 use crate::db::sql::{Sql, SqlValue};
 use crate::error::ApiError;
 use crate::http::cursor;
@@ -127,6 +128,7 @@ pub async fn list_computed<R: Resource>(
     let embed = Embed::from_params(&request.params, &budget)?;
     conditions.extend(scope);
     let filter = state.db.where_clause(R::LISTING.table, &conditions);
+    let probing = state.db.probing_clause(R::LISTING.table, &conditions);
     if request.params.get("cursor").is_some() && !R::COLLECTION.orderings.is_empty() {
         if let Some(term) = terms
             .first()
@@ -163,19 +165,21 @@ pub async fn list_computed<R: Resource>(
         });
     let lead = leading.as_ref().map(|(parts, led)| Lead { parts, led });
     let requested = PageNumber::requested(request.params.get("page"))?;
+    let filters = (&filter, probing.as_ref());
     let (count, page, rows) =
-        numbered_page(state, R::LISTING, &filter, (order, lead), requested).await?;
+        numbered_page(state, R::LISTING, filters, (order, lead), requested).await?;
     let results = R::render(state, request, rows, embed).await?;
     Ok(Json(page.wrap(request, count, results)))
 }
 
 /// The page `requested` of `listing` under `filter` in `order` (read from its lead, when
 /// it has one), with the count of all it matches (a large one remembered a while:
-/// `CountCache`).
+/// `CountCache`). `probing`: the filter with its full-text lookups asked row by row, where
+/// it has any.
 async fn numbered_page<T: AnyRow>(
     state: &AppState,
     listing: &'static Listing,
-    filter: &Sql,
+    (filter, probing): (&Sql, Option<&Sql>),
     (order, lead): (&str, Option<Lead<'_>>),
     requested: Option<u64>,
 ) -> Result<(i64, PageNumber, Vec<T>), ApiError> {
@@ -224,7 +228,11 @@ async fn numbered_page<T: AnyRow>(
             db.led_page(listing, filter, &lead, order, PAGE_SIZE, offset)
                 .await?
         }
-        None => db.page(listing, filter, order, PAGE_SIZE, offset).await?,
+        None => {
+            let probing = probing.map(|filter| Probing { filter, count });
+            db.probed_page(listing, (filter, probing), order, PAGE_SIZE, offset)
+                .await?
+        }
     };
     Ok((count, page, rows))
 }

@@ -2,8 +2,13 @@
 //! have them: stable across pages, combined with each other and with every filter, and a
 //! 400 naming an unknown ordering field.
 
-use gitomatic::db::Timestamp;
-use gitomatic::db::developers::{DeveloperProfile, ProfileRecord, upsert_profiles_stmt};
+use gitomatic::db::developers::{
+    DEVELOPER_SEARCH, DEVELOPERS, DeveloperProfile, DeveloperRow, ProfileRecord,
+    upsert_profiles_stmt,
+};
+use gitomatic::db::filter::Condition;
+use gitomatic::db::probe::Probing;
+use gitomatic::db::{Pool, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,6 +21,7 @@ backend_tests!(
     search_filters_and_ordering_combine,
     repositories_order_and_search_by_their_own_fields,
     the_search_follows_every_write_of_a_record,
+    a_search_page_probed_row_by_row_is_the_page_collected,
     an_unknown_ordering_field_is_named_in_a_400,
     cursor_pages_neither_repeat_nor_skip_while_records_are_inserted,
     cursor_pages_walk_back_as_they_walked_forth,
@@ -184,6 +190,68 @@ async fn search_filters_and_ordering_combine(app: TestApp) {
     for (query, expected) in cases {
         let records = walk(&app, &format!("?{query}")).await;
         assert_eq!(field(&records, "login"), expected, "{query}");
+    }
+}
+
+/// On SQLite a page of a search can ask its index row by row in the page's order (a term
+/// matching many rows) or collect every match first (few): the two find the same rows, in
+/// the same order, for any filter, ordering and depth, deep pages' join included.
+async fn a_search_page_probed_row_by_row_is_the_page_collected(app: TestApp) {
+    for n in 0..120_i64 {
+        let bio = ["writes code", "Rust and code", "maths"][n as usize % 3];
+        seed::developer(
+            &app.db,
+            Dev {
+                location: (n % 4 == 0).then(|| "Berlin, Germany".to_owned()),
+                bio: Some(bio.to_owned()),
+                followers_count: (n % 9 != 0).then_some(n % 7),
+                ..seed::dev(n + 1, &format!("dev{n:03}"))
+            },
+        )
+        .await;
+    }
+    let code = || Condition::Matches {
+        columns: DEVELOPER_SEARCH,
+        term: "code".to_owned(),
+    };
+    let berlin = || Condition::Contains {
+        column: "location",
+        needle: "Berlin".to_owned(),
+    };
+    let filters = [vec![code()], vec![berlin()], vec![code(), berlin()]];
+    let orders = [
+        "followers_count DESC NULLS LAST, id",
+        "login, id",
+        DEVELOPERS.order_by,
+    ];
+    let db = &app.db;
+    for conditions in &filters {
+        let collecting = db.where_clause("developers", conditions);
+        let Some(probing) = db.probing_clause("developers", conditions) else {
+            let sqlite = matches!(db.pool(), Pool::Sqlite(_));
+            assert!(!sqlite, "SQLite's lookups can be probed: {conditions:?}");
+            continue;
+        };
+        for order in orders {
+            for offset in [0, 10, 35, 1_000] {
+                let ids = |rows: Vec<DeveloperRow>| rows.into_iter().map(|r| r.id).collect();
+                let collected: Vec<_> = ids(db
+                    .page(&DEVELOPERS, &collecting, order, 10, offset)
+                    .await
+                    .unwrap());
+                // A budget of hours: the probes run to their end.
+                let probing = Some(Probing {
+                    filter: &probing,
+                    count: i64::MAX,
+                });
+                let probed: Vec<_> = ids(db
+                    .probed_page(&DEVELOPERS, (&collecting, probing), order, 10, offset)
+                    .await
+                    .unwrap());
+                assert_eq!(probed, collected, "{conditions:?} {order} {offset}");
+                assert!(offset > 10 || !collected.is_empty(), "{conditions:?}");
+            }
+        }
     }
 }
 
