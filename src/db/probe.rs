@@ -25,6 +25,9 @@ const PROBED_FROM: i64 = 1_000;
 /// The SQLite virtual machine's steps between looks at the clock.
 const STEPS_BETWEEN_LOOKS: i32 = 1_000;
 
+/// How long past its deadline a handler left behind may still interrupt.
+const LATE: Duration = Duration::from_secs(1);
+
 /// SQLite's result code for a statement interrupted (`SQLITE_INTERRUPT`).
 const INTERRUPTED: &str = "9";
 
@@ -85,31 +88,26 @@ async fn within<T>(
     query: impl AsyncFnOnce(&mut SqliteConnection) -> sqlx::Result<T>,
 ) -> sqlx::Result<Option<T>> {
     let deadline = Instant::now() + budget;
-    let armed = Armed(Arc::new(AtomicBool::new(true)));
-    let watched = armed.0.clone();
-    // Left on the connection afterwards, disarmed: a query dropped before its end (a client
-    // gone) cannot take it off, and a disarmed handler interrupts nothing.
+    let armed = Arc::new(AtomicBool::new(true));
+    let watched = armed.clone();
+    // A query dropped before its end (its client gone) leaves the handler on the connection:
+    // SQLite goes on with a statement that has produced no row yet, and the handler still
+    // stops it at the deadline. It then disarms itself, and one left armed is inert past
+    // `LATE`, so it cannot stop what runs on the connection afterwards.
     connection
         .lock_handle()
         .await?
         .set_progress_handler(STEPS_BETWEEN_LOOKS, move || {
-            !watched.load(Ordering::Relaxed) || Instant::now() < deadline
+            let now = Instant::now();
+            let due = now >= deadline && now < deadline + LATE;
+            !(due && watched.swap(false, Ordering::Relaxed))
         });
     let answer = query(connection).await;
-    drop(armed);
+    armed.store(false, Ordering::Relaxed);
     connection.lock_handle().await?.remove_progress_handler();
     match answer {
         Err(sqlx::Error::Database(err)) if err.code().as_deref() == Some(INTERRUPTED) => Ok(None),
         other => other.map(Some),
-    }
-}
-
-/// Disarms the progress handler it was made for when dropped.
-struct Armed(Arc<AtomicBool>);
-
-impl Drop for Armed {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Relaxed);
     }
 }
 
@@ -148,6 +146,31 @@ mod tests {
         .unwrap();
         assert_eq!(short, Some(1_000));
         // No handler is left to interrupt what runs next, however long.
+        assert_eq!(
+            count_to(&mut connection, 1_000_000).await.unwrap(),
+            1_000_000
+        );
+    }
+
+    /// A query dropped while SQLite still works on it (its client gone) is stopped at its
+    /// deadline, not left to run for as long as it takes, and the handler it leaves behind
+    /// stops nothing after.
+    #[tokio::test]
+    async fn a_query_dropped_midway_is_still_stopped_at_its_deadline() {
+        let mut connection = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        let dropped = tokio::time::timeout(
+            Duration::from_millis(20),
+            within(&mut connection, Duration::from_millis(100), async |c| {
+                count_to(c, 1_000_000_000).await
+            }),
+        )
+        .await;
+        assert!(dropped.is_err(), "still running when dropped");
+        // The billion would take minutes; the connection answers once it is stopped.
+        let started = std::time::Instant::now();
+        assert_eq!(count_to(&mut connection, 1_000).await.unwrap(), 1_000);
+        assert!(started.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(
             count_to(&mut connection, 1_000_000).await.unwrap(),
             1_000_000
