@@ -4,10 +4,11 @@
 //! exact reverse of the other), so a page may run from the values into the nulls: each part
 //! is one range of the index, asked in turn until the page is full.
 
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 use uuid::Uuid;
 
 use super::listing::{AnyRow, Beside, Listing};
+use super::probe::Probing;
 use super::sql::{Sql, SqlValue, bind_values};
 use super::{Db, Pool};
 
@@ -97,11 +98,12 @@ impl Keyset {
 }
 
 impl Db {
-    /// Up to `limit` rows under `filter` after `keyset.after`, in the keyset's order.
+    /// Up to `limit` rows under `filter` after `keyset.after`, in the keyset's order; probed
+    /// first where `probing` says it pays (`Db::probed`), the same rows either way.
     pub async fn keyset_page<T: AnyRow>(
         &self,
         listing: &Listing,
-        filter: &Sql,
+        (filter, probing): (&Sql, Option<Probing<'_>>),
         keyset: &Keyset,
         limit: i64,
     ) -> sqlx::Result<Vec<Keyed<T>>> {
@@ -112,9 +114,63 @@ impl Db {
             (Pool::Postgres(_), KeyType::Text) => "TEXT",
             (Pool::Postgres(_), KeyType::Time) => "TIMESTAMPTZ",
         };
-        let mut rows: Vec<Keyed<T>> = Vec::new();
-        for part in keyset.parts(filter, cast) {
-            let wanted = limit - rows.len() as i64;
+        let page = Page {
+            listing,
+            keyset,
+            cast,
+            limit,
+        };
+        let probing_filter = probing.map(|probing| probing.filter);
+        let probed = self.probed(probing, async |connection| {
+            let probing = probing_filter.unwrap_or(filter);
+            page.rows(probing, &mut Runner::Connection(connection))
+                .await
+        });
+        if let Some(rows) = probed.await? {
+            return Ok(rows);
+        }
+        page.rows(filter, &mut Runner::Pool(self)).await
+    }
+}
+
+/// Where a page's statements run: the pool, or the one connection probing holds.
+enum Runner<'c> {
+    Pool(&'c Db),
+    Connection(&'c mut SqliteConnection),
+}
+
+impl Runner<'_> {
+    async fn fetch<T: AnyRow>(&mut self, sql: &str, values: &[SqlValue]) -> sqlx::Result<Vec<T>> {
+        match self {
+            Self::Pool(db) => with_pool!(db, |pool| bind_values!(sqlx::query_as(sql), values)
+                .fetch_all(pool)
+                .await),
+            Self::Connection(connection) => {
+                bind_values!(sqlx::query_as(sql), values)
+                    .fetch_all(&mut **connection)
+                    .await
+            }
+        }
+    }
+}
+
+/// A keyset page to read, part by part.
+struct Page<'a> {
+    listing: &'a Listing,
+    keyset: &'a Keyset,
+    /// The SQL type of the field's values.
+    cast: &'static str,
+    limit: i64,
+}
+
+impl Page<'_> {
+    /// The page's rows under `filter`, each part's statement run by `runner` in turn until
+    /// `limit` rows came.
+    async fn rows<T: AnyRow>(&self, filter: &Sql, runner: &mut Runner<'_>) -> sqlx::Result<Vec<T>> {
+        let (keyset, listing) = (self.keyset, self.listing);
+        let mut rows: Vec<T> = Vec::new();
+        for part in keyset.parts(filter, self.cast) {
+            let wanted = self.limit - rows.len() as i64;
             if wanted <= 0 {
                 break;
             }
@@ -127,13 +183,7 @@ impl Db {
                 filter = part.sql,
                 order = keyset.order(),
             );
-            let found: Vec<Keyed<T>> = with_pool!(self, |pool| bind_values!(
-                sqlx::query_as(&text),
-                &part.values
-            )
-            .fetch_all(pool)
-            .await)?;
-            rows.extend(found);
+            rows.extend(runner.fetch(&text, &part.values).await?);
         }
         Ok(rows)
     }

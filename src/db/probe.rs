@@ -58,25 +58,42 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> sqlx::Result<Vec<T>> {
-        let budget = probing.and_then(|probing| Some((probing, probing.budget()?)));
-        if let (Some((probing, budget)), Pool::Sqlite(pool)) = (budget, self.pool()) {
-            let sql = listing.page_sql(probing.filter, order, "", offset);
-            self.count_statement();
-            let mut connection = pool.acquire().await?;
-            let probed = within(&mut connection, budget, async |connection| {
-                bind_values!(sqlx::query_as(&sql), &probing.filter.values)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(connection)
-                    .await
-            })
-            .await?;
-            if let Some(rows) = probed {
-                return Ok(rows);
-            }
-            tracing::debug!(budget = ?budget, "probing a search ran out of time: collected");
+        let probing_filter = probing.map(|probing| probing.filter);
+        let probed = self.probed(probing, async |connection| {
+            let probing = probing_filter.unwrap_or(filter);
+            let sql = listing.page_sql(probing, order, "", offset);
+            bind_values!(sqlx::query_as(&sql), &probing.values)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(connection)
+                .await
+        });
+        match probed.await? {
+            Some(rows) => Ok(rows),
+            None => self.page(listing, filter, order, limit, offset).await,
         }
-        self.page(listing, filter, order, limit, offset).await
+    }
+
+    /// `run` (which asks with the probing filter) on one SQLite connection, within the time
+    /// collecting would take: `None` where probing does not pay, or ran out of time.
+    pub(super) async fn probed<T>(
+        &self,
+        probing: Option<Probing<'_>>,
+        run: impl AsyncFnOnce(&mut SqliteConnection) -> sqlx::Result<T>,
+    ) -> sqlx::Result<Option<T>> {
+        let (Some(probing), Pool::Sqlite(pool)) = (probing, self.pool()) else {
+            return Ok(None);
+        };
+        let Some(budget) = probing.budget() else {
+            return Ok(None);
+        };
+        self.count_statement();
+        let mut connection = pool.acquire().await?;
+        let probed = within(&mut connection, budget, run).await?;
+        if probed.is_none() {
+            tracing::debug!(?budget, "probing a search ran out of time: collected");
+        }
+        Ok(probed)
     }
 }
 

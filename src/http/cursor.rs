@@ -15,12 +15,14 @@ use uuid::Uuid;
 
 use crate::db::keyset::{KeyType, Keyed, Keyset};
 use crate::db::listing::{AnyRow, Listing};
+use crate::db::probe::Probing;
 use crate::db::sql::Sql;
 use crate::error::ApiError;
 use crate::http::filters::Kind;
 use crate::http::ordering::Term;
 use crate::http::pagination::PAGE_SIZE;
 use crate::http::request::ApiRequest;
+use crate::http::resource;
 use crate::state::AppState;
 
 /// The lists' own order, as cursor pages take it.
@@ -82,12 +84,13 @@ pub struct CursorPage<T> {
 }
 
 /// The page `?cursor=` asks for, of the rows under `filter` in the order of the first of
-/// `terms`.
+/// `terms`. `probing`: the filter with its full-text lookups asked row by row, where it has
+/// any; the count that tells whether probing pays is then taken (and remembered) too.
 pub async fn page<T: AnyRow>(
     state: &AppState,
     request: &ApiRequest,
-    listing: &Listing,
-    filter: &Sql,
+    listing: &'static Listing,
+    (filter, probing): (&Sql, Option<&Sql>),
     terms: &[Term],
 ) -> Result<CursorPage<T>, ApiError> {
     let term = terms.first().copied().unwrap_or(NEWEST_FIRST);
@@ -108,9 +111,21 @@ pub async fn page<T: AnyRow>(
         descending: term.descending != back,
         after: position.map(|position| (position.v, position.id)),
     };
+    let probing = match probing {
+        Some(probing) => {
+            let key = state.counts.key(listing, filter);
+            let known = state.counts.known(&key);
+            let count = resource::count_of(state, listing, filter, (key, known)).await?;
+            Some(Probing {
+                filter: probing,
+                count,
+            })
+        }
+        None => None,
+    };
     let mut rows: Vec<Keyed<T>> = state
         .db
-        .keyset_page(listing, filter, &keyset, PAGE_SIZE + 1)
+        .keyset_page(listing, (filter, probing), &keyset, PAGE_SIZE + 1)
         .await?;
     let more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);

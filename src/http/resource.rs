@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
-use crate::db::count_cache::Known;
+use crate::db::count_cache::{CountKey, Known};
 use crate::db::filter::{Cmp, Condition};
 use crate::db::listing::{AnyRow, DEEP_OFFSET, Lead, Listing};
 use crate::db::probe::Probing;
@@ -139,7 +139,8 @@ pub async fn list_computed<R: Resource>(
                 &format!("A cursor page cannot be ordered by \"{}\".", term.field),
             ));
         }
-        let page = cursor::page(state, request, R::LISTING, &filter, &terms).await?;
+        let filters = (&filter, probing.as_ref());
+        let page = cursor::page(state, request, R::LISTING, filters, &terms).await?;
         let results = R::render(state, request, page.rows, embed).await?;
         return Ok(Json(Page {
             count: None,
@@ -202,7 +203,32 @@ async fn numbered_page<T: AnyRow>(
     }
     // A large count, one not taken lately, the last page or a deep one: counted first, so a
     // page past the end is refused before its rows are skipped.
-    let count = match known {
+    let count = count_of(state, listing, filter, (key, known)).await?;
+    let page = PageNumber::check(requested, count)?;
+    let (db, offset) = (&state.db, page.offset());
+    let rows = match lead {
+        Some(lead) => {
+            db.led_page(listing, filter, &lead, order, PAGE_SIZE, offset)
+                .await?
+        }
+        None => {
+            let probing = probing.map(|filter| Probing { filter, count });
+            db.probed_page(listing, (filter, probing), order, PAGE_SIZE, offset)
+                .await?
+        }
+    };
+    Ok((count, page, rows))
+}
+
+/// How many rows `filter` matches: as remembered under `key` (a stale count served while one
+/// background count replaces it), or counted, once for all the requests asking at that moment.
+pub async fn count_of(
+    state: &AppState,
+    listing: &'static Listing,
+    filter: &Sql,
+    (key, known): (CountKey, Known),
+) -> Result<i64, ApiError> {
+    Ok(match known {
         Known::Large(count) => count,
         Known::Stale(count) => {
             let (db, filter) = (state.db.clone(), filter.clone());
@@ -220,21 +246,7 @@ async fn numbered_page<T: AnyRow>(
             let count = state.db.count(listing, filter);
             state.counts.count_once(&key, count).await?
         }
-    };
-    let page = PageNumber::check(requested, count)?;
-    let (db, offset) = (&state.db, page.offset());
-    let rows = match lead {
-        Some(lead) => {
-            db.led_page(listing, filter, &lead, order, PAGE_SIZE, offset)
-                .await?
-        }
-        None => {
-            let probing = probing.map(|filter| Probing { filter, count });
-            db.probed_page(listing, (filter, probing), order, PAGE_SIZE, offset)
-                .await?
-        }
-    };
-    Ok((count, page, rows))
+    })
 }
 
 /// The one `R` that `identity` names, if it also matches the request's filters.

@@ -7,6 +7,7 @@ use gitomatic::db::developers::{
     upsert_profiles_stmt,
 };
 use gitomatic::db::filter::Condition;
+use gitomatic::db::keyset::{KeyType, Keyed, Keyset};
 use gitomatic::db::probe::Probing;
 use gitomatic::db::{Pool, Timestamp};
 use reqwest::StatusCode;
@@ -250,6 +251,42 @@ async fn a_search_page_probed_row_by_row_is_the_page_collected(app: TestApp) {
                     .unwrap());
                 assert_eq!(probed, collected, "{conditions:?} {order} {offset}");
                 assert!(offset > 10 || !collected.is_empty(), "{conditions:?}");
+            }
+        }
+        // Cursor pages too: the first, and one that starts inside a run of ties.
+        for (field, key_type, descending) in [
+            ("followers_count", KeyType::Int, true),
+            ("login", KeyType::Text, false),
+        ] {
+            let mut keyset = Keyset {
+                field,
+                key_type,
+                descending,
+                after: None,
+            };
+            let probing = Some(Probing {
+                filter: &probing,
+                count: i64::MAX,
+            });
+            let keys = |rows: Vec<Keyed<DeveloperRow>>| -> Vec<_> {
+                rows.into_iter()
+                    .map(|r| (r.extra.cursor_key, r.row.id))
+                    .collect()
+            };
+            for _ in 0..2 {
+                let collected = keys(
+                    db.keyset_page(&DEVELOPERS, (&collecting, None), &keyset, 11)
+                        .await
+                        .unwrap(),
+                );
+                let probed = keys(
+                    db.keyset_page(&DEVELOPERS, (&collecting, probing), &keyset, 11)
+                        .await
+                        .unwrap(),
+                );
+                assert_eq!(probed, collected, "{conditions:?} {field}");
+                keyset.after = collected.get(6).cloned();
+                assert!(keyset.after.is_some(), "{conditions:?} {field}");
             }
         }
     }
