@@ -120,14 +120,14 @@ impl Db {
             cast,
             limit,
         };
-        let probing_filter = probing.map(|probing| probing.filter);
-        let probed = self.probed(probing, async |connection| {
-            let probing = probing_filter.unwrap_or(filter);
-            page.rows(probing, &mut Runner::Connection(connection))
-                .await
-        });
-        if let Some(rows) = probed.await? {
-            return Ok(rows);
+        if let Some(probing) = probing {
+            let probed = self.probed(probing, async |connection| {
+                let mut runner = Runner::Connection(connection);
+                page.rows(probing.filter, &mut runner).await
+            });
+            if let Some(rows) = probed.await? {
+                return Ok(rows);
+            }
         }
         page.rows(filter, &mut Runner::Pool(self)).await
     }

@@ -1,9 +1,10 @@
 //! Pages of a SQLite list whose filter looks a term up in a full-text index. Collecting
 //! every match first (`Db::where_clause`) costs the same for page 1 as for all of them:
-//! 0.9 s for a word in the bios of half of a million developers. Asked row by row in the page's order
-//! (`Db::probing_clause`), the page stops at its last row: 22 ms for that word. But where
-//! the matches are few, or all far down the order, the probes read row after row in vain,
-//! so they get the time collecting would take, and the page is collected once that is spent.
+//! 0.9 s for a word in the bios of half of a million developers. Asked row by row in the
+//! page's order (`Db::probing_clause`), the page stops at its last row: 22 ms for that word.
+//! But where the matches are few, or all far down the order, the probes read row after row
+//! in vain, so they get the time collecting would take, and the page is collected once that
+//! is spent.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,33 +59,30 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> sqlx::Result<Vec<T>> {
-        let probing_filter = probing.map(|probing| probing.filter);
-        let probed = self.probed(probing, async |connection| {
-            let probing = probing_filter.unwrap_or(filter);
-            let sql = listing.page_sql(probing, order, "", offset);
-            bind_values!(sqlx::query_as(&sql), &probing.values)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(connection)
-                .await
-        });
-        match probed.await? {
-            Some(rows) => Ok(rows),
-            None => self.page(listing, filter, order, limit, offset).await,
+        if let Some(probing) = probing {
+            let probed = self.probed(probing, async |connection| {
+                let sql = listing.page_sql(probing.filter, order, "", offset);
+                bind_values!(sqlx::query_as(&sql), &probing.filter.values)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(connection)
+                    .await
+            });
+            if let Some(rows) = probed.await? {
+                return Ok(rows);
+            }
         }
+        self.page(listing, filter, order, limit, offset).await
     }
 
     /// `run` (which asks with the probing filter) on one SQLite connection, within the time
     /// collecting would take: `None` where probing does not pay, or ran out of time.
     pub(super) async fn probed<T>(
         &self,
-        probing: Option<Probing<'_>>,
+        probing: Probing<'_>,
         run: impl AsyncFnOnce(&mut SqliteConnection) -> sqlx::Result<T>,
     ) -> sqlx::Result<Option<T>> {
-        let (Some(probing), Pool::Sqlite(pool)) = (probing, self.pool()) else {
-            return Ok(None);
-        };
-        let Some(budget) = probing.budget() else {
+        let (Some(budget), Pool::Sqlite(pool)) = (probing.budget(), self.pool()) else {
             return Ok(None);
         };
         self.count_statement();
@@ -109,8 +107,9 @@ async fn within<T>(
     let watched = armed.clone();
     // A query dropped before its end (its client gone) leaves the handler on the connection:
     // SQLite goes on with a statement that has produced no row yet, and the handler still
-    // stops it at the deadline. It then disarms itself, and one left armed is inert past
-    // `LATE`, so it cannot stop what runs on the connection afterwards.
+    // stops it at the deadline, then disarms itself. Where the dropped statement had ended
+    // already, the handler may stop the one statement running on the connection as the
+    // deadline passes (an error for that request), and nothing once `LATE` has passed.
     connection
         .lock_handle()
         .await?
