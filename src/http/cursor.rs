@@ -13,6 +13,7 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::db::count_cache::Known;
 use crate::db::keyset::{KeyType, Keyed, Keyset};
 use crate::db::listing::{AnyRow, Listing};
 use crate::db::probe::Probing;
@@ -85,7 +86,8 @@ pub struct CursorPage<T> {
 
 /// The page `?cursor=` asks for, of the rows under `filter` in the order of the first of
 /// `terms`. `probing`: the filter with its full-text lookups asked row by row, where it has
-/// any; the count that tells whether probing pays is then taken (and remembered) too.
+/// any; the count that tells whether probing pays is then taken (and remembered) too, unless
+/// it was small when last taken.
 pub async fn page<T: AnyRow>(
     state: &AppState,
     request: &ApiRequest,
@@ -114,12 +116,18 @@ pub async fn page<T: AnyRow>(
     let probing = match probing {
         Some(probing) => {
             let key = state.counts.key(listing, filter);
-            let known = state.counts.known(&key);
-            let count = resource::count_of(state, listing, filter, (key, known)).await?;
-            Some(Probing {
-                filter: probing,
-                count,
-            })
+            match state.counts.known(&key) {
+                // Small when last counted: collecting costs little, and counting again each
+                // page would cost as much.
+                Known::Small => None,
+                known => {
+                    let count = resource::count_of(state, listing, filter, (key, known)).await?;
+                    Some(Probing {
+                        filter: probing,
+                        count,
+                    })
+                }
+            }
         }
         None => None,
     };
